@@ -1,0 +1,290 @@
+package org.lrdkt.onnx;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.lrdkt.LrdktException;
+import org.lrdkt.onnx.proto.Onnx.AttributeProto;
+import org.lrdkt.onnx.proto.Onnx.GraphProto;
+import org.lrdkt.onnx.proto.Onnx.NodeProto;
+import org.lrdkt.onnx.proto.Onnx.TensorProto;
+import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
+
+/**
+ * A read-only view of an ONNX graph: who produces and consumes each tensor, a topological order, constant values
+ * wherever exporters put them (initializers, {@code Constant} nodes, behind {@code Identity}), and the layers
+ * (Conv/Gemm/MatMul with constant weights) with their stable names. Construction validates the structure: every
+ * tensor a node reads exists, no tensor has two producers, no cycles.
+ */
+public final class Graph {
+
+    private final GraphProto proto;
+    private final Map<String, TensorProto> initializers = new HashMap<>();
+    private final Map<String, NodeProto> producers = new HashMap<>();
+    private final Map<String, List<NodeProto>> consumers = new HashMap<>();
+    private final List<NodeProto> topological;
+
+    public Graph(GraphProto proto) throws LrdktException {
+        this.proto = proto;
+        for (TensorProto t : proto.getInitializerList()) {
+            initializers.put(t.getName(), t);
+        }
+        Set<String> available = new HashSet<>(initializers.keySet());
+        for (ValueInfoProto v : proto.getInputList()) {
+            available.add(v.getName());
+        }
+        for (NodeProto n : proto.getNodeList()) {
+            for (String out : n.getOutputList()) {
+                if (out.isEmpty()) {
+                    continue;
+                }
+                if (producers.put(out, n) != null || initializers.containsKey(out)) {
+                    throw LrdktException.badInput("tensor '" + out + "' is produced twice (node '" + n.getName()
+                            + "', op " + n.getOpType() + ")");
+                }
+                available.add(out);
+            }
+        }
+        for (NodeProto n : proto.getNodeList()) {
+            for (String in : n.getInputList()) {
+                if (in.isEmpty()) {
+                    continue; // an omitted optional input
+                }
+                if (!available.contains(in)) {
+                    throw LrdktException.badInput("node '" + n.getName() + "' (" + n.getOpType()
+                            + ") reads tensor '" + in + "' that no node, input or initializer provides");
+                }
+                consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
+            }
+        }
+        for (ValueInfoProto v : proto.getOutputList()) {
+            if (!available.contains(v.getName())) {
+                throw LrdktException.badInput("graph output '" + v.getName() + "' is not produced by any node");
+            }
+        }
+        this.topological = sort();
+    }
+
+    public static Graph of(OnnxModel model) throws LrdktException {
+        return new Graph(model.graph());
+    }
+
+    public GraphProto proto() {
+        return proto;
+    }
+
+    /** Nodes in an order where every node comes after the producers of its inputs. */
+    public List<NodeProto> nodes() {
+        return topological;
+    }
+
+    /** The node producing {@code tensor}, or null for graph inputs and initializers. */
+    public NodeProto producer(String tensor) {
+        return producers.get(tensor);
+    }
+
+    public List<NodeProto> consumers(String tensor) {
+        return consumers.getOrDefault(tensor, List.of());
+    }
+
+    public boolean isGraphOutput(String tensor) {
+        return proto.getOutputList().stream().anyMatch(v -> v.getName().equals(tensor));
+    }
+
+    /** Graph inputs that are not initializers: what a user feeds. */
+    public List<ValueInfoProto> realInputs() {
+        List<ValueInfoProto> out = new ArrayList<>();
+        for (ValueInfoProto v : proto.getInputList()) {
+            if (!initializers.containsKey(v.getName())) {
+                out.add(v);
+            }
+        }
+        return out;
+    }
+
+    public TensorProto initializer(String name) {
+        return initializers.get(name);
+    }
+
+    /**
+     * The constant value of {@code tensor}: an initializer, the {@code value} of a Constant node, or either of those
+     * seen through a chain of Identity nodes.
+     */
+    public Optional<TensorProto> constant(String tensor) {
+        String name = tensor;
+        for (int hops = 0; hops < 64; hops++) {
+            TensorProto init = initializers.get(name);
+            if (init != null) {
+                return Optional.of(init);
+            }
+            NodeProto p = producers.get(name);
+            if (p == null) {
+                return Optional.empty();
+            }
+            if (p.getOpType().equals("Constant")) {
+                return Attrs.find(p, "value").filter(AttributeProto::hasT).map(AttributeProto::getT);
+            }
+            if (!p.getOpType().equals("Identity") || p.getInputCount() == 0) {
+                return Optional.empty();
+            }
+            name = p.getInput(0);
+        }
+        return Optional.empty();
+    }
+
+    /** The stable name of a layer: its node name, or its weight tensor's name when the node has none. */
+    public static String layerName(NodeProto node, String weightTensor) {
+        return node.getName().isEmpty() ? weightTensor : node.getName();
+    }
+
+    /** Every Conv, Gemm and MatMul with a constant weight, in topological order. */
+    public List<Layer> layers() {
+        List<Layer> layers = new ArrayList<>();
+        for (NodeProto n : topological) {
+            Layer layer = switch (n.getOpType()) {
+                case "Conv" -> convLayer(n);
+                case "Gemm" -> gemmLayer(n);
+                case "MatMul" -> matMulLayer(n);
+                default -> null;
+            };
+            if (layer != null) {
+                layers.add(layer);
+            }
+        }
+        return Collections.unmodifiableList(layers);
+    }
+
+    /** Layers by name, keeping order; names are unique because node names or weight names are. */
+    public Map<String, Layer> layersByName() {
+        Map<String, Layer> byName = new LinkedHashMap<>();
+        for (Layer l : layers()) {
+            byName.putIfAbsent(l.name(), l);
+        }
+        return byName;
+    }
+
+    private Layer convLayer(NodeProto n) {
+        if (n.getInputCount() < 2) {
+            return null;
+        }
+        Optional<TensorProto> w = constant(n.getInput(1));
+        if (w.isEmpty()) {
+            return null;
+        }
+        long[] shape = TensorData.dims(w.get());
+        long group = Attrs.getInt(n, "group", 1);
+        String bias = n.getInputCount() > 2 && !n.getInput(2).isEmpty() ? n.getInput(2) : null;
+        String why = null;
+        if (shape.length != 4) {
+            why = "Conv with a " + (shape.length - 2) + "-D kernel (only 2-D convolutions are decomposed)";
+        } else if (group > 1) {
+            why = shape[1] == 1 && group == shape[0] ? "depthwise conv (group=" + group + ")"
+                    : "grouped conv (group=" + group + ")";
+        } else if (!TensorData.isFloatingPoint(w.get().getDataType())) {
+            why = "weight data type " + TensorProto.DataType.forNumber(w.get().getDataType());
+        } else if (bias != null && constant(bias).isEmpty()) {
+            why = "bias is not a constant";
+        }
+        return new Layer(layerName(n, n.getInput(1)), n, Layer.Kind.CONV, n.getInput(1), shape, bias, null,
+                group, why);
+    }
+
+    private Layer gemmLayer(NodeProto n) {
+        if (n.getInputCount() < 2) {
+            return null;
+        }
+        Optional<TensorProto> w = constant(n.getInput(1));
+        if (w.isEmpty()) {
+            return null;
+        }
+        long[] shape = TensorData.dims(w.get());
+        String bias = n.getInputCount() > 2 && !n.getInput(2).isEmpty() ? n.getInput(2) : null;
+        String why = null;
+        if (shape.length != 2) {
+            why = "Gemm weight of rank " + shape.length;
+        } else if (Attrs.getInt(n, "transA", 0) != 0) {
+            why = "Gemm with transA=1";
+        } else if (!TensorData.isFloatingPoint(w.get().getDataType())) {
+            why = "weight data type " + TensorProto.DataType.forNumber(w.get().getDataType());
+        } else if (bias != null && constant(bias).isEmpty()) {
+            why = "bias is not a constant";
+        }
+        return new Layer(layerName(n, n.getInput(1)), n, Layer.Kind.GEMM, n.getInput(1), shape, bias, null, 1, why);
+    }
+
+    private Layer matMulLayer(NodeProto n) {
+        if (n.getInputCount() < 2) {
+            return null;
+        }
+        Optional<TensorProto> w = constant(n.getInput(1));
+        if (w.isEmpty() || constant(n.getInput(0)).isPresent()) {
+            return null;
+        }
+        long[] shape = TensorData.dims(w.get());
+        String why = null;
+        if (shape.length != 2) {
+            why = "MatMul weight of rank " + shape.length;
+        } else if (!TensorData.isFloatingPoint(w.get().getDataType())) {
+            why = "weight data type " + TensorProto.DataType.forNumber(w.get().getDataType());
+        }
+        NodeProto biasAdd = null;
+        String bias = null;
+        List<NodeProto> next = consumers(n.getOutput(0));
+        if (why == null && next.size() == 1 && next.get(0).getOpType().equals("Add")
+                && !isGraphOutput(n.getOutput(0))) {
+            NodeProto add = next.get(0);
+            String other = add.getInput(0).equals(n.getOutput(0)) ? add.getInput(1) : add.getInput(0);
+            Optional<TensorProto> b = constant(other);
+            if (b.isPresent() && TensorData.dims(b.get()).length == 1 && TensorData.dims(b.get())[0] == shape[1]) {
+                biasAdd = add;
+                bias = other;
+            }
+        }
+        return new Layer(layerName(n, n.getInput(1)), n, Layer.Kind.MATMUL, n.getInput(1), shape, bias, biasAdd, 1,
+                why);
+    }
+
+    private List<NodeProto> sort() throws LrdktException {
+        Map<NodeProto, Integer> pending = new java.util.IdentityHashMap<>();
+        Deque<NodeProto> ready = new ArrayDeque<>();
+        for (NodeProto n : proto.getNodeList()) {
+            int waiting = 0;
+            for (String in : n.getInputList()) {
+                if (!in.isEmpty() && producers.containsKey(in)) {
+                    waiting++;
+                }
+            }
+            pending.put(n, waiting);
+            if (waiting == 0) {
+                ready.add(n);
+            }
+        }
+        List<NodeProto> order = new ArrayList<>(proto.getNodeCount());
+        while (!ready.isEmpty()) {
+            NodeProto n = ready.poll();
+            order.add(n);
+            for (String out : n.getOutputList()) {
+                for (NodeProto c : consumers.getOrDefault(out, List.of())) {
+                    // a node reading the same tensor twice is listed twice in consumers, matching its count
+                    int left = pending.merge(c, -1, Integer::sum);
+                    if (left == 0) {
+                        ready.add(c);
+                    }
+                }
+            }
+        }
+        if (order.size() != proto.getNodeCount()) {
+            throw LrdktException.badInput("the graph has a cycle: " + (proto.getNodeCount() - order.size())
+                    + " nodes depend on their own outputs");
+        }
+        return Collections.unmodifiableList(order);
+    }
+}

@@ -1,0 +1,172 @@
+package org.lrdkt.onnx;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import java.nio.FloatBuffer;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.lrdkt.LrdktException;
+import org.lrdkt.onnx.proto.Onnx.GraphProto;
+import org.lrdkt.onnx.proto.Onnx.ModelProto;
+import org.lrdkt.onnx.proto.Onnx.NodeProto;
+import org.lrdkt.onnx.proto.Onnx.TensorProto;
+import org.lrdkt.onnx.proto.Onnx.TensorShapeProto;
+import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
+
+/**
+ * Static shapes of every tensor for given input shapes, measured rather than inferred: ONNX Runtime runs the model
+ * once on zeros with every intermediate tensor exposed as an output. That covers every op ORT supports, including
+ * the ones a hand-written inference would miss in third-party models.
+ */
+public final class Shapes {
+
+    private Shapes() {
+    }
+
+    /**
+     * Input shapes to use: the given ones, else the model's own with a dynamic first (batch) dimension set to 1.
+     * Any other dynamic dimension must be given.
+     */
+    public static Map<String, long[]> resolveInputShapes(Graph graph, long[] requested) throws LrdktException {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        List<ValueInfoProto> inputs = graph.realInputs();
+        if (requested != null && inputs.size() != 1) {
+            throw LrdktException.usage("--input-shape gives one shape but the model has " + inputs.size() + " inputs");
+        }
+        for (ValueInfoProto v : inputs) {
+            if (requested != null) {
+                int rank = v.getType().getTensorType().getShape().getDimCount();
+                if (rank != 0 && rank != requested.length) {
+                    throw LrdktException.usage("--input-shape " + format(requested) + " has rank " + requested.length
+                            + " but input '" + v.getName() + "' has rank " + rank);
+                }
+                shapes.put(v.getName(), requested);
+                continue;
+            }
+            TensorShapeProto shape = v.getType().getTensorType().getShape();
+            long[] dims = new long[shape.getDimCount()];
+            for (int i = 0; i < dims.length; i++) {
+                TensorShapeProto.Dimension d = shape.getDim(i);
+                if (d.hasDimValue() && d.getDimValue() > 0) {
+                    dims[i] = d.getDimValue();
+                } else if (i == 0) {
+                    dims[i] = 1;
+                } else {
+                    throw LrdktException.usage("input '" + v.getName() + "' has dynamic dimension " + i + " ("
+                            + (d.hasDimParam() ? d.getDimParam() : "?") + "); give the shape with --input-shape, e.g. "
+                            + "1x3x224x224");
+                }
+            }
+            shapes.put(v.getName(), dims);
+        }
+        return shapes;
+    }
+
+    /** Parses "1x3x224x224". */
+    public static long[] parse(String text) throws LrdktException {
+        String[] parts = text.trim().toLowerCase().split("[x,]");
+        long[] dims = new long[parts.length];
+        try {
+            for (int i = 0; i < parts.length; i++) {
+                dims[i] = Long.parseLong(parts[i].trim());
+                if (dims[i] <= 0) {
+                    throw LrdktException.usage("input shape '" + text + "' has a non-positive dimension");
+                }
+            }
+        } catch (NumberFormatException e) {
+            throw LrdktException.usage("input shape '" + text + "' is not of the form 1x3x224x224");
+        }
+        return dims;
+    }
+
+    public static String format(long[] dims) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < dims.length; i++) {
+            sb.append(i == 0 ? "" : "x").append(dims[i]);
+        }
+        return sb.toString();
+    }
+
+    /** Shape of every tensor produced by a node, plus the inputs, for these input shapes. */
+    public static Map<String, long[]> infer(OnnxModel model, Map<String, long[]> inputShapes) throws LrdktException {
+        GraphProto graph = model.graph();
+        GraphProto.Builder exposed = graph.toBuilder();
+        java.util.Set<String> outputs = new java.util.HashSet<>();
+        for (ValueInfoProto v : graph.getOutputList()) {
+            outputs.add(v.getName());
+        }
+        for (NodeProto n : graph.getNodeList()) {
+            if (n.getOpType().equals("Constant")) {
+                continue; // constants are folded by ORT and need no measuring
+            }
+            for (String out : n.getOutputList()) {
+                if (!out.isEmpty() && outputs.add(out)) {
+                    exposed.addOutput(ValueInfoProto.newBuilder().setName(out));
+                }
+            }
+        }
+        ModelProto probe = model.proto().toBuilder().setGraph(exposed).build();
+        Map<String, long[]> shapes = new HashMap<>(inputShapes);
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+            opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+            opts.setIntraOpNumThreads(Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())));
+            try (OrtSession session = env.createSession(OnnxModel.of(probe).toBytes(), opts)) {
+                Map<String, OnnxTensor> feeds = new HashMap<>();
+                try {
+                    for (Map.Entry<String, long[]> e : inputShapes.entrySet()) {
+                        NodeInfo info = session.getInputInfo().get(e.getKey());
+                        if (info != null && info.getInfo() instanceof TensorInfo ti
+                                && ti.type != ai.onnxruntime.OnnxJavaType.FLOAT) {
+                            throw LrdktException.unsupported("input '" + e.getKey() + "' has type " + ti.type
+                                    + "; only float inputs are supported");
+                        }
+                        long count = TensorData.elementCount(e.getKey(), e.getValue());
+                        feeds.put(e.getKey(), OnnxTensor.createTensor(env,
+                                FloatBuffer.allocate(Math.toIntExact(count)), e.getValue()));
+                    }
+                    try (OrtSession.Result result = session.run(feeds)) {
+                        for (Map.Entry<String, OnnxValue> r : result) {
+                            if (r.getValue() instanceof OnnxTensor t) {
+                                shapes.put(r.getKey(), t.getInfo().getShape());
+                            }
+                        }
+                    }
+                } finally {
+                    feeds.values().forEach(OnnxTensor::close);
+                }
+            }
+        } catch (OrtException e) {
+            throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime could not run the model for input "
+                    + "shapes " + describe(inputShapes) + ": " + firstLine(e.getMessage()), e);
+        } catch (ArithmeticException e) {
+            throw LrdktException.usage("input shape " + describe(inputShapes) + " is too large");
+        }
+        for (TensorProto t : graph.getInitializerList()) {
+            shapes.putIfAbsent(t.getName(), TensorData.dims(t));
+        }
+        return shapes;
+    }
+
+    static String describe(Map<String, long[]> shapes) {
+        StringBuilder sb = new StringBuilder();
+        shapes.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append('=').append(format(v)));
+        return sb.toString();
+    }
+
+    /** ORT messages span lines; the first carries the point. */
+    public static String firstLine(String message) {
+        if (message == null) {
+            return "unknown error";
+        }
+        String line = message.strip().lines().findFirst().orElse(message);
+        return line.length() > 300 ? line.substring(0, 300) + "..." : line;
+    }
+}
