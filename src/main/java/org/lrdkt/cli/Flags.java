@@ -1,0 +1,62 @@
+package org.lrdkt.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.commons.cli.CommandLine;
+import org.lrdkt.LrdktException;
+
+/** Parsing helpers shared by commands: every bad value becomes a usage error naming the flag. */
+final class Flags {
+
+    private Flags() {
+    }
+
+    /** Exactly {@code count} positional arguments. */
+    static List<String> positional(CommandLine line, int min, int max, String what) throws LrdktException {
+        List<String> args = line.getArgList();
+        if (args.size() < min) {
+            throw LrdktException.usage("missing " + what);
+        }
+        if (args.size() > max) {
+            throw LrdktException.usage("unexpected argument '" + args.get(max) + "'");
+        }
+        return args;
+    }
+
+    static Path path(String value) {
+        return Path.of(value);
+    }
+
+    static double doubleValue(CommandLine line, String flag, double fallback, double min, double max)
+            throws LrdktException {
+        String v = line.getOptionValue(flag);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            double d = Double.parseDouble(v);
+            if (!(d >= min && d <= max)) {
+                throw LrdktException.usage("--" + flag + " " + v + " is out of range [" + min + ", " + max + "]");
+            }
+            return d;
+        } catch (NumberFormatException e) {
+            throw LrdktException.usage("--" + flag + " expects a number, got '" + v + "'");
+        }
+    }
+
+    static int intValue(CommandLine line, String flag, int fallback, int min, int max) throws LrdktException {
+        String v = line.getOptionValue(flag);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            int i = Integer.parseInt(v.trim());
+            if (i < min || i > max) {
+                throw LrdktException.usage("--" + flag + " " + v + " is out of range [" + min + ", " + max + "]");
+            }
+            return i;
+        } catch (NumberFormatException e) {
+            throw LrdktException.usage("--" + flag + " expects an integer, got '" + v + "'");
+        }
+    }
+}

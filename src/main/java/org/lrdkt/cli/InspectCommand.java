@@ -1,0 +1,46 @@
+package org.lrdkt.cli;
+
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.lrdkt.Json;
+import org.lrdkt.LrdktException;
+import org.lrdkt.decompose.ModelAnalysis;
+import org.lrdkt.onnx.OnnxModel;
+import org.lrdkt.onnx.Shapes;
+
+/** {@code lrdkt inspect MODEL}: per-layer shapes, costs, energy ranks and break-even. */
+final class InspectCommand implements Command {
+
+    @Override
+    public String name() {
+        return "inspect";
+    }
+
+    @Override
+    public String summary() {
+        return "list Conv/Gemm/MatMul layers with params, MACs, energy ranks and break-even";
+    }
+
+    @Override
+    public String arguments() {
+        return "MODEL";
+    }
+
+    @Override
+    public Options options() {
+        return new Options()
+                .addOption(Option.builder().longOpt("input-shape").hasArg().argName("SHAPE")
+                        .desc("input shape, e.g. 1x3x224x224 (default: the model's own, batch 1)").build())
+                .addOption(Option.builder().longOpt("json").desc("print JSON instead of a table").build());
+    }
+
+    @Override
+    public int run(CommandLine line) throws LrdktException {
+        String model = Flags.positional(line, 1, 1, "MODEL (an .onnx file)").get(0);
+        long[] shape = line.hasOption("input-shape") ? Shapes.parse(line.getOptionValue("input-shape")) : null;
+        ModelAnalysis.Report report = ModelAnalysis.analyse(OnnxModel.load(Flags.path(model)), shape);
+        System.out.print(line.hasOption("json") ? Json.write(report) + "\n" : ModelAnalysis.table(report));
+        return 0;
+    }
+}

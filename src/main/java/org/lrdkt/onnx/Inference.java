@@ -1,0 +1,136 @@
+package org.lrdkt.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.lrdkt.LrdktException;
+
+/**
+ * An ONNX Runtime session over an in-memory model, fed and read as float arrays. Every stage that needs ORT's
+ * verdict (shape measuring, factorisation tests, evaluation, benchmarks) goes through this one class.
+ */
+public final class Inference implements AutoCloseable {
+
+    /** A float tensor: values in row-major order and its shape. */
+    public record Tensor(float[] values, long[] shape) {
+    }
+
+    /** Session settings. */
+    public record Settings(int threads, boolean optimize, boolean cuda) {
+        public static Settings defaults() {
+            return new Settings(Math.max(1, Runtime.getRuntime().availableProcessors()), true, false);
+        }
+
+        public Settings withThreads(int n) {
+            return new Settings(n, optimize, cuda);
+        }
+    }
+
+    private final OrtEnvironment env;
+    private final OrtSession session;
+
+    private Inference(OrtEnvironment env, OrtSession session) {
+        this.env = env;
+        this.session = session;
+    }
+
+    public static Inference open(OnnxModel model, Settings settings) throws LrdktException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+            opts.setIntraOpNumThreads(settings.threads());
+            opts.setInterOpNumThreads(1);
+            opts.setOptimizationLevel(settings.optimize() ? OrtSession.SessionOptions.OptLevel.ALL_OPT
+                    : OrtSession.SessionOptions.OptLevel.NO_OPT);
+            if (settings.cuda()) {
+                try {
+                    opts.addCUDA(0);
+                } catch (OrtException | RuntimeException e) {
+                    throw LrdktException.unsupported("CUDA execution provider is not available ("
+                            + Shapes.firstLine(e.getMessage()) + "); build with -Pgpu on a machine with a CUDA 12 GPU");
+                }
+            }
+            return new Inference(env, env.createSession(model.toBytes(), opts));
+        } catch (OrtException e) {
+            throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime cannot load the model: "
+                    + Shapes.firstLine(e.getMessage()), e);
+        }
+    }
+
+    public List<String> inputNames() {
+        return new ArrayList<>(session.getInputNames());
+    }
+
+    public List<String> outputNames() {
+        return new ArrayList<>(session.getOutputNames());
+    }
+
+    /** Runs with one input and returns the first output. */
+    public Tensor run(Tensor input) throws LrdktException {
+        Map<String, Tensor> out = run(Map.of(inputNames().get(0), input), List.of(outputNames().get(0)));
+        return out.values().iterator().next();
+    }
+
+    /** Runs with the given feeds and returns the requested outputs (all outputs when the list is empty). */
+    public Map<String, Tensor> run(Map<String, Tensor> feeds, List<String> outputs) throws LrdktException {
+        Map<String, OnnxTensor> inputs = new HashMap<>();
+        try {
+            for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
+                inputs.put(e.getKey(), OnnxTensor.createTensor(env, FloatBuffer.wrap(e.getValue().values()),
+                        e.getValue().shape()));
+            }
+            Map<String, Tensor> result = new LinkedHashMap<>();
+            try (OrtSession.Result r = outputs.isEmpty() ? session.run(inputs)
+                    : session.run(inputs, new java.util.LinkedHashSet<>(outputs))) {
+                for (Map.Entry<String, OnnxValue> e : r) {
+                    OnnxTensor t = (OnnxTensor) e.getValue();
+                    FloatBuffer fb = t.getFloatBuffer();
+                    float[] values = new float[fb.remaining()];
+                    fb.get(values);
+                    result.put(e.getKey(), new Tensor(values, t.getInfo().getShape()));
+                }
+            }
+            return result;
+        } catch (OrtException | ClassCastException e) {
+            throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
+                    + Shapes.firstLine(e.getMessage()), e);
+        } finally {
+            inputs.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /** Runs without copying outputs back; for latency measurements. */
+    public void runDiscarding(Map<String, OnnxTensor> inputs) throws LrdktException {
+        try (OrtSession.Result ignored = session.run(inputs)) {
+            // results are dropped on purpose: only the time matters
+        } catch (OrtException e) {
+            throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
+                    + Shapes.firstLine(e.getMessage()), e);
+        }
+    }
+
+    /** A native tensor for repeated feeding (benchmarks); the caller closes it. */
+    public OnnxTensor nativeTensor(Tensor t) throws LrdktException {
+        try {
+            return OnnxTensor.createTensor(env, FloatBuffer.wrap(t.values()), t.shape());
+        } catch (OrtException e) {
+            throw new LrdktException(LrdktException.Kind.RUNTIME, "cannot create input tensor: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            // closing a session only frees memory; nothing to report to the user
+        }
+    }
+}
