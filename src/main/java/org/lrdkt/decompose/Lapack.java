@@ -57,6 +57,21 @@ public final class Lapack {
         return w;
     }
 
+    /**
+     * All eigenpairs of a symmetric n×n matrix (upper triangle used, destroyed) by MRRR (ssyevr). Unlike ssyevd's
+     * workspace query, which rounds its float-encoded size down and fails from n ≈ 4000 on, ssyevr needs O(n) work.
+     * Returns the eigenvalues ascending; the eigenvectors are the columns of the row-major n×n {@code vectors}.
+     */
+    public static float[] symmetricEigenVectors(float[] sym, int n, float[] vectors) throws LrdktException {
+        float[] w = new float[n];
+        int[] found = new int[1];
+        int[] support = new int[2 * Math.max(1, n)];
+        int info = openblas.LAPACKE_ssyevr(openblas.LAPACK_ROW_MAJOR, (byte) 'V', (byte) 'A', (byte) 'U', n, sym, n,
+                0f, 0f, 0, 0, 0f, found, w, vectors, n, support);
+        check("ssyevr", info);
+        return w;
+    }
+
     /** Row-major C = op(A)·op(B) with sgemm. */
     public static float[] multiply(float[] a, int aRows, int aCols, boolean transA,
                                    float[] b, int bRows, int bCols, boolean transB) {

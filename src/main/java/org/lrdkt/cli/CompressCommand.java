@@ -1,0 +1,190 @@
+package org.lrdkt.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.lrdkt.Json;
+import org.lrdkt.LrdktException;
+import org.lrdkt.decompose.CompressOptions;
+import org.lrdkt.decompose.Compressor;
+import org.lrdkt.decompose.LowRank;
+import org.lrdkt.onnx.AtomicFiles;
+import org.lrdkt.onnx.OnnxModel;
+import org.lrdkt.onnx.Shapes;
+
+/** {@code lrdkt compress MODEL -o OUT}: closed-form low-rank decomposition of Conv and fully-connected layers. */
+final class CompressCommand implements Command {
+
+    private static final String[] POLICIES = {"energy", "ranks", "target-macs", "target-params"};
+
+    @Override
+    public String name() {
+        return "compress";
+    }
+
+    @Override
+    public String summary() {
+        return "decompose Conv/Gemm/MatMul layers into low-rank pairs (closed form) and write the student model";
+    }
+
+    @Override
+    public String arguments() {
+        return "MODEL -o OUTPUT";
+    }
+
+    @Override
+    public Options options() {
+        return new Options()
+                .addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE")
+                        .desc("where to write the compressed model (required; never the input)").build())
+                .addOption(Option.builder().longOpt("energy").hasArg().argName("E")
+                        .desc("keep fraction E of each layer's singular-value energy (default 0.9; the paper's rule)")
+                        .build())
+                .addOption(Option.builder().longOpt("ranks").hasArg().argName("FILE.json")
+                        .desc("explicit ranks {\"layer name\": K, ...}; unnamed layers stay untouched").build())
+                .addOption(Option.builder().longOpt("target-macs").hasArg().argName("R")
+                        .desc("keep fraction R of the decomposable layers' MACs, ranks allocated by least energy lost "
+                                + "per MAC saved").build())
+                .addOption(Option.builder().longOpt("target-params").hasArg().argName("R")
+                        .desc("the same for parameters").build())
+                .addOption(Option.builder().longOpt("round-to").hasArg().argName("M")
+                        .desc("round every rank up to a multiple of M (default 1)").build())
+                .addOption(Option.builder().longOpt("scheme").hasArg().argName("spatial|channel|auto")
+                        .desc("conv factorisation: spatial kh×1 + 1×kw (paper, default), channel kh×kw + 1×1, or auto "
+                                + "(per layer the one with fewer MACs at the same energy)").build())
+                .addOption(Option.builder().longOpt("include").hasArg().argName("REGEX")
+                        .desc("only layers whose name matches").build())
+                .addOption(Option.builder().longOpt("exclude").hasArg().argName("REGEX")
+                        .desc("leave layers whose name matches untouched").build())
+                .addOption(Option.builder().longOpt("input-shape").hasArg().argName("SHAPE")
+                        .desc("input shape for measuring MACs, e.g. 1x3x224x224 (default: the model's own, batch 1)")
+                        .build())
+                .addOption(Option.builder().longOpt("report").hasArg().argName("FILE.json")
+                        .desc("also write the per-layer report (with energy curves) as JSON").build())
+                .addOption(Option.builder().longOpt("solver").hasArg().argName("auto|svd|gram")
+                        .desc("factor solver: full SVD, Gram eigen route, or auto by size (default auto)").build())
+                .addOption(Option.builder().longOpt("threads").hasArg().argName("N")
+                        .desc("layers analysed in parallel (default 1: LAPACK uses every core)").build());
+    }
+
+    @Override
+    public int run(CommandLine line) throws LrdktException {
+        Path input = Flags.path(Flags.positional(line, 1, 1, "MODEL (an .onnx file)").get(0));
+        if (!line.hasOption("output")) {
+            throw LrdktException.usage("missing -o/--output FILE (the compressed model)");
+        }
+        Path output = Flags.path(line.getOptionValue("output"));
+        AtomicFiles.checkNotSameFile(input, output);
+        Path reportFile = line.hasOption("report") ? Flags.path(line.getOptionValue("report")) : null;
+        if (reportFile != null) {
+            AtomicFiles.checkNotSameFile(input, reportFile);
+        }
+        CompressOptions options = options(line);
+        Compressor.Compression result = Compressor.compress(OnnxModel.load(input), options);
+        result.student().save(output, OnnxModel.ExternalData.AUTO);
+        if (reportFile != null) {
+            AtomicFiles.writeString(reportFile, Json.write(result.report()) + "\n");
+        }
+        System.out.print(result.report().table());
+        System.out.println("wrote " + output + (reportFile != null ? " and " + reportFile : ""));
+        return 0;
+    }
+
+    private static CompressOptions options(CommandLine line) throws LrdktException {
+        List<String> given = new ArrayList<>();
+        for (String p : POLICIES) {
+            if (line.hasOption(p)) {
+                given.add("--" + p);
+            }
+        }
+        if (given.size() > 1) {
+            throw LrdktException.usage(String.join(" and ", given) + " are alternative rank policies; give one");
+        }
+        CompressOptions o = CompressOptions.defaults()
+                .withScheme(scheme(line.getOptionValue("scheme", "spatial")))
+                .withRoundTo(Flags.intValue(line, "round-to", 1, 1, 1 << 20))
+                .withInclude(regex(line, "include"))
+                .withExclude(regex(line, "exclude"))
+                .withSolver(solver(line.getOptionValue("solver", "auto")))
+                .withThreads(Flags.intValue(line, "threads", 1, 1, 64));
+        if (line.hasOption("input-shape")) {
+            o = o.withInputShape(Shapes.parse(line.getOptionValue("input-shape")));
+        }
+        if (line.hasOption("ranks")) {
+            return o.withRanks(readRanks(Flags.path(line.getOptionValue("ranks"))));
+        }
+        if (line.hasOption("target-macs")) {
+            return o.withTarget(CompressOptions.Policy.TARGET_MACS,
+                    Flags.doubleValue(line, "target-macs", 0, Double.MIN_VALUE, 1));
+        }
+        if (line.hasOption("target-params")) {
+            return o.withTarget(CompressOptions.Policy.TARGET_PARAMS,
+                    Flags.doubleValue(line, "target-params", 0, Double.MIN_VALUE, 1));
+        }
+        return o.withEnergy(Flags.doubleValue(line, "energy", CompressOptions.DEFAULT_ENERGY, Double.MIN_VALUE, 1));
+    }
+
+    private static CompressOptions.Scheme scheme(String value) throws LrdktException {
+        try {
+            return CompressOptions.Scheme.valueOf(value.trim().toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw LrdktException.usage("--scheme expects spatial, channel or auto, got '" + value + "'");
+        }
+    }
+
+    private static LowRank.Solver solver(String value) throws LrdktException {
+        try {
+            return LowRank.Solver.valueOf(value.trim().toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw LrdktException.usage("--solver expects auto, svd or gram, got '" + value + "'");
+        }
+    }
+
+    private static Pattern regex(CommandLine line, String flag) throws LrdktException {
+        String v = line.getOptionValue(flag);
+        if (v == null) {
+            return null;
+        }
+        try {
+            return Pattern.compile(v);
+        } catch (PatternSyntaxException e) {
+            throw LrdktException.usage("--" + flag + " '" + v + "' is not a valid regular expression: "
+                    + e.getDescription());
+        }
+    }
+
+    /** {"layer": K, ...}; every value a positive integer (range against the layer is checked by the compressor). */
+    static Map<String, Integer> readRanks(Path file) throws LrdktException {
+        JsonNode root;
+        try {
+            root = Json.MAPPER.readTree(Files.readString(file));
+        } catch (IOException e) {
+            throw LrdktException.usage("cannot read ranks file " + file + ": " + Main.oneLine(e.getMessage()));
+        }
+        if (root == null || !root.isObject() || root.isEmpty()) {
+            throw LrdktException.usage("ranks file " + file + " must be a non-empty JSON object {\"layer name\": K}");
+        }
+        Map<String, Integer> ranks = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            JsonNode v = e.getValue();
+            if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() <= 0) {
+                throw LrdktException.usage("ranks file " + file + ": rank of '" + e.getKey() + "' must be a positive "
+                        + "integer, got " + v);
+            }
+            ranks.put(e.getKey(), v.asInt());
+        }
+        return ranks;
+    }
+}

@@ -1,0 +1,110 @@
+package org.lrdkt.decompose;
+
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * How {@link Compressor} chooses what to decompose and at which rank.
+ *
+ * @param policy     which rank policy decides K
+ * @param energy     fraction of σ² energy to keep per layer (policy ENERGY); also the level at which
+ *                   {@link Scheme#AUTO} compares schemes
+ * @param ranks      explicit ranks by layer name (policy RANKS); layers not named are left untouched
+ * @param target     kept fraction of the decomposable layers' MACs or params (TARGET_MACS / TARGET_PARAMS)
+ * @param roundTo    every rank is rounded up to a multiple of this (1 = no rounding)
+ * @param scheme     conv factorisation: spatial (paper), channel, or auto per layer
+ * @param include    only layers whose name matches (find) are candidates; null = all
+ * @param exclude    layers whose name matches are left untouched; null = none
+ * @param inputShape input shape for measuring activations (null: the model's own with batch 1)
+ * @param solver     how factors are computed
+ * @param threads    layers analysed in parallel (1 = one at a time, BLAS uses every core)
+ */
+public record CompressOptions(Policy policy, double energy, Map<String, Integer> ranks, double target, int roundTo,
+                              Scheme scheme, Pattern include, Pattern exclude, long[] inputShape,
+                              LowRank.Solver solver, int threads) {
+
+    /** Rank policies. */
+    public enum Policy { ENERGY, RANKS, TARGET_MACS, TARGET_PARAMS }
+
+    /** Conv factorisation schemes. */
+    public enum Scheme { SPATIAL, CHANNEL, AUTO }
+
+    public static final double DEFAULT_ENERGY = 0.9;
+
+    /** The paper's rule at the default energy 0.9, spatial scheme, every layer. */
+    public static CompressOptions defaults() {
+        return new CompressOptions(Policy.ENERGY, DEFAULT_ENERGY, Map.of(), 0, 1, Scheme.SPATIAL, null, null, null,
+                LowRank.Solver.AUTO, 1);
+    }
+
+    public CompressOptions withEnergy(double e) {
+        return new CompressOptions(Policy.ENERGY, e, ranks, target, roundTo, scheme, include, exclude, inputShape,
+                solver, threads);
+    }
+
+    public CompressOptions withRanks(Map<String, Integer> r) {
+        return new CompressOptions(Policy.RANKS, energy, Map.copyOf(r), target, roundTo, scheme, include, exclude,
+                inputShape, solver, threads);
+    }
+
+    /** A global budget: {@code policy} TARGET_MACS or TARGET_PARAMS keeping {@code fraction} of the layers' cost. */
+    public CompressOptions withTarget(Policy p, double fraction) {
+        if (p != Policy.TARGET_MACS && p != Policy.TARGET_PARAMS) {
+            throw new IllegalArgumentException("not a target policy: " + p);
+        }
+        return new CompressOptions(p, energy, ranks, fraction, roundTo, scheme, include, exclude, inputShape, solver,
+                threads);
+    }
+
+    /** Keeps the policy; changes the energy level AUTO compares schemes at. */
+    public CompressOptions withAutoEnergy(double e) {
+        return new CompressOptions(policy, e, ranks, target, roundTo, scheme, include, exclude, inputShape, solver,
+                threads);
+    }
+
+    public CompressOptions withRoundTo(int m) {
+        return new CompressOptions(policy, energy, ranks, target, m, scheme, include, exclude, inputShape, solver,
+                threads);
+    }
+
+    public CompressOptions withScheme(Scheme s) {
+        return new CompressOptions(policy, energy, ranks, target, roundTo, s, include, exclude, inputShape, solver,
+                threads);
+    }
+
+    public CompressOptions withInclude(Pattern p) {
+        return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, p, exclude, inputShape, solver,
+                threads);
+    }
+
+    public CompressOptions withExclude(Pattern p) {
+        return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, p, inputShape, solver,
+                threads);
+    }
+
+    public CompressOptions withInputShape(long[] shape) {
+        return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, shape, solver,
+                threads);
+    }
+
+    public CompressOptions withSolver(LowRank.Solver s) {
+        return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, inputShape, s,
+                threads);
+    }
+
+    public CompressOptions withThreads(int n) {
+        return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, inputShape,
+                solver, n);
+    }
+
+    /** One line describing the policy, for reports. */
+    public String describe() {
+        String p = switch (policy) {
+            case ENERGY -> "energy " + energy;
+            case RANKS -> "explicit ranks (" + ranks.size() + " layers)";
+            case TARGET_MACS -> "target MACs " + target;
+            case TARGET_PARAMS -> "target params " + target;
+        };
+        return p + ", scheme " + scheme.name().toLowerCase() + (roundTo > 1 ? ", round to " + roundTo : "");
+    }
+}

@@ -1,0 +1,102 @@
+package org.lrdkt.decompose;
+
+import java.util.List;
+import java.util.Map;
+import org.lrdkt.TextTable;
+import org.lrdkt.onnx.Shapes;
+
+/**
+ * What {@link Compressor} decided for every Conv/Gemm/MatMul layer, with costs before and after, and totals.
+ *
+ * @param model       the teacher's file, or "" when built in memory
+ * @param policy      the rank policy in words
+ * @param inputShapes the input shapes activations were measured at
+ * @param layers      one decision per layer, in graph order
+ * @param totals      sums and ratios
+ */
+public record CompressReport(String model, String policy, Map<String, long[]> inputShapes, List<LayerDecision> layers,
+                             Totals totals) {
+
+    /** Whether a layer was rewritten. */
+    public enum Status { DECOMPOSED, SKIPPED }
+
+    /**
+     * One layer's decision.
+     *
+     * @param name             layer name (node name, or weight name when the node has none)
+     * @param op               Conv, Gemm, MatMul or MatMul+Add (+BN when a BatchNormalization was folded in)
+     * @param weightShape      the weight's shape as stored
+     * @param status           decomposed or skipped
+     * @param reason           why it was skipped (null when decomposed)
+     * @param scheme           spatial, channel or fc (null when the layer was never analysed)
+     * @param rank             the rank K used, or the one that was refused (null when none was chosen)
+     * @param fullRank         the unfolding's full rank (0 when not analysed)
+     * @param breakEven        rank at which the pair has as many weights as the layer (0 when not analysed)
+     * @param energyKept       fraction of σ² energy the rank keeps (1 when untouched)
+     * @param paramsBefore     the layer's params (weight + bias)
+     * @param paramsAfter      params after (= before when skipped)
+     * @param macsBefore       the layer's MACs at the measured input shape
+     * @param macsAfter        MACs after (= before when skipped)
+     * @param outputTensor     the tensor holding the layer's result; kept by the last factor (a KT hint point)
+     * @param nodes            names of the nodes that replace it (empty when skipped)
+     * @param solver           how the factors were computed (SVD or GRAM; null when not analysed)
+     * @param cumulativeEnergy normalised cumulative σ² curve of the scheme's unfolding: entry i = energy kept by
+     *                         rank i+1 (null when not analysed)
+     */
+    public record LayerDecision(String name, String op, long[] weightShape, Status status, String reason,
+                                String scheme, Integer rank, int fullRank, double breakEven, double energyKept,
+                                long paramsBefore, long paramsAfter, long macsBefore, long macsAfter,
+                                String outputTensor, List<String> nodes, String solver, float[] cumulativeEnergy) {
+    }
+
+    /**
+     * Sums over all layers and the whole model.
+     *
+     * @param layerParamsBefore params of all Conv/Gemm/MatMul layers in the teacher
+     * @param layerParamsAfter  the same layers in the student
+     * @param layerMacsBefore   their MACs in the teacher
+     * @param layerMacsAfter    their MACs in the student
+     * @param modelParamsBefore every float constant of the teacher
+     * @param modelParamsAfter  every float constant of the student
+     * @param decomposed        layers rewritten
+     * @param skipped           layers left untouched
+     */
+    public record Totals(long layerParamsBefore, long layerParamsAfter, long layerMacsBefore, long layerMacsAfter,
+                         long modelParamsBefore, long modelParamsAfter, int decomposed, int skipped) {
+
+        /** MACs before ÷ after (the speed-up in MACs). */
+        public double macsReduction() {
+            return layerMacsAfter == 0 ? 0 : (double) layerMacsBefore / layerMacsAfter;
+        }
+
+        /** Model params before ÷ after (the compression ratio). */
+        public double paramsReduction() {
+            return modelParamsAfter == 0 ? 0 : (double) modelParamsBefore / modelParamsAfter;
+        }
+    }
+
+    /** The report as printed by {@code lrdkt compress}. */
+    public String table() {
+        TextTable t = new TextTable("layer", "op", "weight", "decision", "scheme", "K>", "full>", "break-even>",
+                "energy>", "params>", "params after>", "MACs>", "MACs after>");
+        for (LayerDecision d : layers) {
+            boolean done = d.status() == Status.DECOMPOSED;
+            t.row(d.name(), d.op(), TextTable.dims(d.weightShape()), done ? "decomposed" : "skipped: " + d.reason(),
+                    d.scheme() == null ? "-" : d.scheme(), d.rank() == null || !done ? "-" : d.rank(),
+                    d.fullRank() == 0 ? "-" : d.fullRank(),
+                    d.breakEven() == 0 ? "-" : String.format("%.1f", d.breakEven()),
+                    done ? String.format("%.3f", d.energyKept()) : "-", TextTable.human(d.paramsBefore()),
+                    TextTable.human(d.paramsAfter()), TextTable.human(d.macsBefore()), TextTable.human(d.macsAfter()));
+        }
+        Totals s = totals;
+        t.separator().row("total (" + s.decomposed() + " decomposed, " + s.skipped() + " skipped)", "", "", "", "", "",
+                "", "", "", TextTable.human(s.layerParamsBefore()), TextTable.human(s.layerParamsAfter()),
+                TextTable.human(s.layerMacsBefore()), TextTable.human(s.layerMacsAfter()));
+        return "model " + model + "  input " + Shapes.describe(inputShapes) + "  policy " + policy + "\n\n"
+                + t.render()
+                + String.format("model parameters: %d -> %d (%.2fx smaller)%n", s.modelParamsBefore(),
+                s.modelParamsAfter(), s.paramsReduction())
+                + String.format("Conv/Gemm/MatMul MACs: %d -> %d (%.2fx fewer)%n", s.layerMacsBefore(),
+                s.layerMacsAfter(), s.macsReduction());
+    }
+}
