@@ -67,6 +67,15 @@ public final class Compressor {
     }
 
     public static Compression compress(OnnxModel teacher, CompressOptions options) throws LrdktException {
+        return compress(teacher, options, false);
+    }
+
+    /**
+     * As {@link #compress(OnnxModel, CompressOptions)}; {@code beyondBreakEven} keeps ranks at or above break-even
+     * (a pair that saves nothing), which only tests want: at full rank the pair must reproduce the layer exactly.
+     */
+    static Compression compress(OnnxModel teacher, CompressOptions options, boolean beyondBreakEven)
+            throws LrdktException {
         Graph graph = Graph.of(teacher);
         Map<String, Layer> byName = graph.layersByName();
         checkRankFileNames(options, byName);
@@ -85,7 +94,7 @@ public final class Compressor {
             }
         }
         analyse(todo, options);
-        chooseRanks(todo, options);
+        chooseRanks(todo, options, beyondBreakEven);
 
         UniqueNames names = new UniqueNames(teacher.graph());
         Map<NodeProto, Factoriser.Replacement> replacements = new IdentityHashMap<>();
@@ -218,7 +227,8 @@ public final class Compressor {
         return c.costAfter(u, lr.spectrum().rankFor(energy)).macs();
     }
 
-    private static void chooseRanks(List<Plan> todo, CompressOptions options) throws LrdktException {
+    private static void chooseRanks(List<Plan> todo, CompressOptions options, boolean beyondBreakEven)
+            throws LrdktException {
         int step = Math.max(1, options.roundTo());
         switch (options.policy()) {
             case ENERGY -> todo.forEach(p -> p.rank = p.lowRank.spectrum().rankFor(options.energy()));
@@ -262,7 +272,7 @@ public final class Compressor {
             int full = p.unfolding.fullRank(p.candidate.shape());
             p.rank = Math.min(full, (p.rank + step - 1) / step * step);
             double breakEven = p.unfolding.breakEven(p.candidate.shape());
-            if (p.rank >= breakEven) {
+            if (p.rank >= breakEven && !beyondBreakEven) {
                 p.skipReason = "rank " + p.rank + " ≥ break-even " + String.format("%.1f", breakEven);
                 p.refusedRank = p.rank;
                 p.rank = 0;
