@@ -1,0 +1,114 @@
+package org.lrdkt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.lrdkt.Json;
+import org.lrdkt.ModelBuilder;
+import org.lrdkt.onnx.OnnxModel;
+
+/** {@code lrdkt compress} end to end on the LeNet-5 fixture, and its refusals. */
+class CompressCommandTest {
+
+    private static final Path LENET = Path.of("testdata/lenet5.onnx");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void compressesLenetAndOnnxRuntimeRunsIt() throws Exception {
+        Path out = dir.resolve("lenet-lrd.onnx");
+        Path report = dir.resolve("report.json");
+        assertEquals(0, Main.run("compress", LENET.toString(), "-o", out.toString(), "--energy", "0.9", "--report",
+                report.toString()));
+        OnnxModel teacher = OnnxModel.load(LENET);
+        OnnxModel student = OnnxModel.load(out);
+        float[] x = ModelBuilder.random(1, 28 * 28, 0.5f);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = Math.abs(x[i]) * 2; // pixels in [0, 1]
+        }
+        long[] shape = {1, 1, 28, 28};
+        float[] logits = ModelBuilder.run(student, x, shape);
+        assertEquals(10, logits.length);
+        // 90% energy everywhere moves the logits, but not beyond recognition
+        assertTrue(ModelBuilder.relativeError(logits, ModelBuilder.run(teacher, x, shape)) < 0.5);
+        JsonNode json = Json.MAPPER.readTree(report.toFile());
+        assertEquals(5, json.get("layers").size());
+        JsonNode conv1 = json.get("layers").get(0);
+        assertEquals("/conv1/Conv", conv1.get("name").asText());
+        assertEquals(conv1.get("fullRank").asInt(), conv1.get("cumulativeEnergy").size());
+        assertTrue(student.metadata("lrdkt.ranks").contains("\"/fc1/Gemm\""));
+    }
+
+    static Stream<Arguments> badCommandLines() {
+        String lenet = LENET.toString();
+        return Stream.<String[]>of(
+                new String[] {"compress", lenet, "--energy", "0.9"}, // no -o
+                new String[] {"compress", lenet, "-o", "OUT", "--energy", "1.5"},
+                new String[] {"compress", lenet, "-o", "OUT", "--energy", "abc"},
+                new String[] {"compress", lenet, "-o", "OUT", "--energy", "0.5", "--target-macs", "0.3"},
+                new String[] {"compress", lenet, "-o", "OUT", "--scheme", "tucker"},
+                new String[] {"compress", lenet, "-o", "OUT", "--round-to", "0"},
+                new String[] {"compress", lenet, "-o", "OUT", "--include", "("},
+                new String[] {"compress", lenet, "-o", "OUT", "--no-such-flag"},
+                new String[] {"compress", lenet, "-o", lenet},
+                new String[] {"compress", lenet, "-o", "OUT", "--target-macs", "0.0001"},
+                new String[] {"compress", lenet, "-o", "OUT", "--ranks", "RANKS:{\"/no/such\": 3}"},
+                new String[] {"compress", lenet, "-o", "OUT", "--ranks", "RANKS:{\"/conv1/Conv\": 0}"},
+                new String[] {"compress", lenet, "-o", "OUT", "--ranks", "RANKS:{\"/conv1/Conv\": -2}"},
+                new String[] {"compress", lenet, "-o", "OUT", "--ranks", "RANKS:{\"/fc3/Gemm\": 11}"},
+                new String[] {"compress", lenet, "-o", "OUT", "--ranks", "RANKS:{\"/fc3/Gemm\": 2.5}"},
+                new String[] {"compress", lenet, "-o", "OUT", "--ranks", "RANKS:not json"},
+                new String[] {"compress", lenet, "-o", "OUT", "--ranks", "missing-ranks.json"})
+                .map(a -> Arguments.of((Object) a));
+    }
+
+    @ParameterizedTest
+    @MethodSource("badCommandLines")
+    void badInputIsOneLineExitTwoAndWritesNothing(String[] template) throws Exception {
+        String[] args = template.clone();
+        Path out = dir.resolve("out.onnx");
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("OUT")) {
+                args[i] = out.toString();
+            } else if (args[i].startsWith("RANKS:")) {
+                Path ranks = dir.resolve("ranks.json");
+                Files.writeString(ranks, args[i].substring(6));
+                args[i] = ranks.toString();
+            } else if (args[i].equals("missing-ranks.json")) {
+                args[i] = dir.resolve(args[i]).toString();
+            }
+        }
+        long lenetSize = Files.size(LENET);
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream saved = System.err;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = Main.run(args);
+        } finally {
+            System.setErr(saved);
+        }
+        String message = err.toString(StandardCharsets.UTF_8);
+        assertEquals(2, code, message);
+        assertEquals(1, message.strip().lines().count(), message);
+        assertFalse(Files.exists(out), "nothing may be written");
+        try (Stream<Path> files = Files.list(dir)) {
+            assertTrue(files.allMatch(p -> p.getFileName().toString().equals("ranks.json")));
+        }
+        assertEquals(lenetSize, Files.size(LENET));
+    }
+}
