@@ -92,6 +92,10 @@ public final class Inference implements AutoCloseable {
                 for (Map.Entry<String, OnnxValue> e : r) {
                     OnnxTensor t = (OnnxTensor) e.getValue();
                     FloatBuffer fb = t.getFloatBuffer();
+                    if (fb == null) {
+                        throw LrdktException.unsupported("output '" + e.getKey() + "' is of type "
+                                + t.getInfo().type + "; only float outputs can be read");
+                    }
                     float[] values = new float[fb.remaining()];
                     fb.get(values);
                     result.put(e.getKey(), new Tensor(values, t.getInfo().getShape()));
@@ -99,6 +103,30 @@ public final class Inference implements AutoCloseable {
             }
             return result;
         } catch (OrtException | ClassCastException e) {
+            throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
+                    + Shapes.firstLine(e.getMessage()), e);
+        } finally {
+            inputs.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /** Runs and returns the shape of every output, whatever its element type. */
+    public Map<String, long[]> outputShapes(Map<String, Tensor> feeds) throws LrdktException {
+        Map<String, OnnxTensor> inputs = new HashMap<>();
+        try {
+            for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
+                inputs.put(e.getKey(), nativeTensor(e.getValue()));
+            }
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            try (OrtSession.Result r = session.run(inputs)) {
+                for (Map.Entry<String, OnnxValue> e : r) {
+                    if (e.getValue() instanceof OnnxTensor t) {
+                        shapes.put(e.getKey(), t.getInfo().getShape());
+                    }
+                }
+            }
+            return shapes;
+        } catch (OrtException e) {
             throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
                     + Shapes.firstLine(e.getMessage()), e);
         } finally {
