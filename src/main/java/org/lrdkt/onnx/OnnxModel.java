@@ -121,7 +121,9 @@ public final class OnnxModel {
         }
         checkLooksLikeOnnx(proto, path);
         Path dir = path.toAbsolutePath().getParent();
-        return new OnnxModel(ExternalDataReader.inline(proto, dir), path.toAbsolutePath());
+        ModelProto inlined = ExternalDataReader.inline(proto, dir);
+        checkTensors(inlined.getGraph());
+        return new OnnxModel(inlined, path.toAbsolutePath());
     }
 
     private static void checkLooksLikeOnnx(ModelProto proto, Path path) throws LrdktException {
@@ -132,6 +134,19 @@ public final class OnnxModel {
         }
         if (proto.getGraph().getNodeCount() == 0) {
             throw LrdktException.badInput("ONNX model has an empty graph: " + path);
+        }
+    }
+
+    private static void checkTensors(GraphProto graph) throws LrdktException {
+        for (TensorProto t : graph.getInitializerList()) {
+            TensorData.checkConsistent(t);
+        }
+        for (NodeProto n : graph.getNodeList()) {
+            for (AttributeProto a : n.getAttributeList()) {
+                if (a.hasT()) {
+                    TensorData.checkConsistent(a.getT());
+                }
+            }
         }
     }
 

@@ -289,4 +289,38 @@ public final class TensorData {
         return LrdktException.unsupported("tensor '" + name + "' has data type " + DataType.forNumber(type)
                 + "; expected FLOAT, FLOAT16, BFLOAT16 or DOUBLE");
     }
+
+    /**
+     * Checks that a stored tensor is what it claims: a known data type, sane dims, and exactly the bytes (or typed
+     * values) its shape needs. Cheap: nothing is decoded.
+     */
+    public static void checkConsistent(TensorProto t) throws LrdktException {
+        String name = t.getName();
+        long count = elementCount(name, dims(t));
+        int type = t.getDataType();
+        DataType known = DataType.forNumber(type);
+        if (known == null || known == DataType.UNDEFINED) {
+            throw LrdktException.badInput("tensor '" + name + "' has unknown data type " + type);
+        }
+        if (type == DataType.STRING_VALUE) {
+            return;
+        }
+        if (t.hasRawData()) {
+            long needed;
+            try {
+                needed = Math.multiplyExact(count, byteWidth(name, type));
+            } catch (ArithmeticException e) {
+                throw LrdktException.badInput("tensor '" + name + "' claims more bytes than a long can count");
+            }
+            checkLength(name, t.getRawData().size(), needed);
+            return;
+        }
+        long typed = t.getFloatDataCount() + t.getDoubleDataCount() + t.getInt32DataCount() + t.getInt64DataCount()
+                + t.getUint64DataCount();
+        if (typed != 0 || count != 0) {
+            // complex types store two values per element
+            long perElement = type == DataType.COMPLEX64_VALUE || type == DataType.COMPLEX128_VALUE ? 2 : 1;
+            checkLength(name, typed, count * perElement);
+        }
+    }
 }
