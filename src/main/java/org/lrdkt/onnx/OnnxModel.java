@@ -83,6 +83,11 @@ public final class OnnxModel {
         return null;
     }
 
+    /** Whether the model fits in one protobuf message (under 2 GiB with all data inline). */
+    public boolean fitsInline() {
+        return inlineSize(proto) <= MAX_INLINE_BYTES;
+    }
+
     /** Serialized bytes of the whole model with inline data; only for models under 2 GiB. */
     public byte[] toBytes() throws LrdktException {
         if (inlineSize(proto) > MAX_INLINE_BYTES) {
@@ -244,7 +249,8 @@ public final class OnnxModel {
                 }
             }
             buf.flip();
-            return ByteString.copyFrom(buf);
+            // the buffer is never touched again, so wrapping it avoids doubling a multi-GiB model in memory
+            return com.google.protobuf.UnsafeByteOperations.unsafeWrap(buf);
         }
     }
 }
