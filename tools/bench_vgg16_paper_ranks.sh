@@ -39,7 +39,7 @@ sys.exit(0 if abs(dev) <= 0.03 else 1)
 PY
 
 if [[ "${SKIP_NUMPY:-0}" != 1 ]]; then
-/usr/bin/python3 - "$model" <<'PY'
+timeout "${NUMPY_TIMEOUT:-3600}" /usr/bin/python3 - "$model" <<'PY'
 # numpy/LAPACK full SVD (gesdd) of the same unfoldings lrdkt decomposes: spatial (C·kh)×(N·kw) and FC (out×in)
 import sys, time, numpy as np, onnx
 from onnx import numpy_helper
