@@ -126,13 +126,22 @@ final class CompressCommand implements Command {
         }
         if (line.hasOption("target-macs")) {
             return o.withTarget(CompressOptions.Policy.TARGET_MACS,
-                    Flags.doubleValue(line, "target-macs", 0, Double.MIN_VALUE, 1));
+                    fraction(line, "target-macs", 0));
         }
         if (line.hasOption("target-params")) {
             return o.withTarget(CompressOptions.Policy.TARGET_PARAMS,
-                    Flags.doubleValue(line, "target-params", 0, Double.MIN_VALUE, 1));
+                    fraction(line, "target-params", 0));
         }
-        return o.withEnergy(Flags.doubleValue(line, "energy", CompressOptions.DEFAULT_ENERGY, Double.MIN_VALUE, 1));
+        return o.withEnergy(fraction(line, "energy", CompressOptions.DEFAULT_ENERGY));
+    }
+
+    /** A fraction in (0, 1]. */
+    private static double fraction(CommandLine line, String flag, double fallback) throws LrdktException {
+        double v = Flags.doubleValue(line, flag, fallback, 0, 1);
+        if (v <= 0) {
+            throw LrdktException.usage("--" + flag + " must be above 0 and at most 1");
+        }
+        return v;
     }
 
     private static CompressOptions.Scheme scheme(String value) throws LrdktException {
