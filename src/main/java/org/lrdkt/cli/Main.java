@@ -22,7 +22,8 @@ public final class Main {
 
     private static final List<Command> COMMANDS = List.of(
             new InspectCommand(),
-            new EvalCommand());
+            new EvalCommand(),
+            new BenchCommand());
 
     private Main() {
     }
