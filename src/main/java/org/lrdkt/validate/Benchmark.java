@@ -49,7 +49,7 @@ public final class Benchmark {
      * One model's numbers.
      *
      * @param macsPerSample     MACs of Conv/Gemm/MatMul layers for one sample
-     * @param modelBytes        serialized size with every weight inline
+     * @param modelBytes        serialized size with every weight inline (the .onnx file size when weights are inline)
      * @param latencyMs         per-call latency of a whole batch, milliseconds
      * @param samplesPerSecond  batch / median latency
      * @param peakMemoryBytes   see {@link #MEMORY_METHOD}; null where /proc does not allow measuring it
@@ -215,7 +215,22 @@ public final class Benchmark {
                 macs += Costs.of(layer, out).macs();
             }
         }
-        return new StaticCosts(batched, Costs.modelParams(graph), macs, model.proto().getSerializedSize());
+        return new StaticCosts(batched, Costs.modelParams(graph), macs, serializedBytes(model));
+    }
+
+    /** Protobuf size with every weight inline; over 2 GiB (int sizes overflow) the sum of its tensors and nodes. */
+    static long serializedBytes(OnnxModel model) {
+        if (model.fitsInline()) {
+            return model.proto().getSerializedSize();
+        }
+        long total = 0;
+        for (var t : model.graph().getInitializerList()) {
+            total += t.getSerializedSize();
+        }
+        for (var n : model.graph().getNodeList()) {
+            total += n.getSerializedSize();
+        }
+        return total;
     }
 
     /** Uniform [0, 1) inputs from a fixed seed: latency must not depend on the data, and runs stay repeatable. */

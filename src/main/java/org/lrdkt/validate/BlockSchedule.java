@@ -7,7 +7,8 @@ import java.util.List;
  * The order of timed runs when several models are compared: rounds of blocks A×k, B×k, C×k, ... so that slow drift
  * of the machine (clock, other load) hits every model alike, while each block keeps one model's weights warm in
  * cache. Alternating single calls instead lets a large model evict a small one's weights and understates the small
- * one's speed.
+ * one's speed. Odd rounds run the models in reverse order (A B, B A, A B, ...) so that no model always goes first
+ * after another's block: any cost of following a different model falls on each alike.
  */
 public final class BlockSchedule {
 
@@ -27,8 +28,8 @@ public final class BlockSchedule {
         int round = 0;
         for (int done = 0; done < runs; done += block, round++) {
             int count = Math.min(block, runs - done);
-            for (int m = 0; m < models; m++) {
-                blocks.add(new Block(round, m, count));
+            for (int i = 0; i < models; i++) {
+                blocks.add(new Block(round, round % 2 == 0 ? i : models - 1 - i, count));
             }
         }
         return blocks;

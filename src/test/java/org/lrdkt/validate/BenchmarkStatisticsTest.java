@@ -28,10 +28,10 @@ class BenchmarkStatisticsTest {
     }
 
     @Test
-    void scheduleAlternatesBlocksAndGivesEveryModelExactlyItsRuns() {
+    void scheduleAlternatesBlocksInAbbaOrderAndGivesEveryModelExactlyItsRuns() {
         List<BlockSchedule.Block> plan = BlockSchedule.plan(2, 25, 10);
         assertEquals(List.of(new BlockSchedule.Block(0, 0, 10), new BlockSchedule.Block(0, 1, 10),
-                new BlockSchedule.Block(1, 0, 10), new BlockSchedule.Block(1, 1, 10),
+                new BlockSchedule.Block(1, 1, 10), new BlockSchedule.Block(1, 0, 10),
                 new BlockSchedule.Block(2, 0, 5), new BlockSchedule.Block(2, 1, 5)), plan);
         assertEquals(3, BlockSchedule.rounds(25, 10));
         assertEquals(1, BlockSchedule.rounds(5, 10));
