@@ -9,27 +9,20 @@ import org.lrdkt.LrdktException;
  * MNIST-layout IDX files: an images file (magic 0x00000803: unsigned bytes, dims N×H×W) and a labels file (magic
  * 0x00000801: N unsigned bytes), each gzipped or not. Everything about the header is checked against the data.
  */
-public final class IdxDataset implements Dataset {
+public final class IdxDataset extends LoadedDataset {
 
     private static final int UNSIGNED_BYTE = 0x08;
 
     private final byte[] pixels;
-    private final int count;
     private final int height;
     private final int width;
-    private final int[] labels;
-    private final Preprocessing preprocessing;
-    private final String description;
 
     private IdxDataset(byte[] pixels, int count, int height, int width, int[] labels, Preprocessing preprocessing,
                        String description) {
+        super(count, preprocessing.imageSampleShape(), labels, preprocessing, description);
         this.pixels = pixels;
-        this.count = count;
         this.height = height;
         this.width = width;
-        this.labels = labels;
-        this.preprocessing = preprocessing;
-        this.description = description;
     }
 
     /**
@@ -113,20 +106,8 @@ public final class IdxDataset implements Dataset {
         return dims;
     }
 
-    @Override
-    public int size() {
-        return count;
-    }
 
-    @Override
-    public long[] sampleShape() {
-        return preprocessing.imageSampleShape();
-    }
 
-    @Override
-    public int[] labels() {
-        return labels;
-    }
 
     @Override
     public void fill(int index, float[] target, int offset) {
@@ -135,16 +116,8 @@ public final class IdxDataset implements Dataset {
         for (int i = 0; i < plane; i++) {
             raw[i] = pixels[index * plane + i] & 0xff;
         }
-        preprocessing.writeImage(raw, height, width, 1, target, offset);
+        preprocessing().writeImage(raw, height, width, 1, target, offset);
     }
 
-    @Override
-    public String description() {
-        return description;
-    }
 
-    @Override
-    public Preprocessing preprocessing() {
-        return preprocessing;
-    }
 }

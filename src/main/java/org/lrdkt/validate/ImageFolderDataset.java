@@ -17,23 +17,19 @@ import org.lrdkt.LrdktException;
  * ImageFolder: classes sorted by name get labels 0, 1, ...; files with image extensions are sorted within each
  * class. Images are decoded with javax.imageio when a sample is requested, so large sets need no memory up front.
  */
-public final class ImageFolderDataset implements Dataset {
+public final class ImageFolderDataset extends LoadedDataset {
 
     private static final List<String> EXTENSIONS = List.of(".png", ".jpg", ".jpeg", ".bmp", ".gif");
 
     private final List<Path> files;
-    private final int[] labels;
     private final List<String> classes;
-    private final Preprocessing preprocessing;
-    private final Path root;
 
     private ImageFolderDataset(Path root, List<Path> files, int[] labels, List<String> classes,
                                Preprocessing preprocessing) {
-        this.root = root;
+        super(files.size(), preprocessing.imageSampleShape(), labels, preprocessing, "image folder " + root + ": "
+                + files.size() + " images in " + classes.size() + " classes");
         this.files = files;
-        this.labels = labels;
         this.classes = classes;
-        this.preprocessing = preprocessing;
     }
 
     /**
@@ -85,20 +81,8 @@ public final class ImageFolderDataset implements Dataset {
         return classes;
     }
 
-    @Override
-    public int size() {
-        return files.size();
-    }
 
-    @Override
-    public long[] sampleShape() {
-        return preprocessing.imageSampleShape();
-    }
 
-    @Override
-    public int[] labels() {
-        return labels;
-    }
 
     @Override
     public void fill(int index, float[] target, int offset) throws LrdktException {
@@ -136,16 +120,8 @@ public final class ImageFolderDataset implements Dataset {
                 hwc[i * 3 + 2] = rgb[i] & 0xff;
             }
         }
-        preprocessing.writeImage(hwc, h, w, c, target, offset);
+        preprocessing().writeImage(hwc, h, w, c, target, offset);
     }
 
-    @Override
-    public String description() {
-        return "image folder " + root + ": " + files.size() + " images in " + classes.size() + " classes";
-    }
 
-    @Override
-    public Preprocessing preprocessing() {
-        return preprocessing;
-    }
 }

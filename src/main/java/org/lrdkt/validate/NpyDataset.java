@@ -13,7 +13,7 @@ import org.lrdkt.LrdktException;
  * dtype float32, float64 or uint8, either byte order. Fed as stored apart from scale and mean/std (channel axis:
  * the first sample axis for NCHW, the last for NHWC); used for agreement-only runs.
  */
-public final class NpyDataset implements Dataset {
+public final class NpyDataset extends LoadedDataset {
 
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
     private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([<>|=]?)([a-zA-Z])(\\d+)'");
@@ -34,23 +34,17 @@ public final class NpyDataset implements Dataset {
     private final ByteBuffer data;
     private final DType type;
     private final long[] sampleShape;
-    private final int count;
     private final int channelAxis;
     private final int sampleLength;
-    private final Preprocessing preprocessing;
-    private final String description;
 
     private NpyDataset(ByteBuffer data, DType type, long[] shape, Preprocessing preprocessing, String description)
             throws LrdktException {
+        super(Math.toIntExact(shape[0]), java.util.Arrays.copyOfRange(shape, 1, shape.length), null, preprocessing,
+                description);
         this.data = data;
         this.type = type;
-        this.count = Math.toIntExact(shape[0]);
-        this.sampleShape = java.util.Arrays.copyOfRange(shape, 1, shape.length);
-        long length = 1;
-        for (long d : sampleShape) {
-            length *= d;
-        }
-        this.sampleLength = Math.toIntExact(length);
+        this.sampleShape = sampleShape();
+        this.sampleLength = sampleLength();
         this.channelAxis = sampleShape.length == 3
                 ? (preprocessing.layout() == Preprocessing.Layout.NCHW ? 0 : 2) : -1;
         if (preprocessing.mean().length > 1 || preprocessing.std().length > 1) {
@@ -60,8 +54,6 @@ public final class NpyDataset implements Dataset {
             }
             preprocessing.checkChannels((int) sampleShape[channelAxis]);
         }
-        this.preprocessing = preprocessing;
-        this.description = description;
     }
 
     public static NpyDataset load(Path file, Preprocessing preprocessing) throws LrdktException {
@@ -160,20 +152,8 @@ public final class NpyDataset implements Dataset {
         return dims.stream().mapToLong(Long::longValue).toArray();
     }
 
-    @Override
-    public int size() {
-        return count;
-    }
 
-    @Override
-    public long[] sampleShape() {
-        return sampleShape.clone();
-    }
 
-    @Override
-    public int[] labels() {
-        return null;
-    }
 
     @Override
     public void fill(int index, float[] target, int offset) {
@@ -192,17 +172,9 @@ public final class NpyDataset implements Dataset {
                 case UINT8 -> data.get(element) & 0xff;
             };
             int channel = channelAxis < 0 ? 0 : (i / inner) % channels;
-            target[offset + i] = preprocessing.apply(raw, channel);
+            target[offset + i] = preprocessing().apply(raw, channel);
         }
     }
 
-    @Override
-    public String description() {
-        return description;
-    }
 
-    @Override
-    public Preprocessing preprocessing() {
-        return preprocessing;
-    }
 }
