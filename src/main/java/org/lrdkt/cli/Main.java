@@ -22,7 +22,9 @@ public final class Main {
 
     private static final List<Command> COMMANDS = List.of(
             new InspectCommand(),
-            new CompressCommand());
+            new CompressCommand(),
+            new EvalCommand(),
+            new BenchCommand());
 
     private Main() {
     }

@@ -1,0 +1,89 @@
+package org.lrdkt.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.lrdkt.Json;
+import org.lrdkt.LrdktException;
+import org.lrdkt.onnx.OnnxModel;
+import org.lrdkt.onnx.Shapes;
+import org.lrdkt.validate.Benchmark;
+
+/** {@code lrdkt bench MODEL [MODEL...]}: latency, throughput, memory and costs; ratios against the first model. */
+final class BenchCommand implements Command {
+
+    @Override
+    public String name() {
+        return "bench";
+    }
+
+    @Override
+    public String summary() {
+        return "latency P50/P90/P99, throughput, memory, params, MACs; ratios against the first model";
+    }
+
+    @Override
+    public String arguments() {
+        return "MODEL [MODEL...]";
+    }
+
+    @Override
+    public Options options() {
+        Benchmark.BenchOptions d = Benchmark.BenchOptions.defaults();
+        return new Options()
+                .addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("batch size (default "
+                        + d.batch() + ")").build())
+                .addOption(Option.builder().longOpt("threads").hasArg().argName("N").desc("ONNX Runtime intra-op "
+                        + "threads (default: all " + d.threads() + " cores)").build())
+                .addOption(Option.builder().longOpt("warmup").hasArg().argName("W").desc("untimed runs per model "
+                        + "(default " + d.warmup() + ")").build())
+                .addOption(Option.builder().longOpt("runs").hasArg().argName("R").desc("timed runs per model "
+                        + "(default " + d.runs() + ")").build())
+                .addOption(Option.builder().longOpt("block").hasArg().argName("K").desc("consecutive runs of one "
+                        + "model before the next (default " + d.block() + ")").build())
+                .addOption(Option.builder().longOpt("provider").hasArg().argName("cpu|cuda").desc("execution "
+                        + "provider (cuda needs a build with -Pgpu and a CUDA 12 GPU)").build())
+                .addOption(Option.builder().longOpt("input-shape").hasArg().argName("SHAPE").desc("input shape for "
+                        + "models with dynamic dims, e.g. 1x3x48x192 (the batch dim is replaced by --batch)").build())
+                .addOption(Option.builder().longOpt("json").desc("print JSON instead of tables").build());
+    }
+
+    @Override
+    public int run(CommandLine line) throws LrdktException {
+        List<String> files = Flags.positional(line, 1, Integer.MAX_VALUE, "MODEL (one or more .onnx files)");
+        Benchmark.BenchOptions d = Benchmark.BenchOptions.defaults();
+        String provider = line.getOptionValue("provider", "cpu").toLowerCase(Locale.ROOT);
+        if (!provider.equals("cpu") && !provider.equals("cuda")) {
+            throw LrdktException.usage("--provider expects cpu or cuda, got '" + provider + "'");
+        }
+        Benchmark.BenchOptions options = new Benchmark.BenchOptions(
+                Flags.intValue(line, "batch", d.batch(), 1, 1 << 20),
+                Flags.intValue(line, "threads", d.threads(), 1, 1024),
+                Flags.intValue(line, "warmup", d.warmup(), 0, 1_000_000),
+                Flags.intValue(line, "runs", d.runs(), 1, 1_000_000),
+                Flags.intValue(line, "block", d.block(), 1, 1_000_000),
+                provider.equals("cuda"),
+                line.hasOption("input-shape") ? Shapes.parse(line.getOptionValue("input-shape")) : null, true);
+        List<Benchmark.NamedModel> models = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (String file : files) {
+            Path path = Flags.path(file);
+            String name = path.getFileName().toString();
+            // the same file twice (a noise-floor check) or two files of one name get distinct labels
+            String unique = name;
+            for (int n = 2; !names.add(unique); n++) {
+                unique = name + " #" + n;
+            }
+            models.add(new Benchmark.NamedModel(unique, OnnxModel.load(path)));
+        }
+        Benchmark.BenchResult result = Benchmark.compare(models, options);
+        System.out.print(line.hasOption("json") ? Json.write(result) + "\n" : Benchmark.table(result));
+        return 0;
+    }
+}

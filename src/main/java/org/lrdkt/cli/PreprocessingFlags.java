@@ -1,0 +1,110 @@
+package org.lrdkt.cli;
+
+import java.util.List;
+import java.util.Locale;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.lrdkt.LrdktException;
+import org.lrdkt.onnx.Graph;
+import org.lrdkt.onnx.OnnxModel;
+import org.lrdkt.onnx.proto.Onnx.TensorShapeProto;
+import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
+import org.lrdkt.validate.Preprocessing;
+
+/** The data preprocessing flags shared by commands that read data sets (eval; later finetune and run). */
+final class PreprocessingFlags {
+
+    private PreprocessingFlags() {
+    }
+
+    static void addTo(Options options) {
+        options.addOption(Option.builder().longOpt("scale").hasArg().argName("S").desc("multiply raw values by S "
+                        + "(default 1/255 for 8-bit images, 1 for float tensors); accepts a fraction like 1/255").build())
+                .addOption(Option.builder().longOpt("mean").hasArg().argName("M[,M,M]").desc("subtract per-channel "
+                        + "mean after scaling (default 0)").build())
+                .addOption(Option.builder().longOpt("std").hasArg().argName("S[,S,S]").desc("divide by per-channel "
+                        + "std (default 1)").build())
+                .addOption(Option.builder().longOpt("resize").hasArg().argName("HxW").desc("resize images "
+                        + "bilinearly (default: the model's input size)").build())
+                .addOption(Option.builder().longOpt("channels").hasArg().argName("1|3").desc("grayscale or RGB "
+                        + "(default: the model's input channels)").build())
+                .addOption(Option.builder().longOpt("layout").hasArg().argName("nchw|nhwc").desc("sample layout "
+                        + "(default nchw)").build());
+    }
+
+    /** The flags, with unset sizes taken from the model's first input. */
+    static Preprocessing parse(CommandLine line, OnnxModel model) throws LrdktException {
+        Preprocessing.Layout layout = Preprocessing.Layout.NCHW;
+        if (line.hasOption("layout")) {
+            try {
+                layout = Preprocessing.Layout.valueOf(line.getOptionValue("layout").toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw LrdktException.usage("--layout expects nchw or nhwc, got '" + line.getOptionValue("layout") + "'");
+            }
+        }
+        int height = 0;
+        int width = 0;
+        if (line.hasOption("resize")) {
+            String[] parts = line.getOptionValue("resize").toLowerCase(Locale.ROOT).split("x");
+            try {
+                if (parts.length != 2) {
+                    throw new NumberFormatException();
+                }
+                height = Integer.parseInt(parts[0].trim());
+                width = Integer.parseInt(parts[1].trim());
+                if (height <= 0 || width <= 0) {
+                    throw new NumberFormatException();
+                }
+            } catch (NumberFormatException e) {
+                throw LrdktException.usage("--resize expects HxW like 224x224, got '" + line.getOptionValue("resize")
+                        + "'");
+            }
+        }
+        Double scale = line.hasOption("scale") ? number(line.getOptionValue("scale"), "scale") : null;
+        Preprocessing p = new Preprocessing(scale, numbers(line, "mean", 0), numbers(line, "std", 1), height, width,
+                Flags.intValue(line, "channels", 0, 1, 3), layout).validated();
+        return p.withModelInput(inputDims(model));
+    }
+
+    private static long[] inputDims(OnnxModel model) throws LrdktException {
+        List<ValueInfoProto> inputs = Graph.of(model).realInputs();
+        if (inputs.isEmpty()) {
+            return null;
+        }
+        TensorShapeProto shape = inputs.get(0).getType().getTensorType().getShape();
+        long[] dims = new long[shape.getDimCount()];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = shape.getDim(i).hasDimValue() ? shape.getDim(i).getDimValue() : 0;
+        }
+        return dims;
+    }
+
+    private static double[] numbers(CommandLine line, String flag, double fallback) throws LrdktException {
+        if (!line.hasOption(flag)) {
+            return new double[] {fallback};
+        }
+        String[] parts = line.getOptionValue(flag).split(",");
+        double[] values = new double[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            values[i] = number(parts[i], flag);
+        }
+        return values;
+    }
+
+    /** A number or a fraction ("1/255"). */
+    private static double number(String text, String flag) throws LrdktException {
+        try {
+            String t = text.trim();
+            int slash = t.indexOf('/');
+            double v = slash < 0 ? Double.parseDouble(t)
+                    : Double.parseDouble(t.substring(0, slash)) / Double.parseDouble(t.substring(slash + 1));
+            if (!Double.isFinite(v)) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw LrdktException.usage("--" + flag + " expects numbers, got '" + text + "'");
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package org.lrdkt.validate;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a report shows; serialised as-is to {@code report.json}. Any list may be empty (its chart is left out).
+ *
+ * @param title    heading of the page
+ * @param energies per-layer singular-value energy curves with the chosen rank (from the compress report)
+ * @param layerMacs per-layer MACs before and after compression
+ * @param models   one point per model: accuracy against measured speedup
+ * @param sections further results (eval, bench, compress reports...) shown as JSON under their names
+ */
+public record ReportData(String title, List<LayerEnergy> energies, List<LayerMacs> layerMacs, List<ModelPoint> models,
+                         Map<String, Object> sections) {
+
+    /**
+     * @param cumulativeEnergy entry i = fraction of Σσ² kept by the top i+1 singular values (ascending to 1)
+     * @param chosenRank       the rank kept, or 0 when the layer was left alone
+     * @param threshold        the energy threshold that chose it, or null when the rank was given directly
+     */
+    public record LayerEnergy(String layer, double[] cumulativeEnergy, int chosenRank, Double threshold) {
+    }
+
+    public record LayerMacs(String layer, long before, long after) {
+    }
+
+    /**
+     * @param accuracy top-1 accuracy as a fraction, or null when the model was not evaluated on labelled data
+     * @param speedup  measured median-latency speedup against the baseline (1 for the baseline itself)
+     */
+    public record ModelPoint(String name, Double accuracy, double speedup, long params, long macs) {
+    }
+
+    public ReportData {
+        energies = List.copyOf(energies);
+        layerMacs = List.copyOf(layerMacs);
+        models = List.copyOf(models);
+        sections = sections == null ? Map.of() : new LinkedHashMap<>(sections);
+    }
+}
