@@ -57,10 +57,39 @@ public final class Inference implements AutoCloseable {
                             + Shapes.firstLine(e.getMessage()) + "); build with -Pgpu on a machine with a CUDA 12 GPU");
                 }
             }
-            return new Inference(env, env.createSession(model.toBytes(), opts));
+            if (model.fitsInline()) {
+                return new Inference(env, env.createSession(model.toBytes(), opts));
+            }
+            return new Inference(env, openFromExternalData(env, model, opts));
         } catch (OrtException e) {
             throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime cannot load the model: "
                     + Shapes.firstLine(e.getMessage()), e);
+        }
+    }
+
+    /** Models over 2 GiB reach ORT as a file with external data; the temporary copy is gone once loaded. */
+    private static OrtSession openFromExternalData(OrtEnvironment env, OnnxModel model, OrtSession.SessionOptions opts)
+            throws OrtException, LrdktException {
+        java.nio.file.Path dir = null;
+        try {
+            dir = java.nio.file.Files.createTempDirectory("lrdkt-session");
+            java.nio.file.Path file = dir.resolve("model.onnx");
+            OnnxModel.of(model.proto()).save(file, OnnxModel.ExternalData.ALWAYS);
+            return env.createSession(file.toString(), opts);
+        } catch (java.io.IOException e) {
+            throw new LrdktException(LrdktException.Kind.IO, "cannot stage a large model for ONNX Runtime: "
+                    + e.getMessage(), e);
+        } finally {
+            if (dir != null) {
+                try (var files = java.nio.file.Files.list(dir)) {
+                    for (java.nio.file.Path f : files.toList()) {
+                        java.nio.file.Files.deleteIfExists(f);
+                    }
+                    java.nio.file.Files.deleteIfExists(dir);
+                } catch (java.io.IOException ignored) {
+                    // a temp folder left behind is harmless
+                }
+            }
         }
     }
 
@@ -92,6 +121,10 @@ public final class Inference implements AutoCloseable {
                 for (Map.Entry<String, OnnxValue> e : r) {
                     OnnxTensor t = (OnnxTensor) e.getValue();
                     FloatBuffer fb = t.getFloatBuffer();
+                    if (fb == null) {
+                        throw LrdktException.unsupported("output '" + e.getKey() + "' is of type "
+                                + t.getInfo().type + "; only float outputs can be read");
+                    }
                     float[] values = new float[fb.remaining()];
                     fb.get(values);
                     result.put(e.getKey(), new Tensor(values, t.getInfo().getShape()));
@@ -99,6 +132,30 @@ public final class Inference implements AutoCloseable {
             }
             return result;
         } catch (OrtException | ClassCastException e) {
+            throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
+                    + Shapes.firstLine(e.getMessage()), e);
+        } finally {
+            inputs.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /** Runs and returns the shape of every output, whatever its element type. */
+    public Map<String, long[]> outputShapes(Map<String, Tensor> feeds) throws LrdktException {
+        Map<String, OnnxTensor> inputs = new HashMap<>();
+        try {
+            for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
+                inputs.put(e.getKey(), nativeTensor(e.getValue()));
+            }
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            try (OrtSession.Result r = session.run(inputs)) {
+                for (Map.Entry<String, OnnxValue> e : r) {
+                    if (e.getValue() instanceof OnnxTensor t) {
+                        shapes.put(e.getKey(), t.getInfo().getShape());
+                    }
+                }
+            }
+            return shapes;
+        } catch (OrtException e) {
             throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
                     + Shapes.firstLine(e.getMessage()), e);
         } finally {

@@ -83,6 +83,11 @@ public final class OnnxModel {
         return null;
     }
 
+    /** Whether the model fits in one protobuf message (under 2 GiB with all data inline). */
+    public boolean fitsInline() {
+        return inlineSize(proto) <= MAX_INLINE_BYTES;
+    }
+
     /** Serialized bytes of the whole model with inline data; only for models under 2 GiB. */
     public byte[] toBytes() throws LrdktException {
         if (inlineSize(proto) > MAX_INLINE_BYTES) {
@@ -121,7 +126,9 @@ public final class OnnxModel {
         }
         checkLooksLikeOnnx(proto, path);
         Path dir = path.toAbsolutePath().getParent();
-        return new OnnxModel(ExternalDataReader.inline(proto, dir), path.toAbsolutePath());
+        ModelProto inlined = ExternalDataReader.inline(proto, dir);
+        checkTensors(inlined.getGraph());
+        return new OnnxModel(inlined, path.toAbsolutePath());
     }
 
     private static void checkLooksLikeOnnx(ModelProto proto, Path path) throws LrdktException {
@@ -132,6 +139,19 @@ public final class OnnxModel {
         }
         if (proto.getGraph().getNodeCount() == 0) {
             throw LrdktException.badInput("ONNX model has an empty graph: " + path);
+        }
+    }
+
+    private static void checkTensors(GraphProto graph) throws LrdktException {
+        for (TensorProto t : graph.getInitializerList()) {
+            TensorData.checkConsistent(t);
+        }
+        for (NodeProto n : graph.getNodeList()) {
+            for (AttributeProto a : n.getAttributeList()) {
+                if (a.hasT()) {
+                    TensorData.checkConsistent(a.getT());
+                }
+            }
         }
     }
 
@@ -229,7 +249,8 @@ public final class OnnxModel {
                 }
             }
             buf.flip();
-            return ByteString.copyFrom(buf);
+            // the buffer is never touched again, so wrapping it avoids doubling a multi-GiB model in memory
+            return com.google.protobuf.UnsafeByteOperations.unsafeWrap(buf);
         }
     }
 }

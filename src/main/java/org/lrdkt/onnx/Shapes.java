@@ -117,7 +117,7 @@ public final class Shapes {
         }
         int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
         try (Inference session = Inference.open(OnnxModel.of(probe), new Inference.Settings(threads, false, false))) {
-            session.run(feeds, List.of()).forEach((name, t) -> shapes.put(name, t.shape()));
+            shapes.putAll(session.outputShapes(feeds));
         } catch (LrdktException e) {
             throw new LrdktException(e.kind(), e.getMessage() + " (input shapes " + describe(inputShapes) + ")", e);
         }

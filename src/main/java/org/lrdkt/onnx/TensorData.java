@@ -52,11 +52,11 @@ public final class TensorData {
         if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
             throw new IllegalStateException("external data of '" + name + "' was not inlined at load time");
         }
-        float[] out = new float[count];
         if (t.hasRawData()) {
+            // check what the file holds before allocating what it claims
             ByteBuffer raw = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-            int width = byteWidth(name, type);
-            checkLength(name, (long) raw.remaining(), (long) count * width);
+            checkLength(name, (long) raw.remaining(), (long) count * floatByteWidth(name, type));
+            float[] out = new float[count];
             switch (type) {
                 case DataType.FLOAT_VALUE -> raw.asFloatBuffer().get(out);
                 case DataType.DOUBLE_VALUE -> {
@@ -77,29 +77,27 @@ public final class TensorData {
             }
             return out;
         }
+        checkLength(name, typedCount(t), count);
+        float[] out = new float[count];
         switch (type) {
             case DataType.FLOAT_VALUE -> {
-                checkLength(name, t.getFloatDataCount(), count);
                 for (int i = 0; i < count; i++) {
                     out[i] = t.getFloatData(i);
                 }
             }
             case DataType.DOUBLE_VALUE -> {
-                checkLength(name, t.getDoubleDataCount(), count);
                 for (int i = 0; i < count; i++) {
                     out[i] = (float) t.getDoubleData(i);
                 }
             }
             case DataType.FLOAT16_VALUE, DataType.BFLOAT16_VALUE -> {
-                checkLength(name, t.getInt32DataCount(), count);
                 boolean half = type == DataType.FLOAT16_VALUE;
                 for (int i = 0; i < count; i++) {
                     int bits = t.getInt32Data(i) & 0xffff;
                     out[i] = half ? halfToFloat((short) bits) : Float.intBitsToFloat(bits << 16);
                 }
             }
-            default -> throw LrdktException.unsupported("tensor '" + name + "' has data type "
-                    + DataType.forNumber(type) + "; expected FLOAT, FLOAT16, BFLOAT16 or DOUBLE");
+            default -> throw new IllegalStateException("unreachable: type checked by typedCount");
         }
         return out;
     }
@@ -109,25 +107,27 @@ public final class TensorData {
         String name = t.getName();
         int count = arrayLength(name, elementCount(name, dims(t)));
         int type = t.getDataType();
-        long[] out = new long[count];
         if (type != DataType.INT64_VALUE && type != DataType.INT32_VALUE) {
             throw LrdktException.unsupported("tensor '" + name + "' has data type " + DataType.forNumber(type)
                     + "; expected INT64 or INT32");
         }
+        int width = type == DataType.INT64_VALUE ? 8 : 4;
+        if (t.hasRawData()) {
+            checkLength(name, t.getRawData().size(), (long) count * width);
+        } else {
+            checkLength(name, type == DataType.INT64_VALUE ? t.getInt64DataCount() : t.getInt32DataCount(), count);
+        }
+        long[] out = new long[count];
         if (t.hasRawData()) {
             ByteBuffer raw = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-            int width = type == DataType.INT64_VALUE ? 8 : 4;
-            checkLength(name, raw.remaining(), (long) count * width);
             for (int i = 0; i < count; i++) {
                 out[i] = width == 8 ? raw.getLong() : raw.getInt();
             }
         } else if (type == DataType.INT64_VALUE) {
-            checkLength(name, t.getInt64DataCount(), count);
             for (int i = 0; i < count; i++) {
                 out[i] = t.getInt64Data(i);
             }
         } else {
-            checkLength(name, t.getInt32DataCount(), count);
             for (int i = 0; i < count; i++) {
                 out[i] = t.getInt32Data(i);
             }
@@ -266,5 +266,61 @@ public final class TensorData {
             }
         }
         return (short) (sign | (halfExp << 10) | (rounded >>> 13));
+    }
+
+    private static int floatByteWidth(String name, int type) throws LrdktException {
+        if (!isFloatingPoint(type)) {
+            throw unsupportedFloatType(name, type);
+        }
+        return byteWidth(name, type);
+    }
+
+    /** Values held in the typed field that a floating-point type uses. */
+    private static long typedCount(TensorProto t) throws LrdktException {
+        return switch (t.getDataType()) {
+            case DataType.FLOAT_VALUE -> t.getFloatDataCount();
+            case DataType.DOUBLE_VALUE -> t.getDoubleDataCount();
+            case DataType.FLOAT16_VALUE, DataType.BFLOAT16_VALUE -> t.getInt32DataCount();
+            default -> throw unsupportedFloatType(t.getName(), t.getDataType());
+        };
+    }
+
+    private static LrdktException unsupportedFloatType(String name, int type) {
+        return LrdktException.unsupported("tensor '" + name + "' has data type " + DataType.forNumber(type)
+                + "; expected FLOAT, FLOAT16, BFLOAT16 or DOUBLE");
+    }
+
+    /**
+     * Checks that a stored tensor is what it claims: a known data type, sane dims, and exactly the bytes (or typed
+     * values) its shape needs. Cheap: nothing is decoded.
+     */
+    public static void checkConsistent(TensorProto t) throws LrdktException {
+        String name = t.getName();
+        long count = elementCount(name, dims(t));
+        int type = t.getDataType();
+        DataType known = DataType.forNumber(type);
+        if (known == null || known == DataType.UNDEFINED) {
+            throw LrdktException.badInput("tensor '" + name + "' has unknown data type " + type);
+        }
+        if (type == DataType.STRING_VALUE) {
+            return;
+        }
+        if (t.hasRawData()) {
+            long needed;
+            try {
+                needed = Math.multiplyExact(count, byteWidth(name, type));
+            } catch (ArithmeticException e) {
+                throw LrdktException.badInput("tensor '" + name + "' claims more bytes than a long can count");
+            }
+            checkLength(name, t.getRawData().size(), needed);
+            return;
+        }
+        long typed = t.getFloatDataCount() + t.getDoubleDataCount() + t.getInt32DataCount() + t.getInt64DataCount()
+                + t.getUint64DataCount();
+        if (typed != 0 || count != 0) {
+            // complex types store two values per element
+            long perElement = type == DataType.COMPLEX64_VALUE || type == DataType.COMPLEX128_VALUE ? 2 : 1;
+            checkLength(name, typed, count * perElement);
+        }
     }
 }
