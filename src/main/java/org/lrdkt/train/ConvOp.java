@@ -30,11 +30,37 @@ final class ConvOp implements MirrorOp {
         return window.resolve(x.size(2), x.size(3), w.size(2), w.size(3));
     }
 
+    /** conv2d arguments for an (already dilated, see {@link #dilate}) kernel: dilation is always 1 here. */
     private int[] args(INDArray w, Window.Pads p) {
         boolean inline = p.symmetric();
         return new int[] {(int) w.size(2), (int) w.size(3), (int) window.strideH(), (int) window.strideW(),
-            inline ? (int) p.top() : 0, inline ? (int) p.left() : 0, (int) window.dilationH(),
-            (int) window.dilationW(), 0, 0, 1};
+            inline ? (int) p.top() : 0, inline ? (int) p.left() : 0, 1, 1, 0, 0, 1};
+    }
+
+    private boolean dilated() {
+        return window.dilationH() != 1 || window.dilationW() != 1;
+    }
+
+    /**
+     * The kernel with zeros between its taps: the same convolution without dilation. libnd4j's oneDNN path
+     * refuses some dilated shapes ("could not create a descriptor for a dilated convolution").
+     */
+    private INDArray dilate(INDArray w) {
+        if (!dilated()) {
+            return w;
+        }
+        long dh = window.dilationH();
+        long dw = window.dilationW();
+        INDArray out = Nd4j.zeros(w.dataType(), w.size(0), w.size(1), (w.size(2) - 1) * dh + 1,
+                (w.size(3) - 1) * dw + 1);
+        out.get(taps(out)).assign(w);
+        return out;
+    }
+
+    private org.nd4j.linalg.indexing.INDArrayIndex[] taps(INDArray expanded) {
+        return new org.nd4j.linalg.indexing.INDArrayIndex[] {NDArrayIndex.all(), NDArrayIndex.all(),
+            NDArrayIndex.interval(0, window.dilationH(), expanded.size(2)),
+            NDArrayIndex.interval(0, window.dilationW(), expanded.size(3))};
     }
 
     private static INDArray padded(INDArray x, Window.Pads p) {
@@ -53,9 +79,9 @@ final class ConvOp implements MirrorOp {
 
     @Override
     public INDArray[] forward(INDArray[] in) {
-        INDArray w = in[1];
+        Window.Pads p = pads(in[0], in[1]);
+        INDArray w = dilate(in[1]);
         INDArray b = in.length > 2 ? in[2] : null;
-        Window.Pads p = pads(in[0], w);
         INDArray x = padded(in[0], p);
         int[] args = args(w, p);
         if (group == 1) {
@@ -70,9 +96,9 @@ final class ConvOp implements MirrorOp {
 
     @Override
     public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] gradOut, boolean[] need) {
-        INDArray w = in[1];
+        Window.Pads p = pads(in[0], in[1]);
+        INDArray w = dilate(in[1]);
         INDArray b = in.length > 2 ? in[2] : null;
-        Window.Pads p = pads(in[0], w);
         INDArray x = padded(in[0], p);
         int[] args = args(w, p);
         INDArray gx;
@@ -104,7 +130,7 @@ final class ConvOp implements MirrorOp {
         if (need[0]) {
             grads[0] = p.symmetric() ? gx : Nd.cropSpatial(gx, p.top(), p.left(), p.bottom(), p.right());
         }
-        grads[1] = need[1] ? gw : null;
+        grads[1] = need[1] ? (dilated() ? gw.get(taps(gw)).dup('c') : gw) : null;
         if (b != null && need[2]) {
             grads[2] = gb;
         }
