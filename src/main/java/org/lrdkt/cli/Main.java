@@ -21,7 +21,8 @@ import org.lrdkt.LrdktException;
 public final class Main {
 
     private static final List<Command> COMMANDS = List.of(
-            new InspectCommand());
+            new InspectCommand(),
+            new FinetuneCommand());
 
     private Main() {
     }
