@@ -214,6 +214,12 @@ final class Ops {
                     INDArray derivative(INDArray x, INDArray y) {
                         return x.gt(0).castTo(x.dataType());
                     }
+
+                    @Override
+                    public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
+                        // one fused pass instead of compare, cast and multiply
+                        return new INDArray[] {Nd.exec("relu_bp", new INDArray[] {in[0], g[0]}, new int[0], 0.0)[0]};
+                    }
                 };
                 case "LeakyRelu" -> {
                     double alpha = Attrs.getFloat(node, "alpha", 0.01f);
