@@ -63,6 +63,8 @@ final class FinetuneCommand implements Command {
                 .addOption(valued("weight-decay", "X", "L2 weight decay of the student (default "
                         + d.weightDecay() + "); the teacher never decays"))
                 .addOption(valued("optimizer", "sgd|adam", "update rule (default sgd)"))
+                .addOption(valued("lr-schedule", "cosine|constant", "learning rate over the run: half-cosine decay to 0 "
+                        + "(default) or constant"))
                 .addOption(valued("temperature", "T", "soft-target temperature (default " + d.temperature() + ")"))
                 .addOption(valued("soft-weight", "X", "weight of the soft-target cross-entropy (default "
                         + d.softWeight() + ")"))
@@ -97,6 +99,10 @@ final class FinetuneCommand implements Command {
             throw LrdktException.usage("--optimizer expects sgd or adam, got '" + line.getOptionValue("optimizer")
                     + "'");
         }
+        String schedule = line.getOptionValue("lr-schedule", "cosine");
+        if (!schedule.equals("cosine") && !schedule.equals("constant")) {
+            throw LrdktException.usage("--lr-schedule expects cosine or constant, got '" + schedule + "'");
+        }
         List<String> hints = null;
         if (line.hasOption("hints")) {
             String h = line.getOptionValue("hints").trim();
@@ -109,7 +115,7 @@ final class FinetuneCommand implements Command {
                 Flags.doubleValue(line, "lr", d.learningRate(), 1e-12, 100),
                 Flags.doubleValue(line, "momentum", d.momentum(), 0, 0.9999),
                 Flags.doubleValue(line, "weight-decay", d.weightDecay(), 0, 10),
-                Optimizer.Kind.valueOf(optimizer),
+                Optimizer.Kind.valueOf(optimizer), schedule.equals("cosine"),
                 Flags.doubleValue(line, "temperature", d.temperature(), 1e-3, 1e4),
                 Flags.doubleValue(line, "soft-weight", d.softWeight(), 0, 1e6),
                 Flags.doubleValue(line, "hint-weight", d.hintWeight(), 0, 1e6),

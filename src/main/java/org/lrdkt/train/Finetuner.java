@@ -245,11 +245,11 @@ public final class Finetuner {
                 bestEpoch = epoch;
                 best = copy(student.parameters());
             }
-            progress.epochEnd(stats, improved);
             if (options.checkpoint() != null) {
                 Checkpoint.save(options.checkpoint(), student.writeBack(studentModel), options.fingerprint(),
                         new Checkpoint.State(epoch, bestEpoch, bestScore, history), best, optimizer);
             }
+            progress.epochEnd(stats, improved);
         }
         for (Map.Entry<String, INDArray> e : best.entrySet()) {
             student.parameters().get(e.getKey()).value().assign(e.getValue());
@@ -271,6 +271,10 @@ public final class Finetuner {
         int done = 0;
         for (int from = 0; from < order.length; from += options.batch()) {
             int[] idx = Arrays.copyOfRange(order, from, Math.min(order.length, from + options.batch()));
+            if (options.cosine()) {
+                double done01 = ((epoch - 1) * (double) order.length + from) / (options.epochs() * (double) order.length);
+                optimizer.learningRate(options.learningRate() * 0.5 * (1 + Math.cos(Math.PI * done01)));
+            }
             KtLoss.Terms terms = step(idx, loss, optimizer);
             hard += terms.hard() * idx.length;
             soft += terms.soft() * idx.length;

@@ -21,7 +21,7 @@ public final class Optimizer {
     private static final double EPSILON = 1e-8;
 
     private final Kind kind;
-    private final double learningRate;
+    private double learningRate;
     private final double momentum;
     private final double weightDecay;
     private final Map<String, INDArray> first = new LinkedHashMap<>();
@@ -33,6 +33,11 @@ public final class Optimizer {
         this.learningRate = learningRate;
         this.momentum = momentum;
         this.weightDecay = weightDecay;
+    }
+
+    /** Sets the learning rate of the next steps (schedules). */
+    public void learningRate(double rate) {
+        learningRate = rate;
     }
 
     /** One update of every parameter that has a gradient. */

@@ -33,7 +33,7 @@ class FinetunerTest {
     }
 
     static FinetuneOptions quick(int epochs, int limit) {
-        return new FinetuneOptions(epochs, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, 5, 0.003, 0.0005, null, false,
+        return new FinetuneOptions(epochs, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 5, 0.003, 0.0005, null, false,
                 3, limit, 0.25, null, false);
     }
 
@@ -72,7 +72,14 @@ class FinetunerTest {
     void resumingFromACheckpointContinuesTheSameRun(@TempDir Path dir) throws Exception {
         Path ckpt = dir.resolve("out.onnx.ckpt");
         FinetuneResult straight = Finetuner.finetune(teacher, student, train, quick(2, 600), new Finetuner.Progress() { });
-        Finetuner.finetune(teacher, student, train, quick(1, 600).withCheckpoint(ckpt, false), new Finetuner.Progress() { });
+        Finetuner.Progress interrupt = new Finetuner.Progress() {
+            @Override
+            public void epochEnd(FinetuneResult.Epoch epoch, boolean best) {
+                throw new IllegalStateException("interrupted after epoch " + epoch.epoch());
+            }
+        };
+        assertThrows(IllegalStateException.class, () -> Finetuner.finetune(teacher, student, train,
+                quick(2, 600).withCheckpoint(ckpt, false), interrupt));
         assertTrue(Files.exists(ckpt));
         FinetuneResult resumed = Finetuner.finetune(teacher, student, train, quick(2, 600).withCheckpoint(ckpt, true),
                 new Finetuner.Progress() { });
@@ -90,7 +97,7 @@ class FinetunerTest {
 
     @Test
     void pureTransferWithoutLabelsScoresAgreement() throws Exception {
-        FinetuneOptions o = new FinetuneOptions(1, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.ADAM, 5, 1, 0.0005, List.of(),
+        FinetuneOptions o = new FinetuneOptions(1, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.ADAM, false, 5, 1, 0.0005, List.of(),
                 true, 3, 400, 0.25, null, false);
         FinetuneResult r = Finetuner.finetune(teacher, student, train, o, new Finetuner.Progress() { });
         assertEquals("agreement", r.metric());
