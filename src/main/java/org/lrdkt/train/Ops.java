@@ -46,6 +46,15 @@ final class Ops {
         };
     }
 
+    /** Product of the dimensions before {@code axis}: the rows of ONNX's 2-D coercion (Flatten, old Softmax). */
+    static long leading(INDArray x, int axis) {
+        long outer = 1;
+        for (int i = 0; i < axis; i++) {
+            outer *= x.size(i);
+        }
+        return outer;
+    }
+
     static int axis(long axis, int rank) {
         return (int) (axis < 0 ? axis + rank : axis);
     }
@@ -358,10 +367,7 @@ final class Ops {
             if (singleAxis) {
                 return x;
             }
-            long outer = 1;
-            for (int i = 0; i < a; i++) {
-                outer *= x.size(i);
-            }
+            long outer = leading(x, a);
             return x.reshape('c', outer, x.length() / outer);
         }
 
@@ -498,11 +504,7 @@ final class Ops {
 
         @Override
         long[] target(INDArray[] in) {
-            int a = axis(axis, in[0].rank());
-            long outer = 1;
-            for (int i = 0; i < a; i++) {
-                outer *= in[0].size(i);
-            }
+            long outer = leading(in[0], axis(axis, in[0].rank()));
             return new long[] {outer, in[0].length() / outer};
         }
     }

@@ -17,6 +17,7 @@ import org.lrdkt.Cli;
 import org.lrdkt.TestModels;
 import org.lrdkt.onnx.Inference;
 import org.lrdkt.onnx.OnnxModel;
+import org.lrdkt.onnx.proto.Onnx.GraphProto;
 import org.lrdkt.onnx.proto.Onnx.ModelProto;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
 
@@ -38,8 +39,13 @@ class FinetuneCommandTest {
         return p.toString();
     }
 
-    private static ModelProto lenet() throws Exception {
-        return OnnxModel.load(TestModels.LENET).proto();
+    /** The LeNet fixture with one change to its graph, saved as {@code name}. */
+    private static String lenetWith(String name, java.util.function.Consumer<GraphProto.Builder> change)
+            throws Exception {
+        ModelProto p = OnnxModel.load(TestModels.LENET).proto();
+        GraphProto.Builder g = p.getGraph().toBuilder();
+        change.accept(g);
+        return save(name, p.toBuilder().setGraph(g).build());
     }
 
     private static void assertFailsWritingNothing(int code, String expected, String... args) {
@@ -81,34 +87,29 @@ class FinetuneCommandTest {
 
     @Test
     void studentWithOtherOutputIsNotADecomposition() throws Exception {
-        ModelProto p = lenet();
-        var g = p.getGraph().toBuilder();
-        int last = g.getNodeCount() - 1;
-        g.setNode(last, g.getNode(last).toBuilder().setOutput(0, "scores"));
-        g.setOutput(0, g.getOutput(0).toBuilder().setName("scores"));
-        String student = save("renamed.onnx", p.toBuilder().setGraph(g).build());
+        String student = lenetWith("renamed.onnx", g -> {
+            int last = g.getNodeCount() - 1;
+            g.setNode(last, g.getNode(last).toBuilder().setOutput(0, "scores"));
+            g.setOutput(0, g.getOutput(0).toBuilder().setName("scores"));
+        });
         assertFailsWritingNothing(1, "not a decomposition of the teacher", "--teacher", teacher, "--student", student,
                 "--data", "testdata/mnist");
     }
 
     @Test
     void studentWithOtherInputShapeIsNotADecomposition() throws Exception {
-        ModelProto p = lenet();
-        var g = p.getGraph().toBuilder();
-        var in = g.getInput(0).toBuilder();
-        in.getTypeBuilder().getTensorTypeBuilder().getShapeBuilder().getDimBuilder(2).setDimValue(32);
-        g.setInput(0, in);
-        String student = save("wide.onnx", p.toBuilder().setGraph(g).build());
+        String student = lenetWith("wide.onnx", g -> {
+            var in = g.getInput(0).toBuilder();
+            in.getTypeBuilder().getTensorTypeBuilder().getShapeBuilder().getDimBuilder(2).setDimValue(32);
+            g.setInput(0, in);
+        });
         assertFailsWritingNothing(1, "input 'input' has shape", "--teacher", teacher, "--student", student,
                 "--data", "testdata/mnist");
     }
 
     @Test
     void unsupportedOpIsNamed() throws Exception {
-        ModelProto p = lenet();
-        var g = p.getGraph().toBuilder();
-        g.setNode(1, NodeProto.newBuilder(g.getNode(1)).setOpType("Elu"));
-        String student = save("elu.onnx", p.toBuilder().setGraph(g).build());
+        String student = lenetWith("elu.onnx", g -> g.setNode(1, NodeProto.newBuilder(g.getNode(1)).setOpType("Elu")));
         assertFailsWritingNothing(1, "op Elu (node '/relu1/Relu')", "--teacher", teacher, "--student", student,
                 "--data", "testdata/mnist");
     }
