@@ -24,7 +24,8 @@ public final class Main {
             new InspectCommand(),
             new CompressCommand(),
             new EvalCommand(),
-            new BenchCommand());
+            new BenchCommand(),
+            new FinetuneCommand());
 
     private Main() {
     }

@@ -1,0 +1,220 @@
+package org.lrdkt.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.lrdkt.Json;
+import org.lrdkt.LrdktException;
+import org.lrdkt.TextTable;
+import org.lrdkt.onnx.AtomicFiles;
+import org.lrdkt.onnx.OnnxModel;
+import org.lrdkt.train.FinetuneOptions;
+import org.lrdkt.train.FinetuneResult;
+import org.lrdkt.train.Finetuner;
+import org.lrdkt.train.KtLoss;
+import org.lrdkt.train.Optimizer;
+import org.lrdkt.train.OrtAccuracy;
+import org.lrdkt.train.TrainData;
+
+/** {@code lrdkt finetune}: knowledge-transfer fine-tuning of a decomposed student against its teacher. */
+final class FinetuneCommand implements Command {
+
+    @Override
+    public String name() {
+        return "finetune";
+    }
+
+    @Override
+    public String summary() {
+        return "recover accuracy: train the decomposed student against the original (knowledge transfer)";
+    }
+
+    @Override
+    public String arguments() {
+        return "--teacher T.onnx --student S.onnx --data D -o OUT.onnx";
+    }
+
+    private static Option valued(String name, String arg, String desc) {
+        return Option.builder().longOpt(name).hasArg().argName(arg).desc(desc).build();
+    }
+
+    @Override
+    public Options options() {
+        FinetuneOptions d = FinetuneOptions.defaults();
+        return new Options()
+                .addOption(valued("teacher", "T.onnx", "the original model (frozen)"))
+                .addOption(valued("student", "S.onnx", "the decomposed model to train"))
+                .addOption(valued("data", "D", "IDX images (folder with train-images-idx3-ubyte[.gz], or the file); "
+                        + "labels are read from the matching labels-idx1 file when present; pixels scaled to [0,1]"))
+                .addOption(Option.builder("o").longOpt("output").hasArg().argName("OUT.onnx")
+                        .desc("where to write the fine-tuned student").build())
+                .addOption(valued("epochs", "N", "epochs (default " + d.epochs() + ")"))
+                .addOption(valued("batch", "N", "batch size (default " + d.batch() + ")"))
+                .addOption(valued("lr", "X", "learning rate (default " + d.learningRate() + ")"))
+                .addOption(valued("momentum", "X", "SGD momentum (default " + d.momentum() + ")"))
+                .addOption(valued("weight-decay", "X", "L2 weight decay of the student (default "
+                        + d.weightDecay() + "); the teacher never decays"))
+                .addOption(valued("optimizer", "sgd|adam", "update rule (default sgd)"))
+                .addOption(valued("lr-schedule", "cosine|constant", "learning rate over the run: half-cosine decay to 0 "
+                        + "(default) or constant"))
+                .addOption(valued("temperature", "T", "soft-target temperature (default " + d.temperature() + ")"))
+                .addOption(valued("soft-weight", "X", "weight of the soft-target cross-entropy (default "
+                        + d.softWeight() + ")"))
+                .addOption(valued("hint-weight", "X", "weight of each hint L2 term (default " + d.hintWeight() + ")"))
+                .addOption(valued("hints", "NAMES", "hint tensors shared by both models, comma-separated, or 'none' "
+                        + "(default: the student's lrdkt.hints metadata, the decomposed layers' outputs)"))
+                .addOption(Option.builder().longOpt("ignore-labels")
+                        .desc("pure transfer: learn from the teacher only, even when labels exist").build())
+                .addOption(valued("seed", "N", "seed of shuffling and the held-out split (default " + d.seed() + ")"))
+                .addOption(valued("limit", "N", "use at most N samples (default: all)"))
+                .addOption(valued("val-fraction", "X", "share held out to pick the best epoch (default "
+                        + d.valFraction() + ")"))
+                .addOption(Option.builder().longOpt("resume")
+                        .desc("continue an interrupted run from OUT.onnx.ckpt (same flags)").build())
+                .addOption(valued("test-data", "D", "labelled IDX data to score teacher and written student on "
+                        + "with ONNX Runtime afterwards (e.g. the t10k files)"))
+                .addOption(valued("report", "FILE", "also write the run's history as JSON"));
+    }
+
+    private static String required(CommandLine line, String flag) throws LrdktException {
+        String v = line.getOptionValue(flag);
+        if (v == null) {
+            throw LrdktException.usage("missing --" + flag);
+        }
+        return v;
+    }
+
+    static FinetuneOptions parse(CommandLine line, Path checkpoint) throws LrdktException {
+        FinetuneOptions d = FinetuneOptions.defaults();
+        String optimizer = line.getOptionValue("optimizer", "sgd").toUpperCase();
+        if (!optimizer.equals("SGD") && !optimizer.equals("ADAM")) {
+            throw LrdktException.usage("--optimizer expects sgd or adam, got '" + line.getOptionValue("optimizer")
+                    + "'");
+        }
+        String schedule = line.getOptionValue("lr-schedule", "cosine");
+        if (!schedule.equals("cosine") && !schedule.equals("constant")) {
+            throw LrdktException.usage("--lr-schedule expects cosine or constant, got '" + schedule + "'");
+        }
+        List<String> hints = null;
+        if (line.hasOption("hints")) {
+            String h = line.getOptionValue("hints").trim();
+            hints = h.equals("none") ? List.of() : Arrays.stream(h.split(",")).map(String::trim)
+                    .filter(s -> !s.isEmpty()).toList();
+        }
+        return new FinetuneOptions(
+                Flags.intValue(line, "epochs", d.epochs(), 1, 100_000),
+                Flags.intValue(line, "batch", d.batch(), 1, 1 << 20),
+                Flags.doubleValue(line, "lr", d.learningRate(), 1e-12, 100),
+                Flags.doubleValue(line, "momentum", d.momentum(), 0, 0.9999),
+                Flags.doubleValue(line, "weight-decay", d.weightDecay(), 0, 10),
+                Optimizer.Kind.valueOf(optimizer), schedule.equals("cosine"),
+                Flags.doubleValue(line, "temperature", d.temperature(), 1e-3, 1e4),
+                Flags.doubleValue(line, "soft-weight", d.softWeight(), 0, 1e6),
+                Flags.doubleValue(line, "hint-weight", d.hintWeight(), 0, 1e6),
+                hints, line.hasOption("ignore-labels"),
+                Flags.intValue(line, "seed", (int) d.seed(), 0, Integer.MAX_VALUE),
+                Flags.intValue(line, "limit", 0, 0, Integer.MAX_VALUE),
+                Flags.doubleValue(line, "val-fraction", d.valFraction(), 0, 0.9),
+                checkpoint, line.hasOption("resume"));
+    }
+
+    @Override
+    public int run(CommandLine line) throws LrdktException {
+        Flags.positional(line, 0, 0, "");
+        Path teacherPath = Flags.path(required(line, "teacher"));
+        Path studentPath = Flags.path(required(line, "student"));
+        Path dataPath = Flags.path(required(line, "data"));
+        Path output = Flags.path(required(line, "output"));
+        AtomicFiles.checkNotSameFile(teacherPath, output);
+        AtomicFiles.checkNotSameFile(studentPath, output);
+        Path checkpoint = output.resolveSibling(output.getFileName() + ".ckpt");
+        FinetuneOptions options = parse(line, checkpoint);
+        OnnxModel teacher = OnnxModel.load(teacherPath);
+        OnnxModel student = OnnxModel.load(studentPath);
+        TrainData data = TrainData.load(dataPath);
+        TrainData test = line.hasOption("test-data") ? TrainData.load(Flags.path(line.getOptionValue("test-data")))
+                : null;
+        FinetuneResult result;
+        try (BarProgress bar = new BarProgress()) {
+            result = Finetuner.finetune(teacher, student, data, options, bar);
+        }
+        result.student().save(output, OnnxModel.ExternalData.AUTO);
+        try {
+            Files.deleteIfExists(checkpoint); // the run finished: nothing left to resume
+        } catch (java.io.IOException e) {
+            System.err.println("lrdkt finetune: warning: could not delete checkpoint " + checkpoint);
+        }
+        System.out.print(table(result));
+        if (test != null) {
+            int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+            System.out.printf("test accuracy (ONNX Runtime, %d samples): teacher %.2f%%, student before %.2f%%, "
+                    + "fine-tuned %.2f%%%n", test.size(), 100 * OrtAccuracy.of(teacher, test, threads),
+                    100 * OrtAccuracy.of(student, test, threads), 100 * OrtAccuracy.of(result.student(), test, threads));
+        }
+        System.out.println("wrote " + output);
+        if (line.hasOption("report")) {
+            AtomicFiles.writeString(Flags.path(line.getOptionValue("report")), Json.write(result) + "\n");
+        }
+        return 0;
+    }
+
+    private static String pct(double v) {
+        return String.format("%.2f%%", 100 * v);
+    }
+
+    static String table(FinetuneResult r) {
+        TextTable t = new TextTable("epoch", "loss", "hard CE", "soft CE", "hint", "held-out " + r.metric(),
+                "images/s", "seconds");
+        t.row("0", "", "", "", "", pct(r.initialScore()), "", "");
+        for (FinetuneResult.Epoch e : r.history()) {
+            t.row(e.epoch() + (e.epoch() == r.bestEpoch() ? " *" : ""), String.format("%.4f", e.total()),
+                    String.format("%.4f", e.hard()), String.format("%.5f", e.soft()), String.format("%.5f", e.hint()),
+                    pct(e.score()), String.format("%.0f", e.imagesPerSecond()), String.format("%.1f", e.seconds()));
+        }
+        return t.render() + String.format("teacher held-out %s %s; best epoch %d (%s); %d training / %d held-out "
+                + "samples; hints %s; %.1f s%n", r.metric(), pct(r.teacherScore()), r.bestEpoch(),
+                pct(r.bestScore()), r.trainSamples(), r.heldOutSamples(), r.hints().isEmpty() ? "none" : r.hints(),
+                r.seconds());
+    }
+
+    /** A console progress bar per epoch on stderr with the loss terms and throughput. */
+    private static final class BarProgress implements Finetuner.Progress, AutoCloseable {
+        private ProgressBar bar;
+
+        @Override
+        public void epochStart(int epoch, int epochs, int samples) {
+            close();
+            bar = new ProgressBarBuilder().setTaskName("epoch " + epoch + "/" + epochs).setInitialMax(samples)
+                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).setUnit(" img", 1)
+                    .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
+        }
+
+        @Override
+        public void step(int samplesDone, KtLoss.Terms terms, double imagesPerSecond) {
+            bar.stepTo(samplesDone);
+            bar.setExtraMessage(String.format("loss %.4f (hard %.4f soft %.5f hint %.5f) %.0f img/s", terms.total(),
+                    terms.hard(), terms.soft(), terms.hint(), imagesPerSecond));
+        }
+
+        @Override
+        public void epochEnd(FinetuneResult.Epoch epoch, boolean best) {
+            close();
+        }
+
+        @Override
+        public void close() {
+            if (bar != null) {
+                bar.close();
+                bar = null;
+            }
+        }
+    }
+}

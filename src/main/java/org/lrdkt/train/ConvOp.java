@@ -1,0 +1,186 @@
+package org.lrdkt.train;
+
+import org.lrdkt.onnx.Attrs;
+import org.lrdkt.onnx.proto.Onnx.NodeProto;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * 2-D Conv on NCHW with ONNX's OIHW weights, through libnd4j's conv2d/conv2d_bp (weight format 1 = OIHW).
+ * Asymmetric pads become an explicit zero pad in front; groups run as one conv per channel slice.
+ */
+final class ConvOp implements MirrorOp {
+
+    private final Window window;
+    private final long group;
+    private final String name;
+
+    ConvOp(NodeProto node) {
+        window = Window.of(node);
+        group = Attrs.getInt(node, "group", 1);
+        name = node.getName();
+    }
+
+    private Window.Pads pads(INDArray x, INDArray w) {
+        if (x.rank() != 4 || w.rank() != 4) {
+            throw new MirrorShapeException("Conv '" + name + "' with a " + (w.rank() - 2)
+                    + "-D kernel (the mirror trains 2-D convolutions)");
+        }
+        return window.resolve(x.size(2), x.size(3), w.size(2), w.size(3));
+    }
+
+    /** conv2d arguments for an (already dilated, see {@link #dilate}) kernel: dilation is always 1 here. */
+    private int[] args(INDArray w, Window.Pads p) {
+        boolean inline = p.symmetric();
+        return new int[] {(int) w.size(2), (int) w.size(3), (int) window.strideH(), (int) window.strideW(),
+            inline ? (int) p.top() : 0, inline ? (int) p.left() : 0, 1, 1, 0, 0, 1};
+    }
+
+    private boolean dilated() {
+        return window.dilationH() != 1 || window.dilationW() != 1;
+    }
+
+    /**
+     * The kernel with zeros between its taps: the same convolution without dilation. libnd4j's oneDNN path
+     * refuses some dilated shapes ("could not create a descriptor for a dilated convolution").
+     */
+    private INDArray dilate(INDArray w) {
+        if (!dilated()) {
+            return w;
+        }
+        long dh = window.dilationH();
+        long dw = window.dilationW();
+        INDArray out = Nd4j.zeros(w.dataType(), w.size(0), w.size(1), (w.size(2) - 1) * dh + 1,
+                (w.size(3) - 1) * dw + 1);
+        out.get(taps(out)).assign(w);
+        return out;
+    }
+
+    private org.nd4j.linalg.indexing.INDArrayIndex[] taps(INDArray expanded) {
+        return new org.nd4j.linalg.indexing.INDArrayIndex[] {NDArrayIndex.all(), NDArrayIndex.all(),
+            NDArrayIndex.interval(0, window.dilationH(), expanded.size(2)),
+            NDArrayIndex.interval(0, window.dilationW(), expanded.size(3))};
+    }
+
+    private static INDArray padded(INDArray x, Window.Pads p) {
+        return p.symmetric() ? x : Nd.padSpatial(x, p.top(), p.left(), p.bottom(), p.right(), 0);
+    }
+
+    private static INDArray[] operands(INDArray x, INDArray w, INDArray b) {
+        return b == null ? new INDArray[] {x, w} : new INDArray[] {x, w, b};
+    }
+
+    private static INDArray[] withGrad(INDArray[] operands, INDArray gradOut) {
+        INDArray[] all = java.util.Arrays.copyOf(operands, operands.length + 1);
+        all[operands.length] = gradOut;
+        return all;
+    }
+
+    @Override
+    public INDArray[] forward(INDArray[] in) {
+        Window.Pads p = pads(in[0], in[1]);
+        INDArray w = dilate(in[1]);
+        INDArray b = in.length > 2 ? in[2] : null;
+        INDArray x = padded(in[0], p);
+        int[] args = args(w, p);
+        if (group == 1) {
+            return new INDArray[] {Nd.exec("conv2d", operands(x, w, b), args)[0]};
+        }
+        INDArray[] parts = new INDArray[(int) group];
+        for (int g = 0; g < group; g++) {
+            parts[g] = Nd.exec("conv2d", operands(channels(x, g), channels(w, g, 0), slice(b, g)), args)[0];
+        }
+        return new INDArray[] {Nd4j.concat(1, parts)};
+    }
+
+    @Override
+    public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] gradOut, boolean[] need) {
+        Window.Pads p = pads(in[0], in[1]);
+        INDArray w = dilate(in[1]);
+        INDArray b = in.length > 2 ? in[2] : null;
+        INDArray x = padded(in[0], p);
+        int[] args = args(w, p);
+        INDArray gx;
+        INDArray gw;
+        INDArray gb;
+        if (group == 1 && !need[0] && window.strideH() == 1 && window.strideW() == 1) {
+            INDArray[] grads = new INDArray[in.length];
+            grads[1] = need[1] ? weightGradient(x, w, gradOut[0], p) : null;
+            if (b != null && need[2]) {
+                grads[2] = gradOut[0].sum(0, 2, 3);
+            }
+            return grads;
+        }
+        if (group == 1) {
+            INDArray[] r = Nd.exec("conv2d_bp", withGrad(operands(x, w, b), gradOut[0]), args);
+            gx = r[0];
+            gw = r[1];
+            gb = b == null ? null : r[2];
+        } else {
+            INDArray[] gxs = new INDArray[(int) group];
+            INDArray[] gws = new INDArray[(int) group];
+            INDArray[] gbs = new INDArray[(int) group];
+            for (int g = 0; g < group; g++) {
+                INDArray bg = slice(b, g);
+                INDArray go = channels(gradOut[0], g, w.size(0) / group);
+                INDArray[] r = Nd.exec("conv2d_bp", withGrad(operands(channels(x, g), channels(w, g, 0), bg), go),
+                        args);
+                gxs[g] = r[0];
+                gws[g] = r[1];
+                gbs[g] = bg == null ? null : r[2];
+            }
+            gx = Nd4j.concat(1, gxs);
+            gw = Nd4j.concat(0, gws);
+            gb = b == null ? null : Nd4j.concat(0, gbs);
+        }
+        INDArray[] grads = new INDArray[in.length];
+        if (need[0]) {
+            grads[0] = p.symmetric() ? gx : Nd.cropSpatial(gx, p.top(), p.left(), p.bottom(), p.right());
+        }
+        grads[1] = need[1] ? (dilated() ? gw.get(taps(gw)).dup('c') : gw) : null;
+        if (b != null && need[2]) {
+            grads[2] = gb;
+        }
+        return grads;
+    }
+
+    /**
+     * dL/dW alone (the first layer needs no input gradient): for stride 1 it is the correlation of the input with
+     * the output gradient, i.e. a conv2d with batch and channels swapped — 3–4× faster than conv2d_bp here.
+     */
+    private INDArray weightGradient(INDArray x, INDArray w, INDArray gradOut, Window.Pads p) {
+        INDArray input = p.symmetric() ? Nd.padSpatial(x, p.top(), p.left(), p.bottom(), p.right(), 0) : x;
+        INDArray swapped = input.permute(1, 0, 2, 3).dup('c'); // [C, N, H, W]
+        INDArray kernel = gradOut.permute(1, 0, 2, 3).dup('c'); // [O, N, oh, ow]
+        int[] args = {(int) kernel.size(2), (int) kernel.size(3), 1, 1, 0, 0, 1, 1, 0, 0, 1};
+        INDArray g = Nd.exec("conv2d", new INDArray[] {swapped, kernel}, args)[0]; // [C, O, kh', kw']
+        // rows past the kernel appear when the window overhangs the padded input at the bottom/right end
+        g = g.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, w.size(2)),
+                NDArrayIndex.interval(0, w.size(3)));
+        return g.permute(1, 0, 2, 3).dup('c');
+    }
+
+    /** Input channels of group g. */
+    private INDArray channels(INDArray x, int g) {
+        long per = x.size(1) / group;
+        return x.get(NDArrayIndex.all(), NDArrayIndex.interval(g * per, (g + 1) * per)).dup('c');
+    }
+
+    /** Output channels (axis 0 of the weight, or axis 1 of an output gradient when perOut > 0) of group g. */
+    private INDArray channels(INDArray t, int g, long perOut) {
+        if (perOut > 0) {
+            return t.get(NDArrayIndex.all(), NDArrayIndex.interval(g * perOut, (g + 1) * perOut)).dup('c');
+        }
+        long per = t.size(0) / group;
+        return t.get(NDArrayIndex.interval(g * per, (g + 1) * per)).dup('c');
+    }
+
+    private INDArray slice(INDArray bias, int g) {
+        if (bias == null) {
+            return null;
+        }
+        long per = bias.length() / group;
+        return bias.get(NDArrayIndex.interval(g * per, (g + 1) * per)).dup();
+    }
+}

@@ -1,0 +1,25 @@
+package org.lrdkt.train;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import java.util.List;
+import org.lrdkt.onnx.OnnxModel;
+
+/**
+ * The fine-tuned student (best epoch's weights) and the run's history.
+ *
+ * @param metric       "accuracy" (labelled data) or "agreement" (top-1 agreement with the teacher)
+ * @param teacherScore the teacher's score on the same held-out split
+ * @param initialScore the student's score before any training
+ */
+public record FinetuneResult(@JsonIgnore OnnxModel student, String metric, double initialScore, double teacherScore,
+                             int bestEpoch, double bestScore, List<String> hints, List<Epoch> history,
+                             int trainSamples, int heldOutSamples, double seconds) {
+
+    /** One epoch: mean weighted loss terms, held-out score, throughput. */
+    public record Epoch(int epoch, double hard, double soft, double hint, double score, double seconds,
+                        double imagesPerSecond) {
+        public double total() {
+            return hard + soft + hint;
+        }
+    }
+}

@@ -1,0 +1,347 @@
+package org.lrdkt.train;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.lrdkt.Json;
+import org.lrdkt.LrdktException;
+import org.lrdkt.onnx.Graph;
+import org.lrdkt.onnx.OnnxModel;
+import org.lrdkt.onnx.proto.Onnx.TensorShapeProto;
+import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Knowledge-transfer fine-tuning (LRDKT): trains the student's weights in an ND4J mirror against the frozen
+ * teacher, keeps the epoch that scores best on a held-out split, and returns a copy of the student ONNX model
+ * with those weights. Everything that can be wrong with the inputs is checked before the first step.
+ */
+public final class Finetuner {
+
+    /** Progress callbacks (the CLI draws a progress bar); every method is optional. */
+    public interface Progress {
+        default void epochStart(int epoch, int epochs, int samples) {
+        }
+
+        default void step(int samplesDone, KtLoss.Terms terms, double imagesPerSecond) {
+        }
+
+        default void epochEnd(FinetuneResult.Epoch epoch, boolean best) {
+        }
+    }
+
+    private static final int EVAL_BATCH = 256;
+
+    private final Mirror teacher;
+    private final Mirror student;
+    private final OnnxModel studentModel;
+    private final TrainData data;
+    private final FinetuneOptions options;
+    private final String input;
+    private final String logits;
+    private final long[] inputShape;
+    private final List<String> hints;
+    private final boolean useLabels;
+
+    private Finetuner(OnnxModel teacherModel, OnnxModel studentModel, TrainData data, FinetuneOptions options)
+            throws LrdktException {
+        this.options = options;
+        this.data = data;
+        this.studentModel = studentModel;
+        checkOptions(options);
+        if (data.size() == 0) {
+            throw LrdktException.badInput("the data set " + data.source() + " is empty");
+        }
+        if (data.size() < 2 && options.valFraction() > 0) {
+            throw LrdktException.badInput("the data set has 1 sample; need at least 2 to hold some out");
+        }
+        teacher = Mirror.of(teacherModel, DataType.FLOAT, false);
+        student = Mirror.of(studentModel, DataType.FLOAT, true);
+        if (teacher.inputNames().size() != 1 || !teacher.inputNames().equals(student.inputNames())) {
+            throw notDecomposition("inputs " + teacher.inputNames() + " vs " + student.inputNames()
+                    + " (fine-tuning needs one input of the same name)");
+        }
+        if (!teacher.outputNames().get(0).equals(student.outputNames().get(0))) {
+            throw notDecomposition("first output '" + teacher.outputNames().get(0) + "' vs '"
+                    + student.outputNames().get(0) + "'");
+        }
+        input = teacher.inputNames().get(0);
+        logits = teacher.outputNames().get(0);
+        long[] t = declaredShape(Graph.of(teacherModel), input);
+        long[] s = declaredShape(Graph.of(studentModel), input);
+        if (t != null && s != null && !compatible(t, s)) {
+            throw notDecomposition("input '" + input + "' has shape " + Arrays.toString(t) + " in the teacher and "
+                    + Arrays.toString(s) + " in the student");
+        }
+        inputShape = sampleShape(t != null ? t : s, data);
+        hints = resolveHints(studentModel, options.hints());
+        useLabels = data.labelled() && !options.ignoreLabels();
+        if (!useLabels && options.softWeight() == 0 && (options.hintWeight() == 0 || hints.isEmpty())) {
+            throw LrdktException.usage("nothing to learn from: no labels"
+                    + (data.labelled() ? " (ignored)" : "") + ", soft weight 0 and no hint term");
+        }
+        if (student.parameters().isEmpty()) {
+            throw LrdktException.badInput("the student has no trainable weights (no constant Conv/Gemm/MatMul weights)");
+        }
+        dryRun();
+    }
+
+    private static LrdktException notDecomposition(String detail) {
+        return LrdktException.badInput("the student is not a decomposition of the teacher: " + detail);
+    }
+
+    private static void checkOptions(FinetuneOptions o) throws LrdktException {
+        if (o.epochs() < 1 || o.batch() < 1 || !(o.learningRate() > 0) || !(o.temperature() > 0)
+                || o.softWeight() < 0 || o.hintWeight() < 0 || o.weightDecay() < 0 || o.momentum() < 0
+                || !(o.valFraction() >= 0 && o.valFraction() < 1) || o.limit() < 0) {
+            throw LrdktException.usage("fine-tuning options out of range: " + o);
+        }
+        if (o.resume() && o.checkpoint() == null) {
+            throw LrdktException.usage("--resume needs a checkpoint file");
+        }
+    }
+
+    /** The input's declared shape (dynamic dims as −1), or null when it declares none. */
+    private static long[] declaredShape(Graph graph, String name) {
+        for (ValueInfoProto v : graph.realInputs()) {
+            if (v.getName().equals(name) && v.getType().getTensorType().hasShape()) {
+                TensorShapeProto shape = v.getType().getTensorType().getShape();
+                long[] dims = new long[shape.getDimCount()];
+                for (int i = 0; i < dims.length; i++) {
+                    dims[i] = shape.getDim(i).hasDimValue() ? shape.getDim(i).getDimValue() : -1;
+                }
+                return dims;
+            }
+        }
+        return null;
+    }
+
+    private static boolean compatible(long[] a, long[] b) {
+        if (a.length != b.length) {
+            return false;
+        }
+        for (int i = 1; i < a.length; i++) {
+            if (a[i] > 0 && b[i] > 0 && a[i] != b[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Per-sample input shape: the model's declared one when static, else the data's own. */
+    private static long[] sampleShape(long[] declared, TrainData data) throws LrdktException {
+        if (declared == null || Arrays.stream(declared, 1, declared.length).anyMatch(d -> d <= 0)) {
+            return data.sampleShape();
+        }
+        long[] shape = Arrays.copyOfRange(declared, 1, declared.length);
+        if (Arrays.stream(shape).reduce(1, (x, y) -> x * y) != data.sampleSize()) {
+            throw LrdktException.badInput("samples of " + data.source() + " have shape "
+                    + Arrays.toString(data.sampleShape()) + " but the model's input takes " + Arrays.toString(shape));
+        }
+        return shape;
+    }
+
+    private List<String> resolveHints(OnnxModel studentModel, List<String> requested) throws LrdktException {
+        List<String> names = requested;
+        if (names == null) {
+            String meta = studentModel.metadata("lrdkt.hints");
+            try {
+                names = meta == null ? List.of() : Json.MAPPER.readValue(meta, new TypeReference<List<String>>() { });
+            } catch (java.io.IOException e) {
+                throw LrdktException.badInput("student metadata lrdkt.hints is not a JSON list of tensor names: "
+                        + meta);
+            }
+        }
+        for (String h : names) {
+            if (!teacher.computes(h) || !student.computes(h)) {
+                throw LrdktException.usage("hint tensor '" + h + "' is not computed by both models ("
+                        + (teacher.computes(h) ? "student" : "teacher") + " lacks it)");
+            }
+        }
+        return List.copyOf(names);
+    }
+
+    /** One forward pass of both models on two samples: shapes of logits and hints must agree. */
+    private void dryRun() throws LrdktException {
+        int[] two = data.size() > 1 ? new int[] {0, 1} : new int[] {0};
+        INDArray x = data.batch(two, inputShape, DataType.FLOAT);
+        Map<String, INDArray> t = teacher.forward(Map.of(input, x));
+        Map<String, INDArray> s = student.forward(Map.of(input, x));
+        List<String> compared = new ArrayList<>(hints);
+        compared.add(0, logits);
+        for (String name : compared) {
+            if (!Arrays.equals(t.get(name).shape(), s.get(name).shape())) {
+                throw notDecomposition("tensor '" + name + "' has shape " + Arrays.toString(t.get(name).shape())
+                        + " in the teacher and " + Arrays.toString(s.get(name).shape()) + " in the student");
+            }
+        }
+        if (useLabels && t.get(logits).rank() != 2) {
+            throw LrdktException.unsupported("output '" + logits + "' has shape " + Arrays.toString(
+                    t.get(logits).shape()) + "; labels need [batch, classes] logits");
+        }
+    }
+
+    /**
+     * Fine-tunes {@code student} against {@code teacher} on {@code data}; returns a copy of the student with the
+     * best epoch's weights. Neither model object is changed.
+     */
+    public static FinetuneResult finetune(OnnxModel teacher, OnnxModel student, TrainData data,
+                                          FinetuneOptions options, Progress progress) throws LrdktException {
+        return new Finetuner(teacher, student, data, options).run(progress);
+    }
+
+    /** Checks the inputs and builds both mirrors without training (tests inspect the teacher through this). */
+    static Finetuner prepare(OnnxModel teacher, OnnxModel student, TrainData data, FinetuneOptions options)
+            throws LrdktException {
+        return new Finetuner(teacher, student, data, options);
+    }
+
+    Mirror teacherMirror() {
+        return teacher;
+    }
+
+    FinetuneResult run(Progress progress) throws LrdktException {
+        long started = System.nanoTime();
+        int[] order = shuffled(data.size(), new Random(options.seed()));
+        int used = options.limit() > 0 ? Math.min(options.limit(), order.length) : order.length;
+        int held = options.valFraction() > 0 ? Math.max(1, (int) Math.round(used * options.valFraction())) : 0;
+        if (used - held < 1) {
+            throw LrdktException.badInput("no samples left for training after holding out " + held);
+        }
+        int[] heldOut = Arrays.copyOfRange(order, 0, held);
+        int[] train = Arrays.copyOfRange(order, held, used);
+        // without a held-out split, score on the training samples
+        int[] scored = held > 0 ? heldOut : train;
+        KtLoss loss = new KtLoss(options.softWeight(), options.temperature(), options.hintWeight());
+        Optimizer optimizer = new Optimizer(options.optimizer(), options.learningRate(), options.momentum(),
+                options.weightDecay());
+        Map<String, INDArray> best = copy(student.parameters());
+        List<FinetuneResult.Epoch> history = new ArrayList<>();
+        double teacherScore = score(teacher, scored);
+        double initialScore = score(student, scored);
+        double bestScore = initialScore;
+        int bestEpoch = 0;
+        int firstEpoch = 1;
+        if (options.resume()) {
+            Checkpoint.State state = Checkpoint.load(options.checkpoint(), options.fingerprint(), student.parameters(),
+                    best, optimizer);
+            history.addAll(state.history());
+            bestScore = state.bestScore();
+            bestEpoch = state.bestEpoch();
+            firstEpoch = state.epochsDone() + 1;
+        }
+        for (int epoch = firstEpoch; epoch <= options.epochs(); epoch++) {
+            FinetuneResult.Epoch stats = trainEpoch(epoch, train, loss, optimizer, progress, scored);
+            history.add(stats);
+            boolean improved = stats.score() > bestScore;
+            if (improved) {
+                bestScore = stats.score();
+                bestEpoch = epoch;
+                best = copy(student.parameters());
+            }
+            if (options.checkpoint() != null) {
+                Checkpoint.save(options.checkpoint(), student.writeBack(studentModel), options.fingerprint(),
+                        new Checkpoint.State(epoch, bestEpoch, bestScore, history), best, optimizer);
+            }
+            progress.epochEnd(stats, improved);
+        }
+        for (Map.Entry<String, INDArray> e : best.entrySet()) {
+            student.parameters().get(e.getKey()).value().assign(e.getValue());
+        }
+        String metric = useLabels ? "accuracy" : "agreement";
+        return new FinetuneResult(student.writeBack(studentModel), metric, initialScore, teacherScore, bestEpoch,
+                bestScore, hints, history, train.length, held, (System.nanoTime() - started) / 1e9);
+    }
+
+    private FinetuneResult.Epoch trainEpoch(int epoch, int[] train, KtLoss loss, Optimizer optimizer,
+                                            Progress progress, int[] scored) throws LrdktException {
+        int[] order = train.clone();
+        shuffle(order, new Random(options.seed() * 1_000_003L + epoch));
+        progress.epochStart(epoch, options.epochs(), order.length);
+        long start = System.nanoTime();
+        double hard = 0;
+        double soft = 0;
+        double hint = 0;
+        int done = 0;
+        for (int from = 0; from < order.length; from += options.batch()) {
+            int[] idx = Arrays.copyOfRange(order, from, Math.min(order.length, from + options.batch()));
+            if (options.cosine()) {
+                double done01 = ((epoch - 1) * (double) order.length + from) / (options.epochs() * (double) order.length);
+                optimizer.learningRate(options.learningRate() * 0.5 * (1 + Math.cos(Math.PI * done01)));
+            }
+            KtLoss.Terms terms = step(idx, loss, optimizer);
+            hard += terms.hard() * idx.length;
+            soft += terms.soft() * idx.length;
+            hint += terms.hint() * idx.length;
+            done += idx.length;
+            progress.step(done, terms, done / ((System.nanoTime() - start) / 1e9));
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double score = score(student, scored);
+        return new FinetuneResult.Epoch(epoch, hard / done, soft / done, hint / done, score, seconds, done / seconds);
+    }
+
+    private KtLoss.Terms step(int[] idx, KtLoss loss, Optimizer optimizer) throws LrdktException {
+        INDArray x = data.batch(idx, inputShape, DataType.FLOAT);
+        boolean needTeacher = options.softWeight() > 0 || (options.hintWeight() > 0 && !hints.isEmpty())
+                || !useLabels;
+        Map<String, INDArray> t = needTeacher ? teacher.forward(Map.of(input, x)) : Map.of();
+        Map<String, INDArray> s = student.forward(Map.of(input, x));
+        Map<String, INDArray[]> pairs = new HashMap<>();
+        if (options.hintWeight() > 0) {
+            for (String h : hints) {
+                pairs.put(h, new INDArray[] {s.get(h), t.get(h)});
+            }
+        }
+        KtLoss.Evaluation e = loss.evaluate(logits, s.get(logits), t.get(logits),
+                useLabels ? data.labels(idx) : null, pairs);
+        optimizer.step(student.parameters(), student.backward(s, e.gradients()));
+        return e.terms();
+    }
+
+    /** Accuracy against labels, or top-1 agreement with the teacher for unlabelled data. */
+    private double score(Mirror model, int[] samples) throws LrdktException {
+        long correct = 0;
+        for (int from = 0; from < samples.length; from += EVAL_BATCH) {
+            int[] idx = Arrays.copyOfRange(samples, from, Math.min(samples.length, from + EVAL_BATCH));
+            INDArray x = data.batch(idx, inputShape, DataType.FLOAT);
+            INDArray predicted = model.forward(Map.of(input, x)).get(logits).argMax(1);
+            int[] reference = useLabels ? data.labels(idx)
+                    : teacher.forward(Map.of(input, x)).get(logits).argMax(1).toIntVector();
+            for (int i = 0; i < idx.length; i++) {
+                correct += predicted.getInt(i) == reference[i] ? 1 : 0;
+            }
+        }
+        return (double) correct / samples.length;
+    }
+
+    private static Map<String, INDArray> copy(Map<String, Mirror.Parameter> parameters) {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        parameters.forEach((k, v) -> out.put(k, v.value().dup()));
+        return out;
+    }
+
+    private static int[] shuffled(int n, Random random) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        shuffle(order, random);
+        return order;
+    }
+
+    private static void shuffle(int[] a, Random random) {
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int tmp = a[i];
+            a[i] = a[j];
+            a[j] = tmp;
+        }
+    }
+}

@@ -1,0 +1,374 @@
+package org.lrdkt.train;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.lrdkt.LrdktException;
+import org.lrdkt.onnx.Attrs;
+import org.lrdkt.onnx.Graph;
+import org.lrdkt.onnx.OnnxModel;
+import org.lrdkt.onnx.Shapes;
+import org.lrdkt.onnx.TensorData;
+import org.lrdkt.onnx.proto.Onnx.AttributeProto;
+import org.lrdkt.onnx.proto.Onnx.GraphProto;
+import org.lrdkt.onnx.proto.Onnx.ModelProto;
+import org.lrdkt.onnx.proto.Onnx.NodeProto;
+import org.lrdkt.onnx.proto.Onnx.OperatorSetIdProto;
+import org.lrdkt.onnx.proto.Onnx.TensorProto;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * An ONNX graph mirrored as ND4J arrays and ops that can run forward and backward: the student during
+ * fine-tuning (its weights train) or the teacher (frozen: no gradients, its arrays never change). Weights are
+ * read from initializers and Constant nodes, and written back into a copy of the model in the same places.
+ *
+ * <p>Trainable: float constants of more than one element that feed a Conv or Gemm weight/bias, a MatMul operand,
+ * an Add/Sub/Mul/Div operand (biases and scales), or BatchNormalization scale/bias. BatchNormalization running
+ * statistics stay frozen; scalars (Clip bounds, constant divisors) and integer tensors never train.
+ */
+public final class Mirror {
+
+    /** A weight: where it lives in the ONNX model and its current value. */
+    public record Parameter(String name, TensorProto original, INDArray value) {
+    }
+
+    private record Step(NodeProto node, MirrorOp op, String[] inputs, String[] outputs) {
+    }
+
+    private final ModelProto model;
+    private final DataType dataType;
+    private final List<Step> steps = new ArrayList<>();
+    private final Map<String, INDArray> constants = new HashMap<>();
+    private final Map<String, Parameter> parameters = new LinkedHashMap<>();
+    private final Set<String> needsGrad = new HashSet<>();
+    private final List<String> inputNames = new ArrayList<>();
+    private final List<String> outputNames = new ArrayList<>();
+    private final Set<String> produced = new HashSet<>();
+
+    private Mirror(ModelProto model, DataType dataType) {
+        this.model = model;
+        this.dataType = Nd.checkFloat(dataType);
+    }
+
+    /** Mirrors {@code model}; with {@code trainable} false nothing gets a gradient (a frozen teacher). */
+    public static Mirror of(OnnxModel model, DataType dataType, boolean trainable) throws LrdktException {
+        Mirror m = new Mirror(model.proto(), dataType);
+        m.build(Graph.of(model), opset(model.proto()), trainable);
+        return m;
+    }
+
+    private static int opset(ModelProto model) {
+        for (OperatorSetIdProto o : model.getOpsetImportList()) {
+            if (o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx")) {
+                return (int) o.getVersion();
+            }
+        }
+        return 13;
+    }
+
+    private void build(Graph graph, int opset, boolean trainable) throws LrdktException {
+        for (NodeProto n : graph.nodes()) {
+            if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) {
+                throw LrdktException.unsupported("op " + n.getDomain() + "." + n.getOpType() + " (node '"
+                        + n.getName() + "') is not supported by the training mirror");
+            }
+            if (!Ops.SUPPORTED.contains(n.getOpType())) {
+                Ops.create(n, opset); // throws the one-line error naming op and node
+            }
+        }
+        for (TensorProto t : graph.proto().getInitializerList()) {
+            constants.put(t.getName(), toArray(t));
+        }
+        for (var v : graph.realInputs()) {
+            inputNames.add(v.getName());
+        }
+        graph.proto().getOutputList().forEach(v -> outputNames.add(v.getName()));
+        for (NodeProto n : graph.nodes()) {
+            if (n.getOpType().equals("Constant")) {
+                constants.put(n.getOutput(0), toArray(constantValue(n)));
+                continue;
+            }
+            checkOutputs(graph, n);
+            try {
+                steps.add(new Step(n, Ops.create(n, opset), n.getInputList().toArray(String[]::new),
+                        n.getOutputList().toArray(String[]::new)));
+            } catch (MirrorShapeException e) {
+                throw LrdktException.unsupported(e.getMessage());
+            }
+            produced.addAll(n.getOutputList());
+        }
+        if (trainable) {
+            findParameters(graph);
+        }
+        for (Step s : steps) {
+            for (String in : s.inputs()) {
+                if (needsGrad.contains(in)) {
+                    needsGrad.addAll(List.of(s.outputs()));
+                    break;
+                }
+            }
+        }
+    }
+
+    /** Extra outputs (Dropout mask, MaxPool indices, BatchNormalization training statistics) cannot be mirrored. */
+    private static void checkOutputs(Graph graph, NodeProto n) throws LrdktException {
+        for (int i = 1; i < n.getOutputCount(); i++) {
+            String out = n.getOutput(i);
+            if (!out.isEmpty() && (!graph.consumers(out).isEmpty() || graph.isGraphOutput(out))) {
+                throw LrdktException.unsupported(n.getOpType() + " node '" + n.getName() + "' uses output " + i
+                        + " ('" + out + "'); the mirror computes only the first output (training-mode "
+                        + "BatchNormalization, Dropout masks and MaxPool indices are not supported)");
+            }
+        }
+    }
+
+    private static TensorProto constantValue(NodeProto n) throws LrdktException {
+        for (AttributeProto a : n.getAttributeList()) {
+            switch (a.getName()) {
+                case "value":
+                    return a.getT();
+                case "value_float":
+                    return TensorData.fromFloats(n.getOutput(0), new long[0], new float[] {a.getF()},
+                            TensorProto.DataType.FLOAT_VALUE);
+                case "value_floats": {
+                    float[] v = new float[a.getFloatsCount()];
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = a.getFloats(i);
+                    }
+                    return TensorData.fromFloats(n.getOutput(0), new long[] {v.length}, v,
+                            TensorProto.DataType.FLOAT_VALUE);
+                }
+                case "value_int":
+                    return TensorData.fromLongs(n.getOutput(0), new long[0], new long[] {a.getI()});
+                case "value_ints":
+                    return TensorData.fromLongs(n.getOutput(0), new long[] {a.getIntsCount()},
+                            a.getIntsList().stream().mapToLong(Long::longValue).toArray());
+                default:
+                    break;
+            }
+        }
+        throw LrdktException.unsupported("Constant node '" + n.getName() + "' has no value attribute the mirror "
+                + "reads (value, value_float(s), value_int(s))");
+    }
+
+    private INDArray toArray(TensorProto t) throws LrdktException {
+        long[] dims = TensorData.dims(t);
+        if (TensorData.isFloatingPoint(t.getDataType())) {
+            return Nd4j.createFromArray(TensorData.toFloats(t)).castTo(dataType).reshape('c', dims);
+        }
+        if (t.getDataType() == TensorProto.DataType.INT64_VALUE || t.getDataType() == TensorProto.DataType.INT32_VALUE) {
+            return Nd4j.createFromArray(TensorData.toLongs(t)).reshape('c', dims);
+        }
+        return null; // other types (bool, strings) are read by no supported op
+    }
+
+    private void findParameters(Graph graph) throws LrdktException {
+        for (Step s : steps) {
+            for (int i = 0; i < s.inputs().length; i++) {
+                if (!weightSlot(s.node().getOpType(), i)) {
+                    continue;
+                }
+                String source = constantSource(graph, s.inputs()[i]);
+                if (source == null || parameters.containsKey(source)) {
+                    continue;
+                }
+                INDArray value = constants.get(source);
+                if (value == null || !value.dataType().isFPType() || value.length() < 2) {
+                    continue;
+                }
+                if (graph.initializer(source) == null && Attrs.find(graph.producer(source), "value").isEmpty()) {
+                    continue; // value_floats constants: no tensor to write back into
+                }
+                TensorProto original = graph.initializer(source) != null ? graph.initializer(source)
+                        : constantValue(graph.producer(source));
+                parameters.put(source, new Parameter(source, original, value));
+                needsGrad.add(source);
+            }
+        }
+    }
+
+    private static boolean weightSlot(String op, int input) {
+        return switch (op) {
+            case "Conv", "Gemm" -> input >= 1;
+            case "MatMul", "Add", "Sub", "Mul", "Div" -> true;
+            case "BatchNormalization" -> input == 1 || input == 2;
+            default -> false;
+        };
+    }
+
+    /** The initializer or Constant-node output a tensor's value comes from, through Identity; null if computed. */
+    private static String constantSource(Graph graph, String tensor) {
+        String name = tensor;
+        for (int hops = 0; hops < 64 && !name.isEmpty(); hops++) {
+            if (graph.initializer(name) != null) {
+                return name;
+            }
+            NodeProto p = graph.producer(name);
+            if (p == null) {
+                return null;
+            }
+            if (p.getOpType().equals("Constant")) {
+                return name;
+            }
+            if (!p.getOpType().equals("Identity")) {
+                return null;
+            }
+            name = p.getInput(0);
+        }
+        return null;
+    }
+
+    public DataType dataType() {
+        return dataType;
+    }
+
+    public List<String> inputNames() {
+        return Collections.unmodifiableList(inputNames);
+    }
+
+    public List<String> outputNames() {
+        return Collections.unmodifiableList(outputNames);
+    }
+
+    /** Tensors computed by some node (hint candidates), graph inputs and constants excluded. */
+    public boolean computes(String tensor) {
+        return produced.contains(tensor);
+    }
+
+    /** Trainable weights by name (initializer or Constant output), in graph order; values update in place. */
+    public Map<String, Parameter> parameters() {
+        return Collections.unmodifiableMap(parameters);
+    }
+
+    /** Runs the graph; returns every tensor's value (inputs, constants, activations) by name. */
+    public Map<String, INDArray> forward(Map<String, INDArray> feeds) throws LrdktException {
+        Map<String, INDArray> values = new HashMap<>(constants);
+        for (Map.Entry<String, INDArray> f : feeds.entrySet()) {
+            values.put(f.getKey(), f.getValue().castTo(dataType));
+        }
+        for (Step s : steps) {
+            INDArray[] in = new INDArray[s.inputs().length];
+            for (int i = 0; i < in.length; i++) {
+                if (!s.inputs()[i].isEmpty()) {
+                    in[i] = values.get(s.inputs()[i]);
+                }
+            }
+            INDArray[] out;
+            try {
+                out = s.op().forward(in);
+            } catch (MirrorShapeException e) {
+                throw LrdktException.unsupported(e.getMessage());
+            } catch (RuntimeException e) {
+                throw new LrdktException(LrdktException.Kind.RUNTIME, s.node().getOpType() + " node '"
+                        + s.node().getName() + "' failed in the training mirror: " + Shapes.firstLine(String.valueOf(e.getMessage())), e);
+            }
+            for (int i = 0; i < out.length && i < s.outputs().length; i++) {
+                values.put(s.outputs()[i], out[i]);
+            }
+        }
+        return values;
+    }
+
+    /**
+     * Back-propagates from the given tensor gradients (e.g. of the logits and hint tensors) through a forward
+     * pass's values; returns the gradient of every trainable parameter (absent when nothing reached it).
+     */
+    public Map<String, INDArray> backward(Map<String, INDArray> values, Map<String, INDArray> seeds)
+            throws LrdktException {
+        Map<String, INDArray> grads = new HashMap<>();
+        seeds.forEach((k, v) -> accumulate(grads, k, v));
+        for (int si = steps.size() - 1; si >= 0; si--) {
+            Step s = steps.get(si);
+            INDArray[] gradOut = new INDArray[s.outputs().length];
+            boolean any = false;
+            for (int i = 0; i < gradOut.length; i++) {
+                gradOut[i] = grads.remove(s.outputs()[i]);
+                any |= gradOut[i] != null;
+            }
+            boolean[] need = new boolean[s.inputs().length];
+            boolean anyNeed = false;
+            for (int i = 0; i < need.length; i++) {
+                need[i] = !s.inputs()[i].isEmpty() && needsGrad.contains(s.inputs()[i]);
+                anyNeed |= need[i];
+            }
+            if (!any || !anyNeed) {
+                continue;
+            }
+            INDArray[] in = new INDArray[s.inputs().length];
+            for (int i = 0; i < in.length; i++) {
+                in[i] = s.inputs()[i].isEmpty() ? null : values.get(s.inputs()[i]);
+            }
+            INDArray[] out = new INDArray[s.outputs().length];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = values.get(s.outputs()[i]);
+            }
+            INDArray[] gin;
+            try {
+                gin = s.op().backward(in, out, gradOut, need);
+            } catch (RuntimeException e) {
+                throw new LrdktException(LrdktException.Kind.RUNTIME, s.node().getOpType() + " node '"
+                        + s.node().getName() + "' failed in the backward pass: " + Shapes.firstLine(String.valueOf(e.getMessage())), e);
+            }
+            for (int i = 0; i < need.length; i++) {
+                if (need[i] && gin[i] != null) {
+                    accumulate(grads, s.inputs()[i], gin[i]);
+                }
+            }
+        }
+        Map<String, INDArray> result = new LinkedHashMap<>();
+        for (String p : parameters.keySet()) {
+            INDArray g = grads.get(p);
+            if (g != null) {
+                result.put(p, g.reshape('c', parameters.get(p).value().shape()));
+            }
+        }
+        return result;
+    }
+
+    private static void accumulate(Map<String, INDArray> grads, String tensor, INDArray g) {
+        // never add in place: a gradient array may be shared (pass-through ops hand the same array on)
+        grads.merge(tensor, g, INDArray::add);
+    }
+
+    /** A copy of the mirrored model with the current parameter values in its initializers and Constant nodes. */
+    public OnnxModel writeBack(OnnxModel original) {
+        GraphProto.Builder graph = original.graph().toBuilder();
+        for (int i = 0; i < graph.getInitializerCount(); i++) {
+            Parameter p = parameters.get(graph.getInitializer(i).getName());
+            if (p != null) {
+                graph.setInitializer(i, updated(p));
+            }
+        }
+        for (int i = 0; i < graph.getNodeCount(); i++) {
+            NodeProto n = graph.getNode(i);
+            if (!n.getOpType().equals("Constant") || !parameters.containsKey(n.getOutput(0))) {
+                continue;
+            }
+            Parameter p = parameters.get(n.getOutput(0));
+            NodeProto.Builder nb = n.toBuilder();
+            for (int a = 0; a < nb.getAttributeCount(); a++) {
+                if (nb.getAttribute(a).getName().equals("value")) {
+                    nb.setAttribute(a, Attrs.find(n, "value").orElseThrow().toBuilder().setT(updated(p)));
+                }
+            }
+            graph.setNode(i, nb);
+        }
+        return original.withProto(original.proto().toBuilder().setGraph(graph).build());
+    }
+
+    private static TensorProto updated(Parameter p) {
+        float[] values = p.value().castTo(DataType.FLOAT).dup('c').data().asFloat();
+        TensorProto fresh = TensorData.fromFloats(p.original().getName(), TensorData.dims(p.original()), values,
+                p.original().getDataType());
+        // keep doc strings and other fields of the original; only the data changes
+        return p.original().toBuilder().clearRawData().clearFloatData().clearDoubleData().clearInt32Data()
+                .setRawData(fresh.getRawData()).build();
+    }
+}

@@ -1,0 +1,19 @@
+package org.lrdkt.train;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One ONNX node in the training mirror: a forward pass and its hand-written backward pass. Inputs are the node's
+ * input tensors in ONNX order (null for an omitted optional input); constants such as a Reshape target arrive as
+ * INT64 arrays.
+ */
+interface MirrorOp {
+
+    INDArray[] forward(INDArray[] inputs);
+
+    /**
+     * Gradients of the loss with respect to the inputs whose {@code need} flag is set (null elsewhere), given the
+     * forward inputs, outputs and the gradients of the outputs (null for an output nothing depends on).
+     */
+    INDArray[] backward(INDArray[] inputs, INDArray[] outputs, INDArray[] gradOutputs, boolean[] need);
+}

@@ -1,0 +1,63 @@
+package org.lrdkt.train;
+
+import org.lrdkt.onnx.Attrs;
+import org.lrdkt.onnx.proto.Onnx.NodeProto;
+
+/**
+ * The sliding-window attributes shared by Conv, MaxPool and AveragePool (2-D): strides, dilations, explicit or
+ * automatic pads, ceil mode. Resolves them into the four pads of a given input, with ceil mode expressed as extra
+ * bottom/right padding so that libnd4j's floor-mode kernels produce ONNX's output size.
+ */
+record Window(long strideH, long strideW, long dilationH, long dilationW, long[] pads, String autoPad,
+              boolean ceilMode) {
+
+    /** Pads of one input: top, left, bottom, right, and how many of bottom/right only exist for ceil mode. */
+    record Pads(long top, long left, long bottom, long right, long ceilBottom, long ceilRight) {
+        boolean none() {
+            return top == 0 && left == 0 && bottom == 0 && right == 0;
+        }
+
+        boolean symmetric() {
+            return top == bottom && left == right;
+        }
+    }
+
+    static Window of(NodeProto node) {
+        long[] strides = Attrs.getInts(node, "strides", new long[] {1, 1});
+        long[] dilations = Attrs.getInts(node, "dilations", new long[] {1, 1});
+        long[] pads = Attrs.getInts(node, "pads", new long[] {0, 0, 0, 0});
+        return new Window(strides[0], strides[1], dilations[0], dilations[1], pads,
+                Attrs.getString(node, "auto_pad", "NOTSET"), Attrs.getInt(node, "ceil_mode", 0) != 0);
+    }
+
+    Pads resolve(long height, long width, long kernelH, long kernelW) {
+        long[] h = axisPads(height, kernelH, strideH, dilationH, pads[0], pads[2]);
+        long[] w = axisPads(width, kernelW, strideW, dilationW, pads[1], pads[3]);
+        return new Pads(h[0], w[0], h[1] + h[2], w[1] + w[2], h[2], w[2]);
+    }
+
+    /** {begin, end, extra end for ceil mode} of one spatial axis. */
+    private long[] axisPads(long size, long kernel, long stride, long dilation, long begin, long end) {
+        long span = (kernel - 1) * dilation + 1;
+        if (autoPad.equals("SAME_UPPER") || autoPad.equals("SAME_LOWER")) {
+            long out = (size + stride - 1) / stride;
+            long total = Math.max(0, (out - 1) * stride + span - size);
+            long small = total / 2;
+            long large = total - small;
+            return autoPad.equals("SAME_UPPER") ? new long[] {small, large, 0} : new long[] {large, small, 0};
+        }
+        if (autoPad.equals("VALID")) {
+            return new long[] {0, 0, 0};
+        }
+        long padded = size + begin + end;
+        if (!ceilMode) {
+            return new long[] {begin, end, 0};
+        }
+        long out = -Math.floorDiv(-(padded - span), stride) + 1;
+        if ((out - 1) * stride >= size + begin) {
+            out--; // the last window would start in the end padding (PyTorch and ONNX Runtime drop it)
+        }
+        long extra = Math.max(0, (out - 1) * stride + span - padded);
+        return new long[] {begin, end, extra};
+    }
+}

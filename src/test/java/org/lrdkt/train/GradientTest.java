@@ -1,0 +1,148 @@
+package org.lrdkt.train;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.ToDoubleFunction;
+import org.junit.jupiter.api.Test;
+import org.lrdkt.LrdktException;
+import org.lrdkt.TestModels;
+import org.lrdkt.onnx.OnnxModel;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Hand-written gradients against central finite differences, in double precision. */
+class GradientTest {
+
+    private static final double STEP = 1e-6;
+
+    /** Checks {@code analytic} against finite differences of {@code loss} on {@code samples} entries of {@code x}. */
+    private static void check(String what, INDArray x, INDArray analytic, ToDoubleFunction<INDArray> loss,
+                              int samples, long seed) {
+        Random r = new Random(seed);
+        INDArray flat = x.reshape(x.length());
+        INDArray grad = analytic.reshape(analytic.length());
+        double scale = Math.max(1e-8, grad.amaxNumber().doubleValue());
+        for (int s = 0; s < samples; s++) {
+            long i = (long) (r.nextDouble() * x.length());
+            double old = flat.getDouble(i);
+            flat.putScalar(i, old + STEP);
+            double plus = loss.applyAsDouble(x);
+            flat.putScalar(i, old - STEP);
+            double minus = loss.applyAsDouble(x);
+            flat.putScalar(i, old);
+            double numeric = (plus - minus) / (2 * STEP);
+            double error = Math.abs(numeric - grad.getDouble(i)) / scale;
+            assertTrue(error < 1e-5, what + "[" + i + "]: analytic " + grad.getDouble(i) + " numeric " + numeric);
+        }
+    }
+
+    private static INDArray randn(long seed, long... shape) {
+        Nd4j.getRandom().setSeed(seed);
+        return Nd4j.randn(DataType.DOUBLE, shape);
+    }
+
+    @Test
+    void eachLossTermMatchesFiniteDifferences() {
+        INDArray student = randn(1, 6, 10).muli(3);
+        INDArray teacher = randn(2, 6, 10).muli(3);
+        INDArray hintS = randn(3, 6, 4, 3, 3);
+        INDArray hintT = randn(4, 6, 4, 3, 3);
+        int[] labels = {0, 3, 9, 2, 2, 7};
+        KtLoss hard = new KtLoss(0, 5, 0);
+        KtLoss soft = new KtLoss(0.7, 5, 0);
+        KtLoss hint = new KtLoss(0, 5, 0.3);
+        for (KtLoss loss : List.of(hard, soft, hint)) {
+            int[] y = loss == hard ? labels : null;
+            KtLoss.Evaluation e = loss.evaluate("logits", student, teacher, y, Map.of("h", new INDArray[] {hintS, hintT}));
+            ToDoubleFunction<INDArray> value = ignored -> loss.evaluate("logits", student, teacher, y,
+                    Map.of("h", new INDArray[] {hintS, hintT})).terms().total();
+            check(loss + " logits", student, e.gradients().get("logits"), value, 30, 11);
+            if (loss == hint) {
+                check("hint tensor", hintS, e.gradients().get("h"), value, 30, 12);
+            }
+        }
+    }
+
+    @Test
+    void softTermIsZeroGradientWhenStudentEqualsTeacher() {
+        INDArray logits = randn(5, 4, 10);
+        KtLoss.Evaluation e = new KtLoss(1, 5, 0).evaluate("l", logits, logits.dup(), null, Map.of());
+        assertTrue(e.gradients().get("l").amaxNumber().doubleValue() < 1e-12);
+    }
+
+    /** Parameter gradients of the whole mirror (every op) for a random linear readout of its output. */
+    private static void checkMirror(OnnxModel model, long[] inputShape, int samplesPerParameter) throws LrdktException {
+        Mirror mirror = Mirror.of(model, DataType.DOUBLE, true);
+        String input = mirror.inputNames().get(0);
+        String output = mirror.outputNames().get(0);
+        INDArray x = randn(21, inputShape);
+        Map<String, INDArray> values = mirror.forward(Map.of(input, x));
+        INDArray readout = randn(22, values.get(output).shape());
+        Map<String, INDArray> grads = mirror.backward(values, Map.of(output, readout));
+        ToDoubleFunction<INDArray> loss = ignored -> {
+            try {
+                return mirror.forward(Map.of(input, x)).get(output).mul(readout).sumNumber().doubleValue();
+            } catch (LrdktException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        assertTrue(grads.keySet().equals(mirror.parameters().keySet()), "every parameter gets a gradient: "
+                + grads.keySet() + " vs " + mirror.parameters().keySet());
+        for (Mirror.Parameter p : mirror.parameters().values()) {
+            check(p.name(), p.value(), grads.get(p.name()), loss, samplesPerParameter, p.name().hashCode());
+        }
+    }
+
+    @Test
+    void opZooParameterGradients() throws Exception {
+        checkMirror(MirrorTest.opZoo(), new long[] {2, 4, 11, 11}, 8);
+    }
+
+    @Test
+    void resnetStyleParameterGradients() throws Exception {
+        checkMirror(MirrorTest.resnetStyle(), new long[] {2, 3, 16, 16}, 5);
+    }
+
+    @Test
+    void decomposedLenetParameterGradientsForEachKtTerm() throws Exception {
+        OnnxModel teacherModel = OnnxModel.load(TestModels.LENET);
+        OnnxModel studentModel = Decomposed.lenet(teacherModel, 3, 20);
+        Mirror teacher = Mirror.of(teacherModel, DataType.DOUBLE, false);
+        Mirror student = Mirror.of(studentModel, DataType.DOUBLE, true);
+        INDArray x = Nd4j.rand(DataType.DOUBLE, 3, 1, 28, 28);
+        Map<String, INDArray> t = teacher.forward(Map.of("input", x));
+        int[] labels = {1, 7, 4};
+        List<String> hints = List.of("/conv2/Conv_output_0", "/fc1/Gemm_output_0");
+        for (KtLoss loss : List.of(new KtLoss(0, 5, 0), new KtLoss(0.5, 5, 0), new KtLoss(0, 5, 0.01))) {
+            int[] y = loss.softWeight() == 0 && loss.hintWeight() == 0 ? labels : null;
+            ToDoubleFunction<INDArray> value = ignored -> {
+                try {
+                    Map<String, INDArray> s = student.forward(Map.of("input", x));
+                    return loss.evaluate("logits", s.get("logits"), t.get("logits"), y, pairs(hints, s, t))
+                            .terms().total();
+                } catch (LrdktException e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            Map<String, INDArray> s = student.forward(Map.of("input", x));
+            KtLoss.Evaluation e = loss.evaluate("logits", s.get("logits"), t.get("logits"), y, pairs(hints, s, t));
+            Map<String, INDArray> grads = student.backward(s, e.gradients());
+            for (String p : List.of("/conv2/Conv/lrd_v.weight", "/fc1/Gemm/lrd_a.weight", "conv1.weight")) {
+                check(loss + " " + p, student.parameters().get(p).value(), grads.get(p), value, 6, p.hashCode());
+            }
+        }
+    }
+
+    static Map<String, INDArray[]> pairs(List<String> hints, Map<String, INDArray> s, Map<String, INDArray> t) {
+        Map<String, INDArray[]> out = new HashMap<>();
+        for (String h : hints) {
+            out.put(h, new INDArray[] {s.get(h), t.get(h)});
+        }
+        return out;
+    }
+}

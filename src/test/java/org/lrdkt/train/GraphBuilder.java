@@ -1,0 +1,104 @@
+package org.lrdkt.train;
+
+import java.util.Random;
+import org.lrdkt.onnx.OnnxModel;
+import org.lrdkt.onnx.TensorData;
+import org.lrdkt.onnx.proto.Onnx.AttributeProto;
+import org.lrdkt.onnx.proto.Onnx.GraphProto;
+import org.lrdkt.onnx.proto.Onnx.ModelProto;
+import org.lrdkt.onnx.proto.Onnx.NodeProto;
+import org.lrdkt.onnx.proto.Onnx.OperatorSetIdProto;
+import org.lrdkt.onnx.proto.Onnx.TensorProto;
+import org.lrdkt.onnx.proto.Onnx.TensorShapeProto;
+import org.lrdkt.onnx.proto.Onnx.TypeProto;
+import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
+
+/** Builds small ONNX models in tests: float inputs, random weights, nodes named after their first output. */
+final class GraphBuilder {
+
+    private final GraphProto.Builder graph = GraphProto.newBuilder().setName("test");
+    private final Random random;
+    private int counter;
+
+    GraphBuilder(long seed) {
+        random = new Random(seed);
+    }
+
+    static ValueInfoProto floatValue(String name, long... dims) {
+        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+        for (long d : dims) {
+            shape.addDim(d < 0 ? TensorShapeProto.Dimension.newBuilder().setDimParam("batch")
+                    : TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+        }
+        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
+                TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE).setShape(shape))).build();
+    }
+
+    /** A graph input; a negative dim is dynamic. */
+    GraphBuilder input(String name, long... dims) {
+        graph.addInput(floatValue(name, dims));
+        return this;
+    }
+
+    /** A random initializer with values in ±scale. */
+    String weight(String name, double scale, long... dims) {
+        int n = 1;
+        for (long d : dims) {
+            n *= (int) d;
+        }
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) ((random.nextDouble() * 2 - 1) * scale);
+        }
+        return initializer(name, dims, v);
+    }
+
+    String initializer(String name, long[] dims, float[] values) {
+        graph.addInitializer(TensorData.fromFloats(name, dims, values, TensorProto.DataType.FLOAT_VALUE));
+        return name;
+    }
+
+    String ints(String name, long... values) {
+        graph.addInitializer(TensorData.fromLongs(name, new long[] {values.length}, values));
+        return name;
+    }
+
+    /** A Constant node holding a random float tensor. */
+    String constantNode(String name, double scale, long... dims) {
+        String tmp = weight("tmp_" + name, scale, dims);
+        TensorProto t = graph.getInitializer(graph.getInitializerCount() - 1);
+        graph.removeInitializer(graph.getInitializerCount() - 1);
+        graph.addNode(NodeProto.newBuilder().setOpType("Constant").setName(name + "_const").addOutput(name)
+                .addAttribute(AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR)
+                        .setT(t.toBuilder().setName(tmp))));
+        return name;
+    }
+
+    /** Adds a node with one output (named {@code out}, or generated) and returns the output name. */
+    String node(String op, String out, String[] inputs, AttributeProto... attrs) {
+        String output = out != null ? out : op.toLowerCase() + "_" + (counter++);
+        NodeProto.Builder n = NodeProto.newBuilder().setOpType(op).setName("/" + output + "/" + op).addOutput(output);
+        for (String in : inputs) {
+            n.addInput(in);
+        }
+        for (AttributeProto a : attrs) {
+            n.addAttribute(a);
+        }
+        graph.addNode(n);
+        return output;
+    }
+
+    String node(String op, String[] inputs, AttributeProto... attrs) {
+        return node(op, null, inputs, attrs);
+    }
+
+    static String[] in(String... names) {
+        return names;
+    }
+
+    OnnxModel build(String output, int opset) {
+        graph.addOutput(floatValue(output));
+        return OnnxModel.of(ModelProto.newBuilder().setIrVersion(7).setProducerName("lrdkt-test")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(opset)).setGraph(graph).build());
+    }
+}
