@@ -7,8 +7,8 @@ import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.Inference;
 import org.lrdkt.onnx.OnnxModel;
-import org.lrdkt.validate.Dataset;
-import org.lrdkt.validate.Datasets;
+import org.lrdkt.data.Dataset;
+import org.lrdkt.data.Datasets;
 import org.lrdkt.validate.Evaluator;
 
 /** {@code lrdkt eval --model M [--reference T] --data D}: accuracy and agreement in ONNX Runtime. */

@@ -14,6 +14,7 @@ import org.apache.commons.cli.Options;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
 import org.lrdkt.TextTable;
+import org.lrdkt.data.Preprocessing;
 import org.lrdkt.onnx.AtomicFiles;
 import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.train.FinetuneOptions;
@@ -49,11 +50,12 @@ final class FinetuneCommand implements Command {
     @Override
     public Options options() {
         FinetuneOptions d = FinetuneOptions.defaults();
-        return new Options()
+        Options options = new Options()
                 .addOption(valued("teacher", "T.onnx", "the original model (frozen)"))
                 .addOption(valued("student", "S.onnx", "the decomposed model to train"))
-                .addOption(valued("data", "D", "IDX images (folder with train-images-idx3-ubyte[.gz], or the file); "
-                        + "labels are read from the matching labels-idx1 file when present; pixels scaled to [0,1]"))
+                .addOption(valued("data", "D", "training data: IDX images (a folder with train-images-idx3-ubyte[.gz], "
+                        + "or the file; labels from the matching labels-idx1 file when present), a folder with one "
+                        + "sub-folder per class, or unlabelled .npy tensors; preprocessed as the flags below say"))
                 .addOption(Option.builder("o").longOpt("output").hasArg().argName("OUT.onnx")
                         .desc("where to write the fine-tuned student").build())
                 .addOption(valued("epochs", "N", "epochs (default " + d.epochs() + ")"))
@@ -82,6 +84,8 @@ final class FinetuneCommand implements Command {
                 .addOption(valued("test-data", "D", "labelled IDX data to score teacher and written student on "
                         + "with ONNX Runtime afterwards (e.g. the t10k files)"))
                 .addOption(valued("report", "FILE", "also write the run's history as JSON"));
+        PreprocessingFlags.addTo(options);
+        return options;
     }
 
     private static String required(CommandLine line, String flag) throws LrdktException {
@@ -139,9 +143,10 @@ final class FinetuneCommand implements Command {
         FinetuneOptions options = parse(line, checkpoint);
         OnnxModel teacher = OnnxModel.load(teacherPath);
         OnnxModel student = OnnxModel.load(studentPath);
-        TrainData data = TrainData.load(dataPath);
-        TrainData test = line.hasOption("test-data") ? TrainData.load(Flags.path(line.getOptionValue("test-data")))
-                : null;
+        Preprocessing preprocessing = PreprocessingFlags.parse(line, teacher);
+        TrainData data = TrainData.load(dataPath, preprocessing);
+        TrainData test = line.hasOption("test-data")
+                ? TrainData.load(Flags.path(line.getOptionValue("test-data")), preprocessing) : null;
         FinetuneResult result;
         try (BarProgress bar = new BarProgress()) {
             result = Finetuner.finetune(teacher, student, data, options, bar);

@@ -10,7 +10,7 @@ import org.lrdkt.onnx.Graph;
 import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.proto.Onnx.TensorShapeProto;
 import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
-import org.lrdkt.validate.Preprocessing;
+import org.lrdkt.data.Preprocessing;
 
 /** The data preprocessing flags shared by commands that read data sets (eval; later finetune and run). */
 final class PreprocessingFlags {

@@ -1,26 +1,23 @@
 package org.lrdkt.train;
 
-import java.io.DataInputStream;
-import java.io.EOFException;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.zip.GZIPInputStream;
 import org.lrdkt.LrdktException;
+import org.lrdkt.data.Dataset;
+import org.lrdkt.data.Datasets;
+import org.lrdkt.data.Preprocessing;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Training inputs (pixels scaled to [0, 1], as the LeNet fixture was trained) with optional labels. Reads IDX files
- * (MNIST layout, gzipped or not). A minimal reader kept inside {@code train} so the stage depends on no other.
+ * Training samples held in memory, preprocessed, with optional labels: the shared data-set loaders' output laid
+ * out for random-access mini-batches.
  */
 public final class TrainData {
 
-    private static final int IMAGES_MAGIC = 0x803;
-    private static final int LABELS_MAGIC = 0x801;
+    private static final String[] MNIST_TRAIN_IMAGES = {"train-images-idx3-ubyte.gz", "train-images-idx3-ubyte"};
 
     private final float[] pixels;
     private final long[] sampleShape;
@@ -37,98 +34,30 @@ public final class TrainData {
         }
     }
 
+    /** Every sample of {@code data}, preprocessed, in memory. */
+    public static TrainData of(Dataset data) throws LrdktException {
+        if (data.size() == 0) {
+            throw LrdktException.badInput("data set is empty: " + data.description());
+        }
+        Dataset.Batch all = data.batch(0, data.size());
+        return new TrainData(all.values(), data.sampleShape(), all.labels(), data.description());
+    }
+
     /**
-     * Loads {@code path}: a folder holding {@code train-images-idx3-ubyte[.gz]} (and, if present,
-     * {@code train-labels-idx1-ubyte[.gz]}), or an images file whose labels file is found by replacing
-     * "images-idx3" with "labels-idx1" in its name. Without a labels file the data is unlabelled.
+     * Loads {@code path} like {@link Datasets#open}, except that a folder holding MNIST-style
+     * {@code train-images-idx3-ubyte[.gz]} means those images (and their labels file, if present).
      */
-    public static TrainData load(Path path) throws LrdktException {
-        Path images = path;
+    public static TrainData load(Path path, Preprocessing preprocessing) throws LrdktException {
+        Path source = path;
         if (Files.isDirectory(path)) {
-            images = firstExisting(path, "train-images-idx3-ubyte.gz", "train-images-idx3-ubyte");
-            if (images == null) {
-                throw LrdktException.badInput("no train-images-idx3-ubyte[.gz] in folder " + path);
-            }
-        } else if (!Files.exists(path)) {
-            throw LrdktException.badInput("data not found: " + path);
-        }
-        String name = images.getFileName().toString();
-        Path labels = name.contains("images-idx3") ? images.resolveSibling(name.replace("images-idx3", "labels-idx1"))
-                : null;
-        return idx(images, labels != null && Files.exists(labels) ? labels : null);
-    }
-
-    private static Path firstExisting(Path dir, String... names) {
-        for (String n : names) {
-            if (Files.exists(dir.resolve(n))) {
-                return dir.resolve(n);
+            for (String name : MNIST_TRAIN_IMAGES) {
+                if (Files.exists(path.resolve(name))) {
+                    source = path.resolve(name);
+                    break;
+                }
             }
         }
-        return null;
-    }
-
-    /** An IDX images file (uint8, any rank ≥ 2) and an optional IDX labels file. */
-    public static TrainData idx(Path images, Path labelsFile) throws LrdktException {
-        try (DataInputStream in = open(images)) {
-            int magic = in.readInt();
-            if (magic >>> 8 != 0x08 || (magic & 0xff) < 2) {
-                throw LrdktException.badInput("not an IDX file of unsigned bytes with rank ≥ 2 (magic 0x"
-                        + Integer.toHexString(magic) + ", expected 0x" + Integer.toHexString(IMAGES_MAGIC) + "): "
-                        + images);
-            }
-            int rank = magic & 0xff;
-            long[] dims = new long[rank];
-            long total = 1;
-            for (int i = 0; i < rank; i++) {
-                dims[i] = in.readInt() & 0xffffffffL;
-                total *= dims[i];
-            }
-            if (total > Integer.MAX_VALUE - 8) {
-                throw LrdktException.unsupported("IDX file " + images + " holds " + total + " values; at most 2^31");
-            }
-            byte[] raw = new byte[(int) total];
-            in.readFully(raw);
-            float[] pixels = new float[raw.length];
-            for (int i = 0; i < raw.length; i++) {
-                pixels[i] = (raw[i] & 0xff) / 255f;
-            }
-            int[] labels = labelsFile == null ? null : readLabels(labelsFile, (int) dims[0]);
-            return new TrainData(pixels, Arrays.copyOfRange(dims, 1, rank), labels, images.toString());
-        } catch (EOFException e) {
-            throw LrdktException.badInput("truncated IDX file: " + images);
-        } catch (IOException e) {
-            throw new LrdktException(LrdktException.Kind.IO, "cannot read " + images + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static int[] readLabels(Path file, int count) throws LrdktException, IOException {
-        try (DataInputStream in = open(file)) {
-            int magic = in.readInt();
-            if (magic != LABELS_MAGIC) {
-                throw LrdktException.badInput("not an IDX labels file (magic 0x" + Integer.toHexString(magic)
-                        + ", expected 0x801): " + file);
-            }
-            int n = in.readInt();
-            if (n != count) {
-                throw LrdktException.badInput(file + " has " + n + " labels for " + count + " images");
-            }
-            int[] labels = new int[n];
-            for (int i = 0; i < n; i++) {
-                labels[i] = in.readUnsignedByte();
-            }
-            return labels;
-        } catch (EOFException e) {
-            throw LrdktException.badInput("truncated IDX file: " + file);
-        }
-    }
-
-    private static DataInputStream open(Path file) throws IOException {
-        InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16);
-        in.mark(2);
-        int b1 = in.read();
-        int b2 = in.read();
-        in.reset();
-        return new DataInputStream(b1 == 0x1f && b2 == 0x8b ? new GZIPInputStream(in, 1 << 16) : in);
+        return of(Datasets.open(source, null, preprocessing));
     }
 
     public int size() {

@@ -2,6 +2,7 @@ package org.lrdkt.validate;
 
 import java.util.List;
 import org.lrdkt.LrdktException;
+import org.lrdkt.data.Dataset;
 import org.lrdkt.Progress;
 import org.lrdkt.TextTable;
 import org.lrdkt.onnx.Graph;

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lrdkt.LrdktException;
+import org.lrdkt.data.Preprocessing;
 import org.lrdkt.TestModels;
 import org.lrdkt.onnx.OnnxModel;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -29,7 +30,7 @@ class FinetunerTest {
     static void load() throws Exception {
         teacher = OnnxModel.load(TestModels.LENET);
         student = Decomposed.lenet(teacher, 2, 8);
-        train = TrainData.load(TestModels.MNIST);
+        train = TrainData.load(TestModels.MNIST, Preprocessing.defaults());
     }
 
     static FinetuneOptions quick(int epochs, int limit) {
@@ -40,7 +41,7 @@ class FinetunerTest {
     @Test
     void readsTheMnistFixture() {
         assertEquals(8000, train.size());
-        assertArrayEquals(new long[] {28, 28}, train.sampleShape());
+        assertArrayEquals(new long[] {1, 28, 28}, train.sampleShape());
         assertTrue(train.labelled());
     }
 

@@ -1,4 +1,4 @@
-package org.lrdkt.validate;
+package org.lrdkt.data;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;

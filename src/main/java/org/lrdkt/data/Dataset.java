@@ -1,4 +1,4 @@
-package org.lrdkt.validate;
+package org.lrdkt.data;
 
 import org.lrdkt.LrdktException;
 

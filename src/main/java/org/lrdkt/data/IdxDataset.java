@@ -1,4 +1,4 @@
-package org.lrdkt.validate;
+package org.lrdkt.data;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -92,6 +92,9 @@ public final class IdxDataset extends LoadedDataset {
         long expected = 1;
         for (int i = 0; i < ndims; i++) {
             dims[i] = buf.getInt();
+            if (i == 0 && dims[i] == 0) {
+                throw LrdktException.badInput(file + ": data set is empty (IDX file holds 0 items)");
+            }
             if (dims[i] <= 0) {
                 throw LrdktException.badInput(file + ": IDX dimension " + i + " is " + dims[i]);
             }

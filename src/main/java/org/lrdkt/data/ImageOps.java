@@ -1,4 +1,4 @@
-package org.lrdkt.validate;
+package org.lrdkt.data;
 
 /**
  * Pixel operations on raw interleaved images (height × width × channels floats). Written out rather than drawn with

@@ -1,4 +1,4 @@
-package org.lrdkt.validate;
+package org.lrdkt.data;
 
 /** The bookkeeping every loader shares: size, sample shape, labels, preprocessing and description. */
 abstract class LoadedDataset implements Dataset {
