@@ -35,41 +35,53 @@ final class BenchCommand implements Command {
 
     @Override
     public Options options() {
-        Benchmark.BenchOptions d = Benchmark.BenchOptions.defaults();
-        return new Options()
-                .addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("batch size (default "
-                        + d.batch() + ")").build())
-                .addOption(Option.builder().longOpt("threads").hasArg().argName("N").desc("ONNX Runtime intra-op "
-                        + "threads (default: all " + d.threads() + " cores)").build())
-                .addOption(Option.builder().longOpt("warmup").hasArg().argName("W").desc("untimed runs per model "
-                        + "(default " + d.warmup() + ")").build())
-                .addOption(Option.builder().longOpt("runs").hasArg().argName("R").desc("timed runs per model "
-                        + "(default " + d.runs() + ")").build())
-                .addOption(Option.builder().longOpt("block").hasArg().argName("K").desc("consecutive runs of one "
-                        + "model before the next (default " + d.block() + ")").build())
-                .addOption(Option.builder().longOpt("provider").hasArg().argName("cpu|cuda").desc("execution "
-                        + "provider (cuda needs a build with -Pgpu and a CUDA 12 GPU)").build())
+        Options options = new Options()
                 .addOption(Option.builder().longOpt("input-shape").hasArg().argName("SHAPE").desc("input shape for "
                         + "models with dynamic dims, e.g. 1x3x48x192 (the batch dim is replaced by --batch)").build())
                 .addOption(Option.builder().longOpt("json").desc("print JSON instead of tables").build());
+        addTimingOptions(options, "");
+        return options;
+    }
+
+    /** The timing flags (batch, threads, warm-up, runs, block, provider), each name prefixed by {@code prefix}. */
+    static void addTimingOptions(Options options, String prefix) {
+        Benchmark.BenchOptions d = Benchmark.BenchOptions.defaults();
+        options.addOption(Option.builder().longOpt(prefix + "batch").hasArg().argName("B").desc("batch size (default "
+                        + d.batch() + ")").build())
+                .addOption(Option.builder().longOpt(prefix + "threads").hasArg().argName("N").desc("ONNX Runtime "
+                        + "intra-op threads (default: all " + d.threads() + " cores)").build())
+                .addOption(Option.builder().longOpt(prefix + "warmup").hasArg().argName("W").desc("untimed runs per "
+                        + "model (default " + d.warmup() + ")").build())
+                .addOption(Option.builder().longOpt(prefix + "runs").hasArg().argName("R").desc("timed runs per "
+                        + "model (default " + d.runs() + ")").build())
+                .addOption(Option.builder().longOpt(prefix + "block").hasArg().argName("K").desc("consecutive runs "
+                        + "of one model before the next (default " + d.block() + ")").build())
+                .addOption(Option.builder().longOpt(prefix + "provider").hasArg().argName("cpu|cuda").desc("execution "
+                        + "provider (cuda needs a build with -Pgpu and a CUDA 12 GPU)").build());
+    }
+
+    /** The timing flags added by {@link #addTimingOptions}. */
+    static Benchmark.BenchOptions parseTiming(CommandLine line, String prefix, long[] inputShape)
+            throws LrdktException {
+        Benchmark.BenchOptions d = Benchmark.BenchOptions.defaults();
+        String provider = line.getOptionValue(prefix + "provider", "cpu").toLowerCase(Locale.ROOT);
+        if (!provider.equals("cpu") && !provider.equals("cuda")) {
+            throw LrdktException.usage("--" + prefix + "provider expects cpu or cuda, got '" + provider + "'");
+        }
+        return new Benchmark.BenchOptions(
+                Flags.intValue(line, prefix + "batch", d.batch(), 1, 1 << 20),
+                Flags.intValue(line, prefix + "threads", d.threads(), 1, 1024),
+                Flags.intValue(line, prefix + "warmup", d.warmup(), 0, 1_000_000),
+                Flags.intValue(line, prefix + "runs", d.runs(), 1, 1_000_000),
+                Flags.intValue(line, prefix + "block", d.block(), 1, 1_000_000),
+                provider.equals("cuda"), inputShape, true);
     }
 
     @Override
     public int run(CommandLine line) throws LrdktException {
         List<String> files = Flags.positional(line, 1, Integer.MAX_VALUE, "MODEL (one or more .onnx files)");
-        Benchmark.BenchOptions d = Benchmark.BenchOptions.defaults();
-        String provider = line.getOptionValue("provider", "cpu").toLowerCase(Locale.ROOT);
-        if (!provider.equals("cpu") && !provider.equals("cuda")) {
-            throw LrdktException.usage("--provider expects cpu or cuda, got '" + provider + "'");
-        }
-        Benchmark.BenchOptions options = new Benchmark.BenchOptions(
-                Flags.intValue(line, "batch", d.batch(), 1, 1 << 20),
-                Flags.intValue(line, "threads", d.threads(), 1, 1024),
-                Flags.intValue(line, "warmup", d.warmup(), 0, 1_000_000),
-                Flags.intValue(line, "runs", d.runs(), 1, 1_000_000),
-                Flags.intValue(line, "block", d.block(), 1, 1_000_000),
-                provider.equals("cuda"),
-                line.hasOption("input-shape") ? Shapes.parse(line.getOptionValue("input-shape")) : null, true);
+        Benchmark.BenchOptions options = parseTiming(line, "",
+                line.hasOption("input-shape") ? Shapes.parse(line.getOptionValue("input-shape")) : null);
         List<Benchmark.NamedModel> models = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (String file : files) {

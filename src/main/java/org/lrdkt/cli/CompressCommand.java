@@ -26,7 +26,7 @@ import org.lrdkt.onnx.Shapes;
 /** {@code lrdkt compress MODEL -o OUT}: closed-form low-rank decomposition of Conv and fully-connected layers. */
 final class CompressCommand implements Command {
 
-    private static final String[] POLICIES = {"energy", "ranks", "target-macs", "target-params"};
+    static final String[] POLICIES = {"energy", "ranks", "target-macs", "target-params"};
 
     @Override
     public String name() {
@@ -90,7 +90,7 @@ final class CompressCommand implements Command {
         if (reportFile != null) {
             AtomicFiles.checkNotSameFile(input, reportFile);
         }
-        CompressOptions options = options(line);
+        CompressOptions options = parse(line);
         Compressor.Compression result = Compressor.compress(OnnxModel.load(input), options);
         result.student().save(output, OnnxModel.ExternalData.AUTO);
         if (reportFile != null) {
@@ -101,7 +101,7 @@ final class CompressCommand implements Command {
         return 0;
     }
 
-    private static CompressOptions options(CommandLine line) throws LrdktException {
+    static CompressOptions parse(CommandLine line) throws LrdktException {
         List<String> given = new ArrayList<>();
         for (String p : POLICIES) {
             if (line.hasOption(p)) {

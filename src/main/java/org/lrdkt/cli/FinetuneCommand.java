@@ -4,10 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -20,7 +16,6 @@ import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.train.FinetuneOptions;
 import org.lrdkt.train.FinetuneResult;
 import org.lrdkt.train.Finetuner;
-import org.lrdkt.train.KtLoss;
 import org.lrdkt.train.Optimizer;
 import org.lrdkt.train.OrtAccuracy;
 import org.lrdkt.train.TrainData;
@@ -148,7 +143,7 @@ final class FinetuneCommand implements Command {
         TrainData test = line.hasOption("test-data")
                 ? TrainData.load(Flags.path(line.getOptionValue("test-data")), preprocessing) : null;
         FinetuneResult result;
-        try (BarProgress bar = new BarProgress()) {
+        try (ConsoleProgress bar = new ConsoleProgress("finetune")) {
             result = Finetuner.finetune(teacher, student, data, options, bar);
         }
         result.student().save(output, OnnxModel.ExternalData.AUTO);
@@ -188,38 +183,5 @@ final class FinetuneCommand implements Command {
                 + "samples; hints %s; %.1f s%n", r.metric(), pct(r.teacherScore()), r.bestEpoch(),
                 pct(r.bestScore()), r.trainSamples(), r.heldOutSamples(), r.hints().isEmpty() ? "none" : r.hints(),
                 r.seconds());
-    }
-
-    /** A console progress bar per epoch on stderr with the loss terms and throughput. */
-    private static final class BarProgress implements Finetuner.Progress, AutoCloseable {
-        private ProgressBar bar;
-
-        @Override
-        public void epochStart(int epoch, int epochs, int samples) {
-            close();
-            bar = new ProgressBarBuilder().setTaskName("epoch " + epoch + "/" + epochs).setInitialMax(samples)
-                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).setUnit(" img", 1)
-                    .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
-        }
-
-        @Override
-        public void step(int samplesDone, KtLoss.Terms terms, double imagesPerSecond) {
-            bar.stepTo(samplesDone);
-            bar.setExtraMessage(String.format("loss %.4f (hard %.4f soft %.5f hint %.5f) %.0f img/s", terms.total(),
-                    terms.hard(), terms.soft(), terms.hint(), imagesPerSecond));
-        }
-
-        @Override
-        public void epochEnd(FinetuneResult.Epoch epoch, boolean best) {
-            close();
-        }
-
-        @Override
-        public void close() {
-            if (bar != null) {
-                bar.close();
-                bar = null;
-            }
-        }
     }
 }

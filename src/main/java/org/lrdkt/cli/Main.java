@@ -25,7 +25,8 @@ public final class Main {
             new CompressCommand(),
             new EvalCommand(),
             new BenchCommand(),
-            new FinetuneCommand());
+            new FinetuneCommand(),
+            new RunCommand());
 
     private Main() {
     }

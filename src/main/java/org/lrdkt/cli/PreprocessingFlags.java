@@ -1,15 +1,12 @@
 package org.lrdkt.cli;
 
-import java.util.List;
 import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.lrdkt.LrdktException;
-import org.lrdkt.onnx.Graph;
 import org.lrdkt.onnx.OnnxModel;
-import org.lrdkt.onnx.proto.Onnx.TensorShapeProto;
-import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
+import org.lrdkt.onnx.Shapes;
 import org.lrdkt.data.Preprocessing;
 
 /** The data preprocessing flags shared by commands that read data sets (eval; later finetune and run). */
@@ -35,6 +32,11 @@ final class PreprocessingFlags {
 
     /** The flags, with unset sizes taken from the model's first input. */
     static Preprocessing parse(CommandLine line, OnnxModel model) throws LrdktException {
+        return parse(line).withModelInput(Shapes.declaredInputDims(model));
+    }
+
+    /** The flags alone; unset sizes stay unset until {@link Preprocessing#withModelInput} resolves them. */
+    static Preprocessing parse(CommandLine line) throws LrdktException {
         Preprocessing.Layout layout = Preprocessing.Layout.NCHW;
         if (line.hasOption("layout")) {
             try {
@@ -62,22 +64,8 @@ final class PreprocessingFlags {
             }
         }
         Double scale = line.hasOption("scale") ? number(line.getOptionValue("scale"), "scale") : null;
-        Preprocessing p = new Preprocessing(scale, numbers(line, "mean", 0), numbers(line, "std", 1), height, width,
+        return new Preprocessing(scale, numbers(line, "mean", 0), numbers(line, "std", 1), height, width,
                 Flags.intValue(line, "channels", 0, 1, 3), layout).validated();
-        return p.withModelInput(inputDims(model));
-    }
-
-    private static long[] inputDims(OnnxModel model) throws LrdktException {
-        List<ValueInfoProto> inputs = Graph.of(model).realInputs();
-        if (inputs.isEmpty()) {
-            return null;
-        }
-        TensorShapeProto shape = inputs.get(0).getType().getTensorType().getShape();
-        long[] dims = new long[shape.getDimCount()];
-        for (int i = 0; i < dims.length; i++) {
-            dims[i] = shape.getDim(i).hasDimValue() ? shape.getDim(i).getDimValue() : 0;
-        }
-        return dims;
     }
 
     private static double[] numbers(CommandLine line, String flag, double fallback) throws LrdktException {

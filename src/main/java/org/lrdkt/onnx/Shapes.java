@@ -61,6 +61,20 @@ public final class Shapes {
         return shapes;
     }
 
+    /** The declared dims of the model's first real input (0 for a dynamic dim), or null when it has none. */
+    public static long[] declaredInputDims(OnnxModel model) throws LrdktException {
+        List<ValueInfoProto> inputs = Graph.of(model).realInputs();
+        if (inputs.isEmpty()) {
+            return null;
+        }
+        TensorShapeProto shape = inputs.get(0).getType().getTensorType().getShape();
+        long[] dims = new long[shape.getDimCount()];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = shape.getDim(i).hasDimValue() ? shape.getDim(i).getDimValue() : 0;
+        }
+        return dims;
+    }
+
     /** Parses "1x3x224x224". */
     public static long[] parse(String text) throws LrdktException {
         String[] parts = text.trim().toLowerCase().split("[x,]");

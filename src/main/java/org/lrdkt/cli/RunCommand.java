@@ -1,0 +1,123 @@
+package org.lrdkt.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Set;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.lrdkt.LrdktException;
+import org.lrdkt.decompose.CompressOptions;
+import org.lrdkt.onnx.AtomicFiles;
+import org.lrdkt.pipeline.Example;
+import org.lrdkt.pipeline.Pipeline;
+import org.lrdkt.pipeline.PipelineOptions;
+import org.lrdkt.pipeline.PipelineResult;
+
+/**
+ * {@code lrdkt run [MODEL]}: compress, fine-tune, evaluate and benchmark in one go. Takes the flags of
+ * {@code compress} and {@code finetune}, plus the benchmark's timing flags prefixed with {@code bench-}.
+ */
+final class RunCommand implements Command {
+
+    /** The embedded example's default budget: a quarter of LeNet-5's MACs. */
+    private static final double EXAMPLE_TARGET_MACS = 0.25;
+    private static final String[] TEST_IMAGES = {"t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte"};
+    private static final Set<String> OWN_FLAGS = Set.of("output", "report", "teacher", "student", "data", "test-data",
+            "resume");
+
+    @Override
+    public String name() {
+        return "run";
+    }
+
+    @Override
+    public String summary() {
+        return "the whole pipeline: compress, fine-tune, evaluate and benchmark teacher vs student; no MODEL = the "
+                + "embedded LeNet-5 and MNIST example";
+    }
+
+    @Override
+    public String arguments() {
+        return "[MODEL] [--data D] [--test-data D] [compress and finetune flags] [-o OUT]";
+    }
+
+    @Override
+    public Options options() {
+        Options options = new Options()
+                .addOption(Option.builder().longOpt("data").hasArg().argName("D").desc("training data for "
+                        + "fine-tuning (as for finetune); without it the student is not fine-tuned").build())
+                .addOption(Option.builder().longOpt("test-data").hasArg().argName("D").desc("labelled or unlabelled "
+                        + "data to evaluate teacher and students on (default: t10k images in the --data folder)")
+                        .build())
+                .addOption(Option.builder("o").longOpt("output").hasArg().argName("OUT.onnx").desc("the final "
+                        + "student (default lrdkt-out/MODEL_lrdkt.onnx)").build())
+                .addOption(Option.builder().longOpt("report").hasArg().argName("DIR").desc("write report.json and "
+                        + "report.html (charts) into DIR").build())
+                .addOption(Option.builder().longOpt("no-finetune").desc("stop after the closed-form "
+                        + "decomposition").build());
+        new CompressCommand().options().getOptions().stream().filter(o -> !OWN_FLAGS.contains(o.getLongOpt()))
+                .forEach(options::addOption);
+        new FinetuneCommand().options().getOptions().stream().filter(o -> !OWN_FLAGS.contains(o.getLongOpt()))
+                .forEach(options::addOption);
+        BenchCommand.addTimingOptions(options, "bench-");
+        return options;
+    }
+
+    @Override
+    public int run(CommandLine line) throws LrdktException {
+        boolean example = Flags.positional(line, 0, 1, "MODEL").isEmpty();
+        Example embedded = example ? Example.unpack() : null;
+        Path model = example ? embedded.model() : Flags.path(line.getArgList().get(0));
+        Path data = line.hasOption("data") ? Flags.path(line.getOptionValue("data"))
+                : example ? embedded.trainData() : null;
+        Path testData = line.hasOption("test-data") ? Flags.path(line.getOptionValue("test-data"))
+                : example && !line.hasOption("data") ? embedded.testData() : testImagesIn(data);
+        Path output = line.hasOption("output") ? Flags.path(line.getOptionValue("output"))
+                : Path.of("lrdkt-out", stem(model) + "_lrdkt.onnx");
+        AtomicFiles.checkNotSameFile(model, output);
+        Path reportDir = line.hasOption("report") ? Flags.path(line.getOptionValue("report")) : null;
+
+        CompressOptions compress = CompressCommand.parse(line);
+        if (example && Arrays.stream(CompressCommand.POLICIES).noneMatch(line::hasOption)) {
+            compress = compress.withTarget(CompressOptions.Policy.TARGET_MACS, EXAMPLE_TARGET_MACS);
+        }
+        PipelineOptions options = new PipelineOptions(model, data, testData, PreprocessingFlags.parse(line),
+                compress, line.hasOption("no-finetune") || data == null ? null : FinetuneCommand.parse(line, null),
+                BenchCommand.parseTiming(line, "bench-", null), output, reportDir);
+        if (example) {
+            System.out.println("lrdkt run: the embedded example: LeNet-5 (PyTorch, 98.50% on its 2,000 test digits), "
+                    + "8,000 MNIST training digits" + (compress.policy() == CompressOptions.Policy.TARGET_MACS
+                    && !line.hasOption("target-macs") ? ", compressed to " + (int) (100 * EXAMPLE_TARGET_MACS)
+                    + "% of its MACs" : ""));
+        }
+        PipelineResult result;
+        try (ConsoleProgress progress = new ConsoleProgress(name())) {
+            result = Pipeline.run(options, progress);
+        }
+        System.out.print(result.compress().table());
+        if (result.finetune() != null) {
+            System.out.print(FinetuneCommand.table(result.finetune()));
+        }
+        System.out.println();
+        System.out.print(result.summary());
+        if (testData == null) {
+            System.out.println("no --test-data: accuracy not measured");
+        }
+        System.out.println("wrote " + result.output() + (result.report() != null ? " and " + result.report() : ""));
+        return 0;
+    }
+
+    private static Path testImagesIn(Path data) {
+        if (data == null || !Files.isDirectory(data)) {
+            return null;
+        }
+        return Arrays.stream(TEST_IMAGES).map(data::resolve).filter(Files::exists).findFirst().orElse(null);
+    }
+
+    private static String stem(Path model) {
+        String name = model.getFileName().toString();
+        return name.endsWith(".onnx") ? name.substring(0, name.length() - 5) : name;
+    }
+}

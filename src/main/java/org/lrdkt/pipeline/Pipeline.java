@@ -1,0 +1,140 @@
+package org.lrdkt.pipeline;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.lrdkt.LrdktException;
+import org.lrdkt.data.Dataset;
+import org.lrdkt.data.Datasets;
+import org.lrdkt.data.Preprocessing;
+import org.lrdkt.decompose.CompressOptions;
+import org.lrdkt.decompose.CompressReport;
+import org.lrdkt.decompose.Compressor;
+import org.lrdkt.onnx.OnnxModel;
+import org.lrdkt.onnx.Shapes;
+import org.lrdkt.train.FinetuneResult;
+import org.lrdkt.train.Finetuner;
+import org.lrdkt.train.TrainData;
+import org.lrdkt.validate.Benchmark;
+import org.lrdkt.validate.Evaluator;
+import org.lrdkt.validate.Evaluator.EvalResult;
+import org.lrdkt.validate.HtmlReport;
+import org.lrdkt.validate.ReportData;
+
+/**
+ * The whole method in one call: closed-form compression, knowledge-transfer fine-tuning, then teacher against
+ * students in ONNX Runtime (accuracy on test data, latency in alternating blocks), optionally as an HTML report.
+ */
+public final class Pipeline {
+
+    /** Hears about each stage as it starts, and about fine-tuning progress. */
+    public interface Listener extends Finetuner.Progress {
+        default void stage(String description) {
+        }
+    }
+
+    private Pipeline() {
+    }
+
+    public static PipelineResult run(PipelineOptions options, Listener listener) throws LrdktException {
+        OnnxModel teacher = OnnxModel.load(options.model());
+        Preprocessing preprocessing = options.preprocessing().withModelInput(Shapes.declaredInputDims(teacher));
+        // data is opened before any long step so that a bad path fails in a second, not after compressing
+        TrainData train = options.finetune() != null && options.trainData() != null
+                ? TrainData.load(options.trainData(), preprocessing) : null;
+        Dataset test = options.testData() != null ? Datasets.open(options.testData(), null, preprocessing) : null;
+
+        listener.stage("compress " + options.model().getFileName() + " (" + policy(options.compress()) + ")");
+        Compressor.Compression compression = Compressor.compress(teacher, options.compress());
+        OnnxModel student = compression.student();
+        FinetuneResult finetune = null;
+        if (train != null) {
+            listener.stage("fine-tune the student against the teacher on " + train.size() + " samples");
+            finetune = Finetuner.finetune(teacher, student, train, options.finetune(), listener);
+        }
+        OnnxModel result = finetune != null ? finetune.student() : student;
+        result.save(options.output(), OnnxModel.ExternalData.AUTO);
+
+        EvalResult teacherEval = null;
+        EvalResult compressedEval = null;
+        EvalResult finetunedEval = null;
+        if (test != null) {
+            listener.stage("evaluate on " + test.description());
+            Evaluator.EvalOptions eval = Evaluator.EvalOptions.defaults();
+            teacherEval = Evaluator.evaluate(teacher, null, test, eval);
+            compressedEval = Evaluator.evaluate(student, teacher, test, eval);
+            finetunedEval = finetune != null ? Evaluator.evaluate(result, teacher, test, eval) : null;
+        }
+        listener.stage("benchmark teacher against student in ONNX Runtime");
+        Benchmark.BenchResult bench = Benchmark.compare(List.of(new Benchmark.NamedModel("teacher", teacher),
+                new Benchmark.NamedModel("student", result)), options.bench());
+
+        Path report = null;
+        if (options.reportDir() != null) {
+            report = HtmlReport.write(options.reportDir(), reportData(options, compression.report(), finetune,
+                    teacherEval, compressedEval, finetunedEval, bench));
+        }
+        return new PipelineResult(compression.report(), finetune, teacherEval, compressedEval, finetunedEval, bench,
+                options.output(), report);
+    }
+
+    private static String policy(CompressOptions o) {
+        return switch (o.policy()) {
+            case ENERGY -> "keep " + o.energy() + " of each layer's energy";
+            case RANKS -> "explicit ranks";
+            case TARGET_MACS -> "keep " + o.target() + " of the MACs";
+            case TARGET_PARAMS -> "keep " + o.target() + " of the parameters";
+        };
+    }
+
+    private static ReportData reportData(PipelineOptions options, CompressReport compress, FinetuneResult finetune,
+                                         EvalResult teacher, EvalResult compressed, EvalResult finetuned,
+                                         Benchmark.BenchResult bench) {
+        Double threshold = options.compress().policy() == CompressOptions.Policy.ENERGY
+                ? options.compress().energy() : null;
+        List<ReportData.LayerEnergy> energies = new ArrayList<>();
+        List<ReportData.LayerMacs> macs = new ArrayList<>();
+        for (CompressReport.LayerDecision d : compress.layers()) {
+            macs.add(new ReportData.LayerMacs(d.name(), d.macsBefore(), d.macsAfter()));
+            if (d.cumulativeEnergy() != null) {
+                double[] curve = new double[d.cumulativeEnergy().length];
+                for (int i = 0; i < curve.length; i++) {
+                    curve[i] = d.cumulativeEnergy()[i];
+                }
+                boolean decomposed = d.status() == CompressReport.Status.DECOMPOSED;
+                energies.add(new ReportData.LayerEnergy(d.name(), curve, decomposed ? d.rank() : 0, threshold));
+            }
+        }
+        Benchmark.ModelBench t = bench.models().get(0);
+        Benchmark.ModelBench s = bench.models().get(1);
+        double speedup = bench.ratios().get(0).speedup();
+        List<ReportData.ModelPoint> points = new ArrayList<>();
+        points.add(new ReportData.ModelPoint("teacher", top1(teacher), 1, t.params(), t.macsPerSample()));
+        points.add(new ReportData.ModelPoint("student, closed form", top1(compressed), speedup, s.params(),
+                s.macsPerSample()));
+        if (finetune != null) {
+            points.add(new ReportData.ModelPoint("student, fine-tuned", top1(finetuned), speedup, s.params(),
+                    s.macsPerSample()));
+        }
+        Map<String, Object> sections = new LinkedHashMap<>();
+        sections.put("compress", compress);
+        if (finetune != null) {
+            sections.put("finetune", finetune);
+        }
+        if (teacher != null) {
+            sections.put("eval: teacher", teacher);
+            sections.put("eval: student, closed form", compressed);
+            if (finetuned != null) {
+                sections.put("eval: student, fine-tuned", finetuned);
+            }
+        }
+        sections.put("bench", bench);
+        return new ReportData("lrdkt run: " + options.model().getFileName(), energies, macs, points, sections);
+    }
+
+    private static Double top1(EvalResult eval) {
+        return eval == null ? null : eval.top1();
+    }
+}

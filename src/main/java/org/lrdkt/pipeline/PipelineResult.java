@@ -1,0 +1,68 @@
+package org.lrdkt.pipeline;
+
+import java.nio.file.Path;
+import org.lrdkt.TextTable;
+import org.lrdkt.decompose.CompressReport;
+import org.lrdkt.train.FinetuneResult;
+import org.lrdkt.validate.Benchmark;
+import org.lrdkt.validate.Evaluator.EvalResult;
+
+/**
+ * What one pipeline run measured. Evaluation fields are null when there was no test data; {@code finetune} and
+ * {@code finetuned} are null when the run did not fine-tune.
+ *
+ * @param teacher   the original model on the test data
+ * @param compressed the closed-form student on the test data, against the teacher
+ * @param finetuned the fine-tuned student on the test data, against the teacher
+ * @param bench     teacher (first) against the final student, alternating blocks of runs
+ * @param output    the written student
+ * @param report    the written report.html, or null
+ */
+public record PipelineResult(CompressReport compress, FinetuneResult finetune, EvalResult teacher,
+                             EvalResult compressed, EvalResult finetuned, Benchmark.BenchResult bench, Path output,
+                             Path report) {
+
+    /**
+     * One row per model: size, work and measured speed against the teacher, accuracy on the test data. Both students
+     * share one graph, so they share the measured latency.
+     */
+    public String summary() {
+        Benchmark.ModelBench t = bench.models().get(0);
+        Benchmark.ModelBench s = bench.models().get(1);
+        Benchmark.Ratio r = bench.ratios().get(0);
+        TextTable table = new TextTable("model", "params", "params ×", "MACs/sample", "MACs ×",
+                "P50 ms (batch " + bench.batch() + ")", "speedup ×", "top-1", "agrees with teacher");
+        table.row("teacher", TextTable.human(t.params()), "1.00", TextTable.human(t.macsPerSample()), "1.00",
+                ms(t.latencyMs().p50()), "1.00", pct(teacher == null ? null : teacher.top1()), "");
+        String[] studentCosts = {TextTable.human(s.params()), times(r.params()), TextTable.human(s.macsPerSample()),
+            times(r.macs()), ms(s.latencyMs().p50()), times(r.speedup())};
+        table.row(concat("student, closed form", studentCosts, compressed));
+        if (finetune != null) {
+            table.row(concat("student, fine-tuned", studentCosts, finetuned));
+        }
+        return table.render() + String.format("speedup: median latency ratio over alternating blocks, per-round "
+                + "range %.2f–%.2f×, %d threads, %s%n", r.speedupRoundMin(), r.speedupRoundMax(), bench.threads(),
+                bench.machine());
+    }
+
+    private static String[] concat(String name, String[] costs, EvalResult eval) {
+        String[] row = new String[costs.length + 3];
+        row[0] = name;
+        System.arraycopy(costs, 0, row, 1, costs.length);
+        row[costs.length + 1] = pct(eval == null ? null : eval.top1());
+        row[costs.length + 2] = pct(eval == null ? null : eval.agreement());
+        return row;
+    }
+
+    private static String pct(Double fraction) {
+        return fraction == null ? "—" : String.format("%.2f%%", 100 * fraction);
+    }
+
+    private static String times(double ratio) {
+        return String.format("%.2f", ratio);
+    }
+
+    private static String ms(double v) {
+        return v < 1 ? String.format("%.3f", v) : String.format("%.2f", v);
+    }
+}
