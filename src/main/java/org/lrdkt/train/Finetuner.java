@@ -269,6 +269,7 @@ public final class Finetuner {
         double soft = 0;
         double hint = 0;
         int done = 0;
+        NativeMemoryGuard memory = new NativeMemoryGuard();
         for (int from = 0; from < order.length; from += options.batch()) {
             int[] idx = Arrays.copyOfRange(order, from, Math.min(order.length, from + options.batch()));
             if (options.cosine()) {
@@ -276,6 +277,7 @@ public final class Finetuner {
                 optimizer.learningRate(options.learningRate() * 0.5 * (1 + Math.cos(Math.PI * done01)));
             }
             KtLoss.Terms terms = step(idx, loss, optimizer);
+            memory.check();
             hard += terms.hard() * idx.length;
             soft += terms.soft() * idx.length;
             hint += terms.hint() * idx.length;
