@@ -50,7 +50,7 @@ class AtomicOutputsTest {
         }
     }
 
-    private static Process start(Path workDir, String... args) throws IOException {
+    static Process start(Path workDir, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                         .toString(), "-Xss8m", "-Xmx2g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp",
                 System.getProperty("java.class.path"), "org.lrdkt.cli.Main"));
@@ -58,13 +58,13 @@ class AtomicOutputsTest {
         ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile())
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(workDir.resolve("child-stderr.txt").toFile());
-        pb.environment().put("OMP_NUM_THREADS", "1");
+        // OMP_NUM_THREADS is inherited: OpenBLAS's thread count changes the float results (ReproducibleOutputsTest)
         pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
         return pb.start();
     }
 
     /** Runs a child to completion; returns its wall time in milliseconds. */
-    private static long runToEnd(Path workDir, String... args) throws Exception {
+    static long runToEnd(Path workDir, String... args) throws Exception {
         long started = System.nanoTime();
         Process p = start(workDir, args);
         assertTrue(p.waitFor(300, TimeUnit.SECONDS), "child did not finish");
@@ -80,8 +80,9 @@ class AtomicOutputsTest {
         }
     }
 
-    private static boolean isTemp(Path out, String name) {
-        return name.startsWith("." + out.getFileName()) && name.endsWith(".tmp");
+    /** AtomicFiles' temp name for {@code target}: ".NAME" + random digits + ".tmp". */
+    private static boolean isTemp(Path target, String name) {
+        return name.matches(java.util.regex.Pattern.quote("." + target.getFileName()) + "\\d+\\.tmp");
     }
 
     /**
@@ -123,11 +124,12 @@ class AtomicOutputsTest {
             }
             boolean temp = false;
             for (String name : HostileModelsTest.listing(dir)) {
-                if (isTemp(out, name)) {
+                if (isTemp(out, name) || isTemp(out.resolveSibling(out.getFileName() + ".ckpt"), name)) {
                     temp = true;
                     Files.delete(dir.resolve(name));
                 } else {
-                    assertTrue(allowedLeftovers.contains(name), when + ": unexpected file " + name);
+                    assertTrue(name.equals(out.getFileName().toString()) || allowedLeftovers.contains(name),
+                            when + ": unexpected file " + name);
                 }
             }
             tally.tempLeft += temp ? 1 : 0;
@@ -180,9 +182,8 @@ class AtomicOutputsTest {
         Path model = dir.resolve("mlp.onnx");
         mlp().save(model, OnnxModel.ExternalData.NEVER);
         Path out = dir.resolve("out.onnx");
-        runToEnd(dir, "compress", model.toString(), "-o", out.toString(), "--target-macs", "0.5");
-        byte[] previous = Files.readAllBytes(out);
-        Files.delete(out);
+        // any complete model serves as the earlier output; the teacher itself differs from the new one
+        byte[] previous = Files.readAllBytes(model);
         String[] args = {"compress", model.toString(), "-o", out.toString(), "--target-macs", "0.3"};
         long full = runToEnd(dir, args);
         byte[] fresh = Files.readAllBytes(out);
@@ -192,15 +193,13 @@ class AtomicOutputsTest {
     }
 
     void killFinetune(int trials) throws Exception {
-        HostileModelsTest.writeMnistSubset(dir, "train", 256);
+        HostileModelsTest.writeMnistSubset(dir, "train", 128);
         Path student = dir.resolve("student.onnx");
-        runToEnd(dir, "compress", TestModels.LENET.toString(), "-o", student.toString(), "--target-macs", "0.3");
+        runToEnd(dir, "compress", TestModels.LENET.toAbsolutePath().toString(), "-o", student.toString(), "--target-macs", "0.3");
         Path out = dir.resolve("out.onnx");
-        String[] common = {"finetune", "--teacher", TestModels.LENET.toString(), "--student", student.toString(),
-            "--data", dir.toString(), "--epochs", "3", "--batch", "32", "-o", out.toString()};
-        runToEnd(dir, concat(common, "--seed", "1"));
-        byte[] previous = Files.readAllBytes(out);
-        String[] args = concat(common, "--seed", "2");
+        String[] args = {"finetune", "--teacher", TestModels.LENET.toAbsolutePath().toString(), "--student",
+            student.toString(), "--data", dir.toString(), "--epochs", "2", "--batch", "32", "-o", out.toString()};
+        byte[] previous = Files.readAllBytes(student);
         long full = runToEnd(dir, args);
         long[] shape = {1, 1, 28, 28};
         // the epoch checkpoint (for --resume) may stay after a kill; it too is written atomically and must load
@@ -214,20 +213,14 @@ class AtomicOutputsTest {
         assertEquals(trials + 1, t.absent + t.previous + t.completeNew);
     }
 
-    private static String[] concat(String[] a, String... b) {
-        String[] all = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, all, a.length, b.length);
-        return all;
-    }
-
     @Test
     void killedCompressLeavesNothingOrACompleteModel() throws Exception {
-        killCompress(4);
+        killCompress(3);
     }
 
     @Test
     void killedFinetuneLeavesNothingOrACompleteModel() throws Exception {
-        killFinetune(2);
+        killFinetune(1);
     }
 
     @Test

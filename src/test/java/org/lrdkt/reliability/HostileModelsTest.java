@@ -305,6 +305,105 @@ class HostileModelsTest {
         }
     }
 
+    private static final String RESIZED = "32x32 images for a 28x28 model";
+
+    /** Broken IDX data sets: {images file, labels file}; {@code null} labels means none beside the images. */
+    static Map<String, byte[][]> badDataCases() throws IOException {
+        byte[] images = gunzip(TestModels.MNIST.resolve("t10k-images-idx3-ubyte.gz"));
+        byte[] labels = gunzip(TestModels.MNIST.resolve("t10k-labels-idx1-ubyte.gz"));
+        byte[] gz = Files.readAllBytes(TestModels.MNIST.resolve("t10k-images-idx3-ubyte.gz"));
+        Map<String, byte[][]> cases = new LinkedHashMap<>();
+        cases.put("empty images file", new byte[][] {new byte[0], labels});
+        cases.put("truncated gzip", new byte[][] {java.util.Arrays.copyOf(gz, gz.length / 2), labels});
+        cases.put("corrupt gzip body", new byte[][] {flip(gz, gz.length / 3), labels});
+        cases.put("truncated images", new byte[][] {java.util.Arrays.copyOf(images, images.length - 100), labels});
+        cases.put("truncated header", new byte[][] {java.util.Arrays.copyOf(images, 10), labels});
+        cases.put("extra bytes", new byte[][] {java.util.Arrays.copyOf(images, images.length + 7), labels});
+        cases.put("wrong magic", new byte[][] {withInt(images, 0, 0x12345678), labels});
+        cases.put("float element type", new byte[][] {withInt(images, 0, 0x00000D03), labels});
+        cases.put("labels file as images", new byte[][] {labels, labels});
+        cases.put("claims 2^31-1 images", new byte[][] {withInt(images, 4, Integer.MAX_VALUE), labels});
+        cases.put("claims 65536x65536 pixels", new byte[][] {withInt(withInt(images, 8, 65536), 12, 65536), labels});
+        cases.put("negative dim", new byte[][] {withInt(images, 8, -28), labels});
+        cases.put("zero images", new byte[][] {java.util.Arrays.copyOf(withInt(images, 4, 0), 16), labels});
+        cases.put("label count mismatch", new byte[][] {images, java.util.Arrays.copyOf(withInt(labels, 4, 1999),
+                8 + 1999)});
+        cases.put("label 255 of 10 classes", new byte[][] {images, withByte(labels, 8, 255)});
+        cases.put("labels truncated", new byte[][] {images, java.util.Arrays.copyOf(labels, 500)});
+        cases.put(RESIZED, new byte[][] {idx32(), null});
+        return cases;
+    }
+
+    private static byte[] flip(byte[] b, int at) {
+        byte[] c = b.clone();
+        for (int i = at; i < at + 64; i++) {
+            c[i] ^= (byte) 0x5a;
+        }
+        return c;
+    }
+
+    private static byte[] withInt(byte[] b, int at, int value) {
+        byte[] c = b.clone();
+        ByteBuffer.wrap(c).putInt(at, value);
+        return c;
+    }
+
+    private static byte[] withByte(byte[] b, int at, int value) {
+        byte[] c = b.clone();
+        c[at] = (byte) value;
+        return c;
+    }
+
+    private static byte[] idx32() {
+        ByteBuffer b = ByteBuffer.allocate(16 + 4 * 32 * 32);
+        b.putInt(0x00000803).putInt(4).putInt(32).putInt(32);
+        return b.array();
+    }
+
+    @net.jqwik.api.Example
+    void badDataFiles() throws IOException {
+        Path student = student();
+        for (Map.Entry<String, byte[][]> c : badDataCases().entrySet()) {
+            Path dir = Files.createTempDirectory("hostile-data");
+            Path images = dir.resolve("train-images-idx3-ubyte.gz");
+            Files.write(images, c.getValue()[0]);
+            if (c.getValue()[1] != null) {
+                Files.write(dir.resolve("train-labels-idx1-ubyte.gz"), c.getValue()[1]);
+            }
+            Path out = dir.resolve("out.onnx");
+            List<String> before = listing(dir);
+            String[][] runs = {
+                {"eval", "eval", "--model", TestModels.LENET.toString(), "--data", images.toString(), "--threads", "1"},
+                {"finetune", "finetune", "--teacher", TestModels.LENET.toString(), "--student", student.toString(),
+                    "--data", dir.toString(), "--epochs", "1", "--limit", "64", "-o", out.toString()}};
+            try {
+                for (String[] run : runs) {
+                    String[] args = java.util.Arrays.copyOfRange(run, 1, run.length);
+                    String what = "bad data: " + c.getKey() + " / " + run[0];
+                    CASES.computeIfAbsent("bad data", k -> new AtomicInteger()).incrementAndGet();
+                    Cli.Result r = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> Cli.run(args), what);
+                    OUTCOMES.computeIfAbsent(what, k -> new TreeMap<>()).merge(r.exitCode(), 1, Integer::sum);
+                    if (r.exitCode() == 0) {
+                        // images of another size are resized to the model's input, as the preprocessing flags say
+                        assertTrue(c.getKey().startsWith(RESIZED), what + " was accepted");
+                        for (String f : listing(dir)) {
+                            if (!before.contains(f)) {
+                                Files.delete(dir.resolve(f));
+                            }
+                        }
+                        continue;
+                    }
+                    assertTrue(r.exitCode() == 1 || r.exitCode() == 2, what + ": exit " + r.exitCode());
+                    assertTrue(r.errIsOneLine() && !r.err().contains("internal error")
+                            && !r.err().contains("out of memory"), what + ": " + r.err());
+                    assertEquals(before, listing(dir), what + ": failure left files behind");
+                }
+            } finally {
+                clearExcept(dir, null);
+            }
+        }
+    }
+
     @AfterContainer
     static void printCounts() {
         System.out.println("hostile-model cases: " + CASES + "; seconds per command: " + SECONDS);
