@@ -12,6 +12,7 @@ import org.lrdkt.LrdktException;
 import org.lrdkt.TextTable;
 import org.lrdkt.data.Preprocessing;
 import org.lrdkt.onnx.AtomicFiles;
+import org.lrdkt.onnx.Inference;
 import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.train.FinetuneOptions;
 import org.lrdkt.train.FinetuneResult;
@@ -138,6 +139,8 @@ final class FinetuneCommand implements Command {
         FinetuneOptions options = parse(line, checkpoint);
         OnnxModel teacher = OnnxModel.load(teacherPath);
         OnnxModel student = OnnxModel.load(studentPath);
+        checkRunnable(teacher, teacherPath);
+        checkRunnable(student, studentPath);
         Preprocessing preprocessing = PreprocessingFlags.parse(line, teacher);
         TrainData data = TrainData.load(dataPath, preprocessing);
         TrainData test = line.hasOption("test-data")
@@ -164,6 +167,18 @@ final class FinetuneCommand implements Command {
             AtomicFiles.writeString(Flags.path(line.getOptionValue("report")), Json.write(result) + "\n");
         }
         return 0;
+    }
+
+    /**
+     * ONNX Runtime validates what the training mirror takes on trust (attribute ranges, groups, opsets): a model it
+     * cannot load is refused before any training, since the written student could not run either.
+     */
+    private static void checkRunnable(OnnxModel model, Path path) throws LrdktException {
+        try (Inference ignored = Inference.open(model, new Inference.Settings(1, false, false))) {
+            // opening is the check
+        } catch (LrdktException e) {
+            throw new LrdktException(e.kind(), path + ": " + e.getMessage(), e);
+        }
     }
 
     private static String pct(double v) {

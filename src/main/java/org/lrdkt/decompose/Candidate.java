@@ -35,6 +35,10 @@ record Candidate(Layer layer, float[] weight, long[] shape, float[] foldedBias, 
         long[] out = shapes.get(layer.node().getOutput(0));
         int dataType = LayerWeights.dataType(graph, layer);
         NodeProto bn = layer.isConv() ? foldableBatchNorm(graph, layer) : null;
+        checkFinite(layer, "weight", weight);
+        if (layer.biasTensor() != null) {
+            checkFinite(layer, "bias", floats(graph, layer.biasTensor()));
+        }
         if (bn == null) {
             return new Candidate(layer, weight, shape, null, null, layer.outputTensor(), dataType, in, out);
         }
@@ -51,6 +55,11 @@ record Candidate(Layer layer, float[] weight, long[] shape, float[] foldedBias, 
         float[] w = weight.clone();
         for (int o = 0; o < n; o++) {
             double scale = gamma[o] / Math.sqrt(var[o] + eps);
+            if (!Double.isFinite(scale) || !Float.isFinite(beta[o]) || !Float.isFinite(mean[o])) {
+                throw LrdktException.badInput("layer '" + layer.name() + "': its BatchNormalization '" + bn.getName()
+                        + "' has NaN/Inf parameters or variance + epsilon ≤ 0 in channel " + o
+                        + "; the folded layer would compute NaN");
+            }
             for (int i = 0; i < perFilter; i++) {
                 w[o * perFilter + i] = (float) (w[o * perFilter + i] * scale);
             }
@@ -84,6 +93,17 @@ record Candidate(Layer layer, float[] weight, long[] shape, float[] foldedBias, 
             }
         }
         return bn;
+    }
+
+    /** NaN or Inf in a layer's weights would make every factor NaN: refuse, naming the layer and the first value. */
+    private static void checkFinite(Layer layer, String what, float[] values) throws LrdktException {
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                throw LrdktException.badInput("layer '" + layer.name() + "': " + what + " holds " + values[i]
+                        + " at flat index " + i + "; a model with NaN/Inf weights cannot be decomposed (fix or "
+                        + "--exclude the layer)");
+            }
+        }
     }
 
     private static float[] floats(Graph graph, String tensor) throws LrdktException {

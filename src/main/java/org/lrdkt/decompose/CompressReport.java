@@ -31,6 +31,8 @@ public record CompressReport(String model, String policy, Map<String, long[]> in
      * @param scheme           spatial, channel or fc (null when the layer was never analysed)
      * @param rank             the rank K used, or the one that was refused (null when none was chosen)
      * @param fullRank         the unfolding's full rank (0 when not analysed)
+     * @param numericalRank    singular values above round-off (below fullRank: rank-deficient weights; 0 for an
+     *                         all-zero layer or when not analysed)
      * @param breakEven        rank at which the pair has as many weights as the layer (0 when not analysed)
      * @param energyKept       fraction of σ² energy the rank keeps (1 when untouched)
      * @param paramsBefore     the layer's params (weight + bias)
@@ -44,9 +46,10 @@ public record CompressReport(String model, String policy, Map<String, long[]> in
      *                         rank i+1 (null when not analysed)
      */
     public record LayerDecision(String name, String op, long[] weightShape, Status status, String reason,
-                                String scheme, Integer rank, int fullRank, double breakEven, double energyKept,
-                                long paramsBefore, long paramsAfter, long macsBefore, long macsAfter,
-                                String outputTensor, List<String> nodes, String solver, float[] cumulativeEnergy) {
+                                String scheme, Integer rank, int fullRank, int numericalRank, double breakEven,
+                                double energyKept, long paramsBefore, long paramsAfter, long macsBefore,
+                                long macsAfter, String outputTensor, List<String> nodes, String solver,
+                                float[] cumulativeEnergy) {
     }
 
     /**
@@ -83,7 +86,8 @@ public record CompressReport(String model, String policy, Map<String, long[]> in
             boolean done = d.status() == Status.DECOMPOSED;
             t.row(d.name(), d.op(), TextTable.dims(d.weightShape()), done ? "decomposed" : "skipped: " + d.reason(),
                     d.scheme() == null ? "-" : d.scheme(), d.rank() == null || !done ? "-" : d.rank(),
-                    d.fullRank() == 0 ? "-" : d.fullRank(),
+                    d.fullRank() == 0 ? "-" : d.numericalRank() < d.fullRank()
+                            ? d.fullRank() + " (rank " + d.numericalRank() + ")" : d.fullRank(),
                     d.breakEven() == 0 ? "-" : String.format("%.1f", d.breakEven()),
                     done ? String.format("%.3f", d.energyKept()) : "-", TextTable.human(d.paramsBefore()),
                     TextTable.human(d.paramsAfter()), TextTable.human(d.macsBefore()), TextTable.human(d.macsAfter()));

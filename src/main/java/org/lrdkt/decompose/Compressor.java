@@ -231,7 +231,7 @@ public final class Compressor {
             throws LrdktException {
         int step = Math.max(1, options.roundTo());
         switch (options.policy()) {
-            case ENERGY -> todo.forEach(p -> p.rank = p.lowRank.spectrum().rankFor(options.energy()));
+            case ENERGY -> todo.forEach(p -> p.rank = energyRank(p.lowRank, options.energy()));
             case RANKS -> {
                 for (Plan p : todo) {
                     int k = options.ranks().get(p.candidate.name());
@@ -278,6 +278,16 @@ public final class Compressor {
                 p.rank = 0;
             }
         }
+    }
+
+    /**
+     * The paper's rule, except that round-off energy beyond a rank-deficient layer's numerical rank does not count:
+     * at e = 1 it would otherwise push the rank to full (and past break-even) for nothing.
+     */
+    private static int energyRank(LowRank lowRank, double energy) {
+        int rank = lowRank.spectrum().rankFor(energy);
+        int numerical = Math.max(1, lowRank.numericalRank());
+        return lowRank.spectrum().kept(numerical) >= energy * (1 - 1e-6) ? Math.min(rank, numerical) : rank;
     }
 
     /** The teacher's graph with each decomposed layer's node replaced in place by its pair. */
@@ -402,7 +412,7 @@ public final class Compressor {
                     done ? CompressReport.Status.DECOMPOSED : CompressReport.Status.SKIPPED, done ? null : p.skipReason,
                     p.analysed() ? p.unfolding.name().toLowerCase() : null,
                     done ? Integer.valueOf(p.rank) : p.refusedRank > 0 ? Integer.valueOf(p.refusedRank) : null,
-                    p.analysed() ? p.unfolding.fullRank(c.shape()) : 0,
+                    p.analysed() ? p.unfolding.fullRank(c.shape()) : 0, p.analysed() ? p.lowRank.numericalRank() : 0,
                     p.analysed() ? p.unfolding.breakEven(c.shape()) : 0,
                     done ? p.lowRank.spectrum().kept(p.rank) : 1, before.params(), after.params(), before.macs(),
                     after.macs(), c != null ? c.outputTensor() : l.outputTensor(), nodes.getOrDefault(l.name(),

@@ -84,6 +84,26 @@ public final class LowRank {
         return spectrum;
     }
 
+    /**
+     * The rank the matrix numerically has: singular values above the solver's noise floor, which is
+     * max(rows, cols)·ε·σ₁ for the SVD and, because the Gram route works with σ² (n = the smaller side), about
+     * (√n·ε)^½·σ₁ for it. Below the full rank the weights are rank-deficient.
+     */
+    public int numericalRank() {
+        double[] e = spectrum.energies();
+        if (e.length == 0 || e[0] <= 0) {
+            return 0;
+        }
+        double eps = Math.ulp(1f);
+        double floor = solver == Solver.SVD ? Math.pow(Math.max(rows, cols) * eps, 2)
+                : Math.sqrt(Math.min(rows, cols)) * eps;
+        int rank = 0;
+        while (rank < e.length && e[rank] > floor * e[0]) {
+            rank++;
+        }
+        return rank;
+    }
+
     /** A factor pair: {@code left} rows×k and {@code right} k×cols, row-major, with Σ^½ on each side. */
     public record Factors(float[] left, float[] right, int rows, int cols, int k) {
     }

@@ -167,6 +167,17 @@ public final class Finetuner {
         return List.copyOf(names);
     }
 
+    /** A label beyond the logits would silently train towards nothing (an all-zero one-hot row). */
+    private void checkLabels(long classes) throws LrdktException {
+        int[] labels = data.labels(java.util.stream.IntStream.range(0, data.size()).toArray());
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0 || labels[i] >= classes) {
+                throw LrdktException.badInput("label " + labels[i] + " of sample " + i + " is outside the model's "
+                        + classes + " classes (0.." + (classes - 1) + ")");
+            }
+        }
+    }
+
     /** One forward pass of both models on two samples: shapes of logits and hints must agree. */
     private void dryRun() throws LrdktException {
         int[] two = data.size() > 1 ? new int[] {0, 1} : new int[] {0};
@@ -184,6 +195,9 @@ public final class Finetuner {
         if (useLabels && t.get(logits).rank() != 2) {
             throw LrdktException.unsupported("output '" + logits + "' has shape " + Arrays.toString(
                     t.get(logits).shape()) + "; labels need [batch, classes] logits");
+        }
+        if (useLabels) {
+            checkLabels(t.get(logits).size(1));
         }
     }
 

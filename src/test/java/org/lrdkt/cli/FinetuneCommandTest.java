@@ -103,7 +103,9 @@ class FinetuneCommandTest {
             in.getTypeBuilder().getTensorTypeBuilder().getShapeBuilder().getDimBuilder(2).setDimValue(32);
             g.setInput(0, in);
         });
-        assertFailsWritingNothing(1, "input 'input' has shape", "--teacher", teacher, "--student", student,
+        // ONNX Runtime refuses the model before the training mirror would see the shape mismatch
+        assertFailsWritingNothing(1, "wide.onnx: ONNX Runtime cannot load the model", "--teacher", teacher,
+                "--student", student,
                 "--data", "testdata/mnist");
     }
 

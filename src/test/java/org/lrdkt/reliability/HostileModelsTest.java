@@ -1,20 +1,24 @@
 package org.lrdkt.reliability;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
+import java.util.zip.GZIPInputStream;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -30,14 +34,21 @@ import org.lrdkt.onnx.proto.Onnx.TensorShapeProto;
 import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
 
 /**
- * Hostile and malformed models, seeded and bounded: every command that reads a model must answer with exit code 0
- * (a harmless mutation), or 1/2 with exactly one line on stderr — never a stack trace, a hang or an
- * OutOfMemoryError from a size the file merely claims. The counts of cases tried are printed for BENCHMARKS.md.
+ * Hostile and malformed models, seeded and bounded: every command that reads a model (inspect, compress, eval, bench,
+ * finetune as teacher and as student) must answer with exit code 0 (a harmless mutation), or 1/2 with exactly one
+ * line on stderr — never a stack trace, a hang or an OutOfMemoryError from a size the file merely claims — and a
+ * failed command leaves nothing in its output folder. The cheap commands see every case, the ones that start ONNX
+ * Runtime or ND4J every {@value #HEAVY_EVERY}th fuzzed case and every structural one. Per class and command the
+ * outcomes (exit codes) are printed for BENCHMARKS.md.
  */
 class HostileModelsTest {
 
-    private static final byte[] LENET = read(TestModels.LENET);
-    private static final Map<String, AtomicInteger> TRIED = new LinkedHashMap<>();
+    static final byte[] LENET = read(TestModels.LENET);
+    static final int HEAVY_EVERY = 4;
+    private static final Map<String, Map<Integer, Integer>> OUTCOMES = new TreeMap<>();
+    private static final Map<String, AtomicInteger> CASES = new LinkedHashMap<>();
+    private static final Map<String, Double> SECONDS = new TreeMap<>();
+    private static Path student;
 
     private static byte[] read(Path p) {
         try {
@@ -47,40 +58,145 @@ class HostileModelsTest {
         }
     }
 
-    /** Commands run against each hostile model; {@code MODEL} and {@code OUT} are substituted. */
-    static List<String[]> commands() {
-        List<String[]> commands = new ArrayList<>();
-        commands.add(new String[] {"inspect", "MODEL"});
-        return commands;
+    /**
+     * A command run against hostile input: {@code MODEL} (the hostile file), {@code OUT} (an output path in the same
+     * folder), {@code STUDENT} (a valid compressed LeNet) and {@code TRAIN} (a 128-image MNIST training folder) are
+     * substituted.
+     *
+     * @param label  the name outcomes are counted under
+     * @param heavy  starts ONNX Runtime or ND4J: run on a subset of the fuzzed cases
+     * @param writes whether a failure must leave no output behind
+     */
+    record HostileCommand(String label, boolean heavy, boolean writes, String... args) {
     }
 
-    private static void assertCleanOutcome(String category, byte[] model) throws IOException {
+    static List<HostileCommand> commands() {
+        String t10k = TestModels.MNIST.resolve("t10k-images-idx3-ubyte.gz").toString();
+        return List.of(
+                new HostileCommand("inspect", false, false, "inspect", "MODEL"),
+                new HostileCommand("compress", false, true, "compress", "MODEL", "-o", "OUT"),
+                new HostileCommand("eval", true, false, "eval", "--model", "MODEL", "--data", t10k, "--limit", "16",
+                        "--batch", "16", "--threads", "1"),
+                new HostileCommand("bench", true, false, "bench", "MODEL", "--runs", "2", "--warmup", "0",
+                        "--threads", "1"),
+                new HostileCommand("finetune (teacher)", true, true, "finetune", "--teacher", "MODEL", "--student",
+                        "STUDENT", "--data", "TRAIN", "--epochs", "1", "--limit", "64", "-o", "OUT"),
+                new HostileCommand("finetune (student)", true, true, "finetune", "--teacher",
+                        TestModels.LENET.toString(), "--student", "MODEL", "--data", "TRAIN", "--epochs", "1",
+                        "--limit", "64", "-o", "OUT"));
+    }
+
+    /** A valid student for the finetune-as-teacher runs, compressed once, next to a small training set. */
+    private static synchronized Path student() throws IOException {
+        if (student == null) {
+            Path dir = Files.createTempDirectory("hostile-student");
+            writeMnistSubset(dir, "train", 128);
+            student = dir.resolve("student.onnx");
+            Cli.Result r = Cli.run("compress", TestModels.LENET.toString(), "-o", student.toString());
+            // ND4J logs its start-up banner once per JVM; let that happen outside the captured runs
+            org.nd4j.linalg.factory.Nd4j.create(1);
+            assertEquals(0, r.exitCode(), r.err());
+            for (String f : listing(dir)) {
+                dir.resolve(f).toFile().deleteOnExit();
+            }
+            dir.toFile().deleteOnExit();
+        }
+        return student;
+    }
+
+    /** Runs every command on one hostile model; {@code withHeavy} includes the ONNX Runtime and ND4J ones. */
+    static void assertCleanOutcome(String category, byte[] model, boolean withHeavy) throws IOException {
+        CASES.computeIfAbsent(category.startsWith("structural") ? "structural" : category,
+                k -> new AtomicInteger()).incrementAndGet();
         Path dir = Files.createTempDirectory("hostile");
         Path file = dir.resolve("m.onnx");
         Files.write(file, model);
-        for (String[] template : commands()) {
-            String[] args = template.clone();
-            for (int i = 0; i < args.length; i++) {
-                args[i] = args[i].replace("MODEL", file.toString()).replace("OUT", dir.resolve("out.onnx").toString());
+        Path out = dir.resolve("out.onnx");
+        try {
+            for (HostileCommand c : commands()) {
+                if (c.heavy() && !withHeavy) {
+                    continue;
+                }
+                long started = System.nanoTime();
+                Cli.Result r = runCommand(c, file, out);
+                SECONDS.merge(c.label(), (System.nanoTime() - started) / 1e9, Double::sum);
+                String what = category + " / " + c.label();
+                OUTCOMES.computeIfAbsent(classOf(category) + " / " + c.label(), k -> new TreeMap<>())
+                        .merge(r.exitCode(), 1, Integer::sum);
+                assertTrue(r.exitCode() == 0 || r.exitCode() == 1 || r.exitCode() == 2, what + ": exit " + r.exitCode());
+                if (r.exitCode() != 0) {
+                    assertTrue(r.errIsOneLine() && !r.err().contains("internal error")
+                            && !r.err().contains("out of memory"), what + ": " + r.err());
+                    if (c.writes()) {
+                        assertEquals(List.of("m.onnx"), listing(dir), what + ": failure left files behind");
+                    }
+                } else if (c.writes()) {
+                    assertTrue(Files.exists(out), what + ": exit 0 without output");
+                }
+                clearExcept(dir, file);
             }
-            Cli.Result r = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> Cli.run(args),
-                    category + ": " + args[0] + " hung");
-            TRIED.computeIfAbsent(category + " / " + args[0], k -> new AtomicInteger()).incrementAndGet();
-            assertTrue(r.exitCode() == 0 || r.exitCode() == 1 || r.exitCode() == 2, category + ": exit " + r.exitCode());
-            if (r.exitCode() != 0) {
-                assertTrue(r.errIsOneLine() && !r.err().contains("internal error") && !r.err().contains("out of memory"),
-                        category + " / " + args[0] + ": " + r.err());
-            }
+        } finally {
+            clearExcept(dir, null);
         }
-        try (var files = Files.list(dir)) {
-            files.forEach(f -> f.toFile().delete());
-        }
-        Files.delete(dir);
     }
+
+    /** The first {@code count} images and labels of the MNIST fixture's {@code set}, as uncompressed IDX files. */
+    static void writeMnistSubset(Path dir, String set, int count) throws IOException {
+        byte[] images = gunzip(TestModels.MNIST.resolve(set + "-images-idx3-ubyte.gz"));
+        byte[] labels = gunzip(TestModels.MNIST.resolve(set + "-labels-idx1-ubyte.gz"));
+        ByteBuffer.wrap(images).putInt(4, count);
+        ByteBuffer.wrap(labels).putInt(4, count);
+        Files.write(dir.resolve(set + "-images-idx3-ubyte"), java.util.Arrays.copyOf(images, 16 + count * 28 * 28));
+        Files.write(dir.resolve(set + "-labels-idx1-ubyte"), java.util.Arrays.copyOf(labels, 8 + count));
+    }
+
+    static byte[] gunzip(Path file) throws IOException {
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
+            return in.readAllBytes();
+        }
+    }
+
+    private static Cli.Result runCommand(HostileCommand c, Path model, Path out) throws IOException {
+        Path student = student();
+        String[] args = c.args().clone();
+        for (int i = 0; i < args.length; i++) {
+            args[i] = args[i].replace("MODEL", model.toString()).replace("OUT", out.toString())
+                    .replace("STUDENT", student.toString()).replace("TRAIN", student.getParent().toString());
+        }
+        return assertTimeoutPreemptively(Duration.ofSeconds(60), () -> Cli.run(args), c.label() + " hung");
+    }
+
+    private static String classOf(String category) {
+        return category.startsWith("structural") ? category.substring("structural: ".length()) : category;
+    }
+
+    static List<String> listing(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /** Deletes everything in {@code dir} but {@code keep}; the folder itself too when {@code keep} is null. */
+    static void clearExcept(Path dir, Path keep) throws IOException {
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                if (!f.equals(keep)) {
+                    Files.delete(f);
+                }
+            }
+        }
+        if (keep == null) {
+            Files.delete(dir);
+        }
+    }
+
+    private static final AtomicInteger TRUNCATIONS = new AtomicInteger();
+    private static final AtomicInteger FLIPS = new AtomicInteger();
 
     @Property(tries = 40, seed = "20261125")
     void truncatedAnywhere(@ForAll @IntRange(min = 0, max = 248_569) int length) throws IOException {
-        assertCleanOutcome("truncated file", java.util.Arrays.copyOf(LENET, Math.min(length, LENET.length - 1)));
+        assertCleanOutcome("truncated file", java.util.Arrays.copyOf(LENET, Math.min(length, LENET.length - 1)),
+                TRUNCATIONS.getAndIncrement() % HEAVY_EVERY == 0);
     }
 
     @Property(tries = 60, seed = "20261125")
@@ -92,7 +208,7 @@ class HostileModelsTest {
             int pos = r.nextBoolean() ? r.nextInt(2000) : b.length - 1 - r.nextInt(Math.min(b.length, 6000));
             b[pos] ^= (byte) (1 << r.nextInt(8));
         }
-        assertCleanOutcome("flipped bytes", b);
+        assertCleanOutcome("flipped bytes", b, FLIPS.getAndIncrement() % HEAVY_EVERY == 0);
     }
 
     private static ModelProto lenet() {
@@ -185,13 +301,112 @@ class HostileModelsTest {
     @net.jqwik.api.Example
     void structurallyBroken() throws IOException {
         for (Map.Entry<String, ModelProto> c : structuralCases().entrySet()) {
-            assertCleanOutcome("structural: " + c.getKey(), c.getValue().toByteArray());
+            assertCleanOutcome("structural: " + c.getKey(), c.getValue().toByteArray(), true);
+        }
+    }
+
+    private static final String RESIZED = "32x32 images for a 28x28 model";
+
+    /** Broken IDX data sets: {images file, labels file}; {@code null} labels means none beside the images. */
+    static Map<String, byte[][]> badDataCases() throws IOException {
+        byte[] images = gunzip(TestModels.MNIST.resolve("t10k-images-idx3-ubyte.gz"));
+        byte[] labels = gunzip(TestModels.MNIST.resolve("t10k-labels-idx1-ubyte.gz"));
+        byte[] gz = Files.readAllBytes(TestModels.MNIST.resolve("t10k-images-idx3-ubyte.gz"));
+        Map<String, byte[][]> cases = new LinkedHashMap<>();
+        cases.put("empty images file", new byte[][] {new byte[0], labels});
+        cases.put("truncated gzip", new byte[][] {java.util.Arrays.copyOf(gz, gz.length / 2), labels});
+        cases.put("corrupt gzip body", new byte[][] {flip(gz, gz.length / 3), labels});
+        cases.put("truncated images", new byte[][] {java.util.Arrays.copyOf(images, images.length - 100), labels});
+        cases.put("truncated header", new byte[][] {java.util.Arrays.copyOf(images, 10), labels});
+        cases.put("extra bytes", new byte[][] {java.util.Arrays.copyOf(images, images.length + 7), labels});
+        cases.put("wrong magic", new byte[][] {withInt(images, 0, 0x12345678), labels});
+        cases.put("float element type", new byte[][] {withInt(images, 0, 0x00000D03), labels});
+        cases.put("labels file as images", new byte[][] {labels, labels});
+        cases.put("claims 2^31-1 images", new byte[][] {withInt(images, 4, Integer.MAX_VALUE), labels});
+        cases.put("claims 65536x65536 pixels", new byte[][] {withInt(withInt(images, 8, 65536), 12, 65536), labels});
+        cases.put("negative dim", new byte[][] {withInt(images, 8, -28), labels});
+        cases.put("zero images", new byte[][] {java.util.Arrays.copyOf(withInt(images, 4, 0), 16), labels});
+        cases.put("label count mismatch", new byte[][] {images, java.util.Arrays.copyOf(withInt(labels, 4, 1999),
+                8 + 1999)});
+        cases.put("label 255 of 10 classes", new byte[][] {images, withByte(labels, 8, 255)});
+        cases.put("labels truncated", new byte[][] {images, java.util.Arrays.copyOf(labels, 500)});
+        cases.put(RESIZED, new byte[][] {idx32(), null});
+        return cases;
+    }
+
+    private static byte[] flip(byte[] b, int at) {
+        byte[] c = b.clone();
+        for (int i = at; i < at + 64; i++) {
+            c[i] ^= (byte) 0x5a;
+        }
+        return c;
+    }
+
+    private static byte[] withInt(byte[] b, int at, int value) {
+        byte[] c = b.clone();
+        ByteBuffer.wrap(c).putInt(at, value);
+        return c;
+    }
+
+    private static byte[] withByte(byte[] b, int at, int value) {
+        byte[] c = b.clone();
+        c[at] = (byte) value;
+        return c;
+    }
+
+    private static byte[] idx32() {
+        ByteBuffer b = ByteBuffer.allocate(16 + 4 * 32 * 32);
+        b.putInt(0x00000803).putInt(4).putInt(32).putInt(32);
+        return b.array();
+    }
+
+    @net.jqwik.api.Example
+    void badDataFiles() throws IOException {
+        Path student = student();
+        for (Map.Entry<String, byte[][]> c : badDataCases().entrySet()) {
+            Path dir = Files.createTempDirectory("hostile-data");
+            Path images = dir.resolve("train-images-idx3-ubyte.gz");
+            Files.write(images, c.getValue()[0]);
+            if (c.getValue()[1] != null) {
+                Files.write(dir.resolve("train-labels-idx1-ubyte.gz"), c.getValue()[1]);
+            }
+            Path out = dir.resolve("out.onnx");
+            List<String> before = listing(dir);
+            String[][] runs = {
+                {"eval", "eval", "--model", TestModels.LENET.toString(), "--data", images.toString(), "--threads", "1"},
+                {"finetune", "finetune", "--teacher", TestModels.LENET.toString(), "--student", student.toString(),
+                    "--data", dir.toString(), "--epochs", "1", "--limit", "64", "-o", out.toString()}};
+            try {
+                for (String[] run : runs) {
+                    String[] args = java.util.Arrays.copyOfRange(run, 1, run.length);
+                    String what = "bad data: " + c.getKey() + " / " + run[0];
+                    CASES.computeIfAbsent("bad data", k -> new AtomicInteger()).incrementAndGet();
+                    Cli.Result r = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> Cli.run(args), what);
+                    OUTCOMES.computeIfAbsent(what, k -> new TreeMap<>()).merge(r.exitCode(), 1, Integer::sum);
+                    if (r.exitCode() == 0) {
+                        // images of another size are resized to the model's input, as the preprocessing flags say
+                        assertTrue(c.getKey().startsWith(RESIZED), what + " was accepted");
+                        for (String f : listing(dir)) {
+                            if (!before.contains(f)) {
+                                Files.delete(dir.resolve(f));
+                            }
+                        }
+                        continue;
+                    }
+                    assertTrue(r.exitCode() == 1 || r.exitCode() == 2, what + ": exit " + r.exitCode());
+                    assertTrue(r.errIsOneLine() && !r.err().contains("internal error")
+                            && !r.err().contains("out of memory"), what + ": " + r.err());
+                    assertEquals(before, listing(dir), what + ": failure left files behind");
+                }
+            } finally {
+                clearExcept(dir, null);
+            }
         }
     }
 
     @AfterContainer
     static void printCounts() {
-        int total = TRIED.values().stream().mapToInt(AtomicInteger::get).sum();
-        System.out.println("hostile-model cases tried: " + total + " " + TRIED);
+        System.out.println("hostile-model cases: " + CASES + "; seconds per command: " + SECONDS);
+        OUTCOMES.forEach((k, v) -> System.out.println("hostile-model outcome: " + k + " exit codes " + v));
     }
 }

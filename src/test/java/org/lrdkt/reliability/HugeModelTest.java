@@ -13,6 +13,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lrdkt.Cli;
 import org.lrdkt.onnx.Attrs;
 import org.lrdkt.onnx.Inference;
 import org.lrdkt.onnx.OnnxModel;
@@ -28,7 +29,8 @@ import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
 
 /**
  * A model over protobuf's 2 GiB limit: five 8192×16384 Gemm weights (2.5 GiB). It must save with external data,
- * load back, and run in ONNX Runtime, with heap use bounded by a small multiple of the model. Opt-in: -Phuge.
+ * load back, run in ONNX Runtime, and go through {@code compress} (load, decompose a layer, save with external
+ * data), with heap use bounded by a small multiple of the model. Opt-in: -Phuge.
  */
 @Tag("huge")
 class HugeModelTest {
@@ -40,7 +42,14 @@ class HugeModelTest {
     @TempDir
     Path dir;
 
+    static final int HEAD = 64;
+
     static ModelProto hugeModel() {
+        return hugeModel(false);
+    }
+
+    /** With {@code head}, a last small Gemm (WIDE → {@value #HEAD}) that compresses in seconds. */
+    static ModelProto hugeModel(boolean head) {
         GraphProto.Builder g = GraphProto.newBuilder().setName("huge");
         SplittableRandom random = new SplittableRandom(42);
         String x = "x";
@@ -55,14 +64,27 @@ class HugeModelTest {
             String name = "fc" + l;
             g.addInitializer(TensorData.fromFloats(name + ".weight", new long[] {out, in}, w,
                     TensorProto.DataType.FLOAT_VALUE));
-            String y = l == LAYERS - 1 ? "y" : name + "_out";
-            g.addNode(NodeProto.newBuilder().setOpType("Gemm").setName(name).addInput(x).addInput(name + ".weight")
-                    .addOutput(y).addAttribute(Attrs.ofInt("transB", 1)));
+            String y = l == LAYERS - 1 && !head ? "y" : name + "_out";
+            g.addNode(gemm(name, x, y));
             x = y;
         }
-        g.addInput(floatInput("x", NARROW)).addOutput(floatInput("y", WIDE));
+        if (head) {
+            float[] w = new float[HEAD * WIDE];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) (random.nextDouble() * 2 - 1) / (float) Math.sqrt(WIDE);
+            }
+            g.addInitializer(TensorData.fromFloats("head.weight", new long[] {HEAD, WIDE}, w,
+                    TensorProto.DataType.FLOAT_VALUE));
+            g.addNode(gemm("head", x, "y"));
+        }
+        g.addInput(floatInput("x", NARROW)).addOutput(floatInput("y", head ? HEAD : WIDE));
         return ModelProto.newBuilder().setIrVersion(8).setProducerName("lrdkt-test")
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(13)).setGraph(g).build();
+    }
+
+    private static NodeProto gemm(String name, String x, String y) {
+        return NodeProto.newBuilder().setOpType("Gemm").setName(name).addInput(x).addInput(name + ".weight")
+                .addOutput(y).addAttribute(Attrs.ofInt("transB", 1)).build();
     }
 
     private static ValueInfoProto floatInput(String name, int width) {
@@ -83,6 +105,43 @@ class HugeModelTest {
         return sum;
     }
 
+    private static void resetPeaks() {
+        System.gc();
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            pool.resetPeakUsage();
+        }
+    }
+
+    @Test
+    void compressesWithExternalDataInBoundedMemory() throws Exception {
+        Path file = dir.resolve("huge.onnx");
+        OnnxModel.of(hugeModel(true)).save(file, OnnxModel.ExternalData.AUTO);
+        long modelBytes = Files.size(dir.resolve("huge.onnx.data"));
+        resetPeaks();
+        Path out = dir.resolve("huge-lrd.onnx");
+        Path ranks = dir.resolve("ranks.json");
+        Files.writeString(ranks, "{\"head\": 8}");
+        Cli.Result r = Cli.run("compress", file.toString(), "-o", out.toString(), "--ranks", ranks.toString());
+        long peak = peakHeap();
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(Files.size(dir.resolve("huge-lrd.onnx.data")) > (2L << 30), "student saved with external data");
+        assertTrue(Files.size(out) < 1 << 20);
+        System.out.printf("huge model compress: %.2f GiB of weights, peak heap over load + compress + save %.2f GiB%n",
+                modelBytes / (double) (1L << 30), peak / (double) (1L << 30));
+        assertTrue(peak < 2 * modelBytes, "compress holds the model about once, not several copies");
+        OnnxModel student = OnnxModel.load(out);
+        assertTrue(student.metadata("lrdkt.ranks").contains("\"head\":8"));
+        float[] input = new float[NARROW];
+        java.util.Arrays.fill(input, 0.01f);
+        try (Inference session = Inference.open(student, Inference.Settings.defaults())) {
+            float[] y = session.run(new Inference.Tensor(input, new long[] {1, NARROW})).values();
+            assertEquals(HEAD, y.length);
+            for (float v : y) {
+                assertTrue(Float.isFinite(v));
+            }
+        }
+    }
+
     @Test
     void savesLoadsAndRunsWithExternalData() throws Exception {
         Path file = dir.resolve("huge.onnx");
@@ -99,10 +158,7 @@ class HugeModelTest {
             before = session.run(new Inference.Tensor(input, new long[] {1, NARROW})).values();
         }
         model = null;
-        System.gc();
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            pool.resetPeakUsage();
-        }
+        resetPeaks();
         OnnxModel loaded = OnnxModel.load(file);
         long peakLoad = peakHeap();
         float[] after;

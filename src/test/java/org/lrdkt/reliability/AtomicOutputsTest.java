@@ -1,0 +1,246 @@
+package org.lrdkt.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lrdkt.LrdktException;
+import org.lrdkt.ModelBuilder;
+import org.lrdkt.TestModels;
+import org.lrdkt.onnx.Inference;
+import org.lrdkt.onnx.OnnxModel;
+
+/**
+ * Kills {@code compress} and {@code finetune} running as child JVMs (SIGKILL, no shutdown hooks) at seeded random
+ * moments and once while the output's temp file is being written. Afterwards the output path must hold nothing (no
+ * earlier output), the earlier complete output byte for byte, or a new complete model. {@code AtomicFiles} writes a
+ * hidden {@code .NAME*.tmp} beside the target and renames it; a SIGKILL leaves that temp file behind (a finally block
+ * cannot run), never a partial file under the output's name. Those leftovers are counted and printed.
+ */
+class AtomicOutputsTest {
+
+    @TempDir
+    Path dir;
+
+    /** Outcomes of one command's kill trials, printed for BENCHMARKS.md. */
+    private static final class Tally {
+        int trials;
+        int absent;
+        int previous;
+        int completeNew;
+        int tempLeft;
+        int killedMidWrite;
+
+        @Override
+        public String toString() {
+            return trials + " kills: " + absent + " no output, " + previous + " previous output intact, " + completeNew
+                    + " new complete output; " + killedMidWrite + " killed while writing; hidden temp files left "
+                    + "by " + tempLeft;
+        }
+    }
+
+    static Process start(Path workDir, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                        .toString(), "-Xss8m", "-Xmx2g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp",
+                System.getProperty("java.class.path"), "org.lrdkt.cli.Main"));
+        command.addAll(Arrays.asList(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(workDir.resolve("child-stderr.txt").toFile());
+        // OMP_NUM_THREADS is inherited: OpenBLAS's thread count changes the float results (ReproducibleOutputsTest)
+        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        return pb.start();
+    }
+
+    /** Runs a child to completion; returns its wall time in milliseconds. */
+    static long runToEnd(Path workDir, String... args) throws Exception {
+        long started = System.nanoTime();
+        Process p = start(workDir, args);
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "child did not finish");
+        assertEquals(0, p.exitValue(), () -> readQuietly(workDir.resolve("child-stderr.txt")));
+        return (System.nanoTime() - started) / 1_000_000;
+    }
+
+    private static String readQuietly(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    /** AtomicFiles' temp name for {@code target}: ".NAME" + random digits + ".tmp". */
+    private static boolean isTemp(Path target, String name) {
+        return name.matches(java.util.regex.Pattern.quote("." + target.getFileName()) + "\\d+\\.tmp");
+    }
+
+    /**
+     * Kills {@code args} (which write {@code out}) {@code trials} times at seeded moments in [0, 1.2 × its full
+     * run time], plus once as soon as a temp file of {@code out} appears. Before each kill the output is randomly
+     * either absent or {@code previous}; {@code isCompleteNew} judges an output that is neither.
+     */
+    private Tally killRepeatedly(String label, Path out, byte[] previous, long fullRunMillis, int trials, long seed,
+                                 CompleteCheck isCompleteNew, List<String> allowedLeftovers, String... args)
+            throws Exception {
+        Random random = new Random(seed);
+        Tally tally = new Tally();
+        for (int t = 0; t <= trials; t++) {
+            boolean midWrite = t == trials;
+            boolean hadPrevious = random.nextBoolean();
+            Files.deleteIfExists(out);
+            if (hadPrevious) {
+                Files.write(out, previous);
+            }
+            long delay = (long) (random.nextDouble() * 1.2 * fullRunMillis);
+            Process p = start(dir, args);
+            if (midWrite) {
+                tally.killedMidWrite += waitForTemp(p, out) ? 1 : 0;
+            } else {
+                p.waitFor(delay, TimeUnit.MILLISECONDS);
+            }
+            p.destroyForcibly();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), label + ": killed child did not end");
+            tally.trials++;
+            String when = label + " killed " + (midWrite ? "while writing" : "after " + delay + " ms");
+            if (!Files.exists(out)) {
+                assertTrue(!hadPrevious, when + ": the previous output vanished");
+                tally.absent++;
+            } else if (hadPrevious && Arrays.equals(previous, Files.readAllBytes(out))) {
+                tally.previous++;
+            } else {
+                assertTrue(isCompleteNew.test(out), when + ": output is neither the previous one nor complete");
+                tally.completeNew++;
+            }
+            boolean temp = false;
+            for (String name : HostileModelsTest.listing(dir)) {
+                if (isTemp(out, name) || isTemp(out.resolveSibling(out.getFileName() + ".ckpt"), name)) {
+                    temp = true;
+                    Files.delete(dir.resolve(name));
+                } else {
+                    assertTrue(name.equals(out.getFileName().toString()) || allowedLeftovers.contains(name),
+                            when + ": unexpected file " + name);
+                }
+            }
+            tally.tempLeft += temp ? 1 : 0;
+        }
+        System.out.println("atomic outputs: " + label + ": " + tally);
+        return tally;
+    }
+
+    /** Polls for a temp file of {@code out} and returns whether it was seen before the child ended. */
+    private static boolean waitForTemp(Process p, Path out) throws Exception {
+        while (p.isAlive()) {
+            for (String name : HostileModelsTest.listing(out.getParent())) {
+                if (isTemp(out, name)) {
+                    return true;
+                }
+            }
+            Thread.sleep(1);
+        }
+        return false;
+    }
+
+    @FunctionalInterface
+    private interface CompleteCheck {
+        boolean test(Path model) throws Exception;
+    }
+
+    /** Loads and runs in ONNX Runtime with finite outputs. */
+    private static boolean loadsAndRuns(Path model, long[] inputShape) throws LrdktException {
+        OnnxModel m = OnnxModel.load(model);
+        int n = (int) Arrays.stream(inputShape).reduce(1, (a, b) -> a * b);
+        float[] y;
+        try (Inference session = Inference.open(m, new Inference.Settings(1, false, false))) {
+            y = session.run(new Inference.Tensor(ModelBuilder.random(3, n, 1f), inputShape)).values();
+        }
+        for (float v : y) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return y.length > 0;
+    }
+
+    /** Three Gemm layers, 2.6 M weights (10 MiB): big enough that the write takes a moment. */
+    private static OnnxModel mlp() {
+        return new ModelBuilder(1, 512).gemm("fc1", 512, 1024, true, true, 1, 1).relu()
+                .gemm("fc2", 1024, 1024, true, true, 1, 1).relu().gemm("fc3", 1024, 512, true, true, 1, 1).build();
+    }
+
+    void killCompress(int trials) throws Exception {
+        Path model = dir.resolve("mlp.onnx");
+        mlp().save(model, OnnxModel.ExternalData.NEVER);
+        Path out = dir.resolve("out.onnx");
+        // any complete model serves as the earlier output; the teacher itself differs from the new one
+        byte[] previous = Files.readAllBytes(model);
+        String[] args = {"compress", model.toString(), "-o", out.toString(), "--target-macs", "0.3"};
+        long full = runToEnd(dir, args);
+        byte[] fresh = Files.readAllBytes(out);
+        Tally t = killRepeatedly("compress", out, previous, full, trials, 20261126L,
+                p -> Arrays.equals(fresh, Files.readAllBytes(p)), List.of("mlp.onnx", "child-stderr.txt"), args);
+        assertEquals(trials + 1, t.absent + t.previous + t.completeNew);
+    }
+
+    void killFinetune(int trials) throws Exception {
+        HostileModelsTest.writeMnistSubset(dir, "train", 128);
+        Path student = dir.resolve("student.onnx");
+        runToEnd(dir, "compress", TestModels.LENET.toAbsolutePath().toString(), "-o", student.toString(), "--target-macs", "0.3");
+        Path out = dir.resolve("out.onnx");
+        String[] args = {"finetune", "--teacher", TestModels.LENET.toAbsolutePath().toString(), "--student",
+            student.toString(), "--data", dir.toString(), "--epochs", "2", "--batch", "32", "-o", out.toString()};
+        byte[] previous = Files.readAllBytes(student);
+        long full = runToEnd(dir, args);
+        long[] shape = {1, 1, 28, 28};
+        // the epoch checkpoint (for --resume) may stay after a kill; it too is written atomically and must load
+        Tally t = killRepeatedly("finetune", out, previous, full, trials, 20261127L,
+                p -> loadsAndRuns(p, shape), List.of("student.onnx", "train-images-idx3-ubyte",
+                        "train-labels-idx1-ubyte", "child-stderr.txt", "out.onnx.ckpt"), args);
+        Path checkpoint = dir.resolve("out.onnx.ckpt");
+        if (Files.exists(checkpoint)) {
+            OnnxModel.load(checkpoint);
+        }
+        assertEquals(trials + 1, t.absent + t.previous + t.completeNew);
+    }
+
+    @Test
+    void killedCompressLeavesNothingOrACompleteModel() throws Exception {
+        killCompress(3);
+    }
+
+    @Test
+    void killedFinetuneLeavesNothingOrACompleteModel() throws Exception {
+        killFinetune(1);
+    }
+
+    @Test
+    @Tag("slow")
+    void manyKills() throws Exception {
+        killCompress(30);
+        HostileModelsTest.clearExcept(dir, dir.resolve("nothing"));
+        killFinetune(15);
+    }
+
+    @Test
+    void previousOutputSurvivesAFailedRun() throws Exception {
+        Path out = dir.resolve("out.onnx");
+        byte[] previous = Files.readAllBytes(TestModels.LENET);
+        Files.write(out, previous);
+        Path broken = dir.resolve("broken.onnx");
+        Files.write(broken, Arrays.copyOf(previous, previous.length / 2));
+        Process p = start(dir, "compress", broken.toString(), "-o", out.toString());
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(1, p.exitValue());
+        assertArrayEquals(previous, Files.readAllBytes(out));
+    }
+}
