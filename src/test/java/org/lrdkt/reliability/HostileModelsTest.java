@@ -83,7 +83,9 @@ class HostileModelsTest {
                         "STUDENT", "--data", "TRAIN", "--epochs", "1", "--limit", "64", "-o", "OUT"),
                 new HostileCommand("finetune (student)", true, true, "finetune", "--teacher",
                         TestModels.LENET.toString(), "--student", "MODEL", "--data", "TRAIN", "--epochs", "1",
-                        "--limit", "64", "-o", "OUT"));
+                        "--limit", "64", "-o", "OUT"),
+                new HostileCommand("run", true, true, "run", "MODEL", "--data", "TRAIN", "--test-data", t10k,
+                        "--epochs", "1", "--limit", "64", "--bench-runs", "2", "--bench-warmup", "0", "-o", "OUT"));
     }
 
     /** A valid student for the finetune-as-teacher runs, compressed once, next to a small training set. */
