@@ -69,6 +69,68 @@ class LowRankTest {
         }
     }
 
+    /** Singular values of a factor pair: ‖left_j‖·‖right_j‖ (each side carries Σ^½). */
+    private static double[] factorSigmas(LowRank.Factors f) {
+        double[] sigma = new double[f.k()];
+        for (int j = 0; j < f.k(); j++) {
+            double l = 0;
+            double r = 0;
+            for (int a = 0; a < f.rows(); a++) {
+                l += (double) f.left()[a * f.k() + j] * f.left()[a * f.k() + j];
+            }
+            for (int b = 0; b < f.cols(); b++) {
+                r += (double) f.right()[j * f.cols() + b] * f.right()[j * f.cols() + b];
+            }
+            sigma[j] = Math.sqrt(l * r);
+        }
+        return sigma;
+    }
+
+    @Test
+    void randomizedRouteMatchesFullSvd() throws LrdktException {
+        for (int[] dims : new int[][] {{300, 700}, {700, 300}, {400, 400}}) {
+            int rows = dims[0];
+            int cols = dims[1];
+            float[] m = decaying(rows, cols, rows + 3L * cols);
+            Lapack.Svd svd = Lapack.svd(m, rows, cols);
+            LowRank exact = LowRank.of(m, rows, cols, LowRank.Solver.SVD);
+            LowRank randomized = LowRank.of(m, rows, cols, LowRank.Solver.RANDOMIZED);
+            for (int k : new int[] {5, 40, 100}) {
+                LowRank.Factors f = randomized.factors(m, k);
+                double[] sigma = factorSigmas(f);
+                for (int i = 0; i < k; i++) {
+                    assertEquals(svd.s()[i], sigma[i], 1e-3 * svd.s()[i], "σ_" + i + " at K=" + k + " of " + rows
+                            + "x" + cols);
+                }
+                double errRandomized = Math.sqrt(frobeniusError2(m, f));
+                double errSvd = Math.sqrt(frobeniusError2(m, exact.factors(m, k)));
+                assertEquals(errSvd, errRandomized, 1e-3 * errSvd, "K=" + k + " of " + rows + "x" + cols);
+            }
+            double[] e = randomized.spectrum().energies();
+            for (int i = 0; i < 100; i++) {
+                assertEquals(svd.s()[i], Math.sqrt(e[i]), 1e-3 * svd.s()[i], "spectrum σ_" + i);
+            }
+        }
+    }
+
+    @Test
+    void randomizedRouteStopsOnlyAtTheOptimumOnAFlatSpectrum() throws LrdktException {
+        // a Gaussian matrix has no spectral gap: the range finder needs power iterations or the exact fallback,
+        // and either way the residual must be the optimal one
+        int rows = 256;
+        int cols = 600;
+        Random r = new Random(7);
+        float[] m = new float[rows * cols];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = (float) r.nextGaussian();
+        }
+        int k = 64;
+        double errExact = Math.sqrt(frobeniusError2(m, LowRank.of(m, rows, cols, LowRank.Solver.SVD).factors(m, k)));
+        double errRandomized = Math.sqrt(frobeniusError2(m, LowRank.of(m, rows, cols, LowRank.Solver.RANDOMIZED)
+                .factors(m, k)));
+        assertEquals(errExact, errRandomized, 1e-3 * errExact);
+    }
+
     @Test
     void truncatedConvErrorEqualsDroppedEnergy() throws LrdktException {
         ModelBuilder b = new ModelBuilder(1, 8, 10, 10).conv("conv", new long[] {16, 8, 3, 3}, true);
