@@ -5,7 +5,6 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -109,11 +108,14 @@ public final class OnnxModel {
             if (size == 0) {
                 throw LrdktException.badInput("not an ONNX model (empty file): " + path);
             }
+            if (size >= Integer.MAX_VALUE) {
+                throw LrdktException.badInput("not an ONNX model (a protobuf file cannot reach 2 GiB; models that "
+                        + "large keep their weights in external data): " + path);
+            }
             // Mapped and aliased: tensor bytes stay in the file's page cache instead of being copied onto the heap
-            // (VGG-16's 528 MiB once, not twice). Protobuf caps a message below 2 GiB, as does one mapping.
-            CodedInputStream coded = size < Integer.MAX_VALUE
-                    ? CodedInputStream.newInstance(channel.map(FileChannel.MapMode.READ_ONLY, 0, size))
-                    : CodedInputStream.newInstance(Files.newInputStream(path));
+            // (VGG-16's 528 MiB once, not twice).
+            CodedInputStream coded = CodedInputStream.newInstance(channel.map(FileChannel.MapMode.READ_ONLY, 0,
+                    size));
             coded.enableAliasing(true);
             coded.setSizeLimit(Integer.MAX_VALUE);
             coded.setRecursionLimit(200);
