@@ -20,7 +20,7 @@ final class RandomizedRange {
     static final int MAX_POWER_ITERATIONS = 6;
 
     /** Unbalanced factors: {@code left} rows×k with orthonormal columns, {@code right} = leftᵀ·M (k×cols). */
-    record Result(float[] left, float[] right, int powerIterations) {
+    record Result(float[] left, float[] right) {
     }
 
     private RandomizedRange() {
@@ -65,7 +65,7 @@ final class RandomizedRange {
                 }
                 float[] left = Lapack.multiply(q, rows, width, false, top, width, k, false);
                 float[] right = Lapack.multiply(top, width, k, true, b, width, cols, false);
-                return new Result(left, right, iteration);
+                return new Result(left, right);
             }
             if (iteration == MAX_POWER_ITERATIONS) {
                 return null;
