@@ -72,8 +72,10 @@ final class CompressCommand implements Command {
                         .build())
                 .addOption(Option.builder().longOpt("report").hasArg().argName("FILE.json")
                         .desc("also write the per-layer report (with energy curves) as JSON").build())
-                .addOption(Option.builder().longOpt("solver").hasArg().argName("auto|svd|gram")
-                        .desc("factor solver: full SVD, Gram eigen route, or auto by size (default auto)").build())
+                .addOption(Option.builder().longOpt("solver").hasArg().argName("auto|svd|gram|randomized")
+                        .desc("factor solver: full SVD, Gram eigen route, randomized range finder (spectrum from Gram "
+                                + "eigenvalues), or auto: SVD for small layers, randomized for the rest (default)")
+                        .build())
                 .addOption(Option.builder().longOpt("threads").hasArg().argName("N")
                         .desc("layers analysed in parallel (default 1: LAPACK uses every core)").build());
     }
@@ -156,7 +158,7 @@ final class CompressCommand implements Command {
         try {
             return LowRank.Solver.valueOf(value.trim().toUpperCase());
         } catch (IllegalArgumentException e) {
-            throw LrdktException.usage("--solver expects auto, svd or gram, got '" + value + "'");
+            throw LrdktException.usage("--solver expects auto, svd, gram or randomized, got '" + value + "'");
         }
     }
 

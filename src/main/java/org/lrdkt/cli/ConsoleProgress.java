@@ -9,8 +9,8 @@ import org.lrdkt.train.FinetuneResult;
 import org.lrdkt.train.KtLoss;
 
 /**
- * Progress on stderr: one numbered line per pipeline stage with the time the previous one took, and a bar per
- * fine-tuning epoch with the loss terms and throughput.
+ * Progress: one numbered line per pipeline stage on stdout (the run's log, so that stderr holds only errors) with
+ * the time the previous stage took, and a bar per fine-tuning epoch on stderr with the loss terms and throughput.
  */
 final class ConsoleProgress implements Pipeline.Listener, AutoCloseable {
 
@@ -28,7 +28,7 @@ final class ConsoleProgress implements Pipeline.Listener, AutoCloseable {
         long now = System.nanoTime();
         String took = stages == 0 ? "" : String.format(" (previous step %.1f s)", (now - stageStarted) / 1e9);
         stageStarted = now;
-        System.err.println("lrdkt " + command + ": [" + ++stages + "] " + description + took);
+        System.out.println("lrdkt " + command + ": [" + ++stages + "] " + description + took);
     }
 
     @Override

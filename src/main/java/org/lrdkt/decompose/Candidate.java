@@ -13,10 +13,13 @@ import org.lrdkt.onnx.proto.Onnx.TensorProto;
 
 /**
  * A decomposable layer with everything the factorisers need: the effective weight (with a following
- * BatchNormalization folded in), its bias, the tensor its result ends in, and the measured shapes.
+ * BatchNormalization folded in), its bias, the tensor its result ends in, and the measured shapes. The weight is
+ * decoded on demand ({@link #weight()}) rather than held, so that compressing a model never keeps a float copy of
+ * every layer at once.
  *
+ * @param graph        the graph the weight is read from
  * @param layer        the layer as the graph view sees it
- * @param weight       conv weight (N, C, kh, kw) as stored, or the FC weight as (out × in); BN folded in
+ * @param bnScale      per-output-channel scale of a folded BatchNormalization, or null
  * @param shape        the shape the unfoldings see ({@link LayerWeights#unfoldShape})
  * @param foldedBias   the bias after folding a BN, or null when the original bias tensor is reused as is
  * @param batchNorm    the folded BatchNormalization node, or null
@@ -25,22 +28,20 @@ import org.lrdkt.onnx.proto.Onnx.TensorProto;
  * @param inputShape   measured shape of the layer's input
  * @param outputShape  measured shape of the conv/Gemm/MatMul node's output
  */
-record Candidate(Layer layer, float[] weight, long[] shape, float[] foldedBias, NodeProto batchNorm,
+record Candidate(Graph graph, Layer layer, double[] bnScale, long[] shape, float[] foldedBias, NodeProto batchNorm,
                  String outputTensor, int dataType, long[] inputShape, long[] outputShape) {
 
     static Candidate of(Graph graph, Layer layer, java.util.Map<String, long[]> shapes) throws LrdktException {
-        float[] weight = LayerWeights.forUnfolding(graph, layer);
         long[] shape = LayerWeights.unfoldShape(layer);
         long[] in = shapes.get(layer.node().getInput(0));
         long[] out = shapes.get(layer.node().getOutput(0));
         int dataType = LayerWeights.dataType(graph, layer);
         NodeProto bn = layer.isConv() ? foldableBatchNorm(graph, layer) : null;
-        checkFinite(layer, "weight", weight);
         if (layer.biasTensor() != null) {
             checkFinite(layer, "bias", floats(graph, layer.biasTensor()));
         }
         if (bn == null) {
-            return new Candidate(layer, weight, shape, null, null, layer.outputTensor(), dataType, in, out);
+            return new Candidate(graph, layer, null, shape, null, null, layer.outputTensor(), dataType, in, out);
         }
         // y = γ (conv(x) + b − μ) / √(σ² + ε) + β  =  conv'(x) + b'  with W' = W·s, b' = (b − μ)·s + β
         float[] gamma = floats(graph, bn.getInput(1));
@@ -49,10 +50,9 @@ record Candidate(Layer layer, float[] weight, long[] shape, float[] foldedBias, 
         float[] var = floats(graph, bn.getInput(4));
         double eps = Attrs.getFloat(bn, "epsilon", 1e-5f);
         int n = (int) shape[0];
-        int perFilter = weight.length / n;
         float[] bias = layer.biasTensor() == null ? new float[n] : floats(graph, layer.biasTensor());
         float[] folded = new float[n];
-        float[] w = weight.clone();
+        double[] scales = new double[n];
         for (int o = 0; o < n; o++) {
             double scale = gamma[o] / Math.sqrt(var[o] + eps);
             if (!Double.isFinite(scale) || !Float.isFinite(beta[o]) || !Float.isFinite(mean[o])) {
@@ -60,12 +60,30 @@ record Candidate(Layer layer, float[] weight, long[] shape, float[] foldedBias, 
                         + "' has NaN/Inf parameters or variance + epsilon ≤ 0 in channel " + o
                         + "; the folded layer would compute NaN");
             }
-            for (int i = 0; i < perFilter; i++) {
-                w[o * perFilter + i] = (float) (w[o * perFilter + i] * scale);
-            }
+            scales[o] = scale;
             folded[o] = (float) ((bias[o] - mean[o]) * scale + beta[o]);
         }
-        return new Candidate(layer, w, shape, folded, bn, bn.getOutput(0), dataType, in, out);
+        return new Candidate(graph, layer, scales, shape, folded, bn, bn.getOutput(0), dataType, in, out);
+    }
+
+    /** A fresh copy of the effective weight: conv (N, C, kh, kw) as stored or FC (out × in), BN folded in. */
+    float[] weight() throws LrdktException {
+        float[] w = LayerWeights.forUnfolding(graph, layer);
+        checkFinite(layer, "weight", w);
+        if (bnScale != null) {
+            int perFilter = w.length / bnScale.length;
+            for (int o = 0; o < bnScale.length; o++) {
+                for (int i = 0; i < perFilter; i++) {
+                    w[o * perFilter + i] = (float) (w[o * perFilter + i] * bnScale[o]);
+                }
+            }
+        }
+        return w;
+    }
+
+    /** Elements of the weight, for ordering work by size without decoding it. */
+    long weightElements() {
+        return Costs.product(shape);
     }
 
     /** The BatchNormalization (inference form, constant parameters) that alone consumes this conv's output. */

@@ -93,22 +93,20 @@ public final class Compressor {
                 todo.add(p);
             }
         }
-        analyse(todo, options);
+        forEachLayer(todo, options.threads(), p -> analyse(p, options));
         chooseRanks(todo, options, beyondBreakEven);
 
         UniqueNames names = new UniqueNames(teacher.graph());
         Map<NodeProto, Factoriser.Replacement> replacements = new IdentityHashMap<>();
         Map<String, List<String>> replacementNodes = new HashMap<>();
-        for (Plan p : todo) {
-            if (p.rank == 0) {
-                continue;
-            }
+        Map<Plan, LowRank.Factors> factors = new java.util.concurrent.ConcurrentHashMap<>();
+        List<Plan> chosen = todo.stream().filter(p -> p.rank > 0).toList();
+        forEachLayer(chosen, options.threads(), p -> factors.put(p, factors(p)));
+        for (Plan p : chosen) { // in graph order, so that generated names do not depend on thread timing
             Candidate c = p.candidate;
-            float[] matrix = p.unfolding.unfold(c.weight(), c.shape());
-            LowRank.Factors f = p.lowRank.factors(matrix, p.rank);
             ConvGeometry geometry = c.layer().isConv() ? ConvGeometry.of(c.layer().node(), c.shape()[2],
                     c.shape()[3], c.inputShape(), c.name()) : null;
-            Factoriser.Replacement r = Factoriser.build(c, p.unfolding, f, geometry, names);
+            Factoriser.Replacement r = Factoriser.build(c, p.unfolding, factors.remove(p), geometry, names);
             replacements.put(c.layer().node(), r);
             replacementNodes.put(c.name(), r.nodes().stream().map(NodeProto::getName).toList());
         }
@@ -158,27 +156,51 @@ public final class Compressor {
         return null;
     }
 
+    private static LowRank.Factors factors(Plan p) throws LrdktException {
+        Candidate c = p.candidate;
+        try {
+            return p.lowRank.factors(p.unfolding.unfold(c.weight(), c.shape()), p.rank);
+        } catch (LrdktException e) {
+            throw new LrdktException(e.kind(), "layer '" + c.name() + "': " + e.getMessage(), e);
+        }
+    }
+
+    /** Work on one layer; may throw. */
+    private interface LayerTask {
+        void run(Plan p) throws LrdktException;
+    }
+
     /**
-     * Decomposes every candidate under each unfolding its scheme allows and keeps, per layer, the one needing fewer
-     * MACs at the same retained energy. Layers run in parallel when {@code options.threads() > 1}.
+     * Runs a task for every plan, {@code threads} layers at a time, largest first so that the long ones do not start
+     * last. Each running task reserves about three float copies of its weight (decoded, unfolded, work space) from
+     * a quarter of the heap, so that parallel layers never hold more than that at once; a layer larger than the
+     * whole allowance runs alone.
      */
-    private static void analyse(List<Plan> todo, CompressOptions options) throws LrdktException {
-        int threads = Math.max(1, Math.min(options.threads(), todo.size()));
-        if (threads == 1) {
-            for (Plan p : todo) {
-                analyse(p, options);
+    private static void forEachLayer(List<Plan> plans, int threads, LayerTask task) throws LrdktException {
+        int workers = Math.max(1, Math.min(threads, plans.size()));
+        if (workers == 1) {
+            for (Plan p : plans) {
+                task.run(p);
             }
             return;
         }
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        long allowanceMiB = Math.max(1, Runtime.getRuntime().maxMemory() / 4 >> 20);
+        java.util.concurrent.Semaphore memory = new java.util.concurrent.Semaphore((int) Math.min(Integer.MAX_VALUE,
+                allowanceMiB), true);
+        ExecutorService pool = Executors.newFixedThreadPool(workers);
         try {
-            // largest first, so that the long ones do not start last
-            List<Plan> order = new ArrayList<>(todo);
-            order.sort((a, b) -> Long.compare(b.candidate.weight().length, a.candidate.weight().length));
+            List<Plan> order = new ArrayList<>(plans);
+            order.sort((a, b) -> Long.compare(b.candidate.weightElements(), a.candidate.weightElements()));
             List<Future<?>> futures = new ArrayList<>();
             for (Plan p : order) {
+                int needMiB = (int) Math.min(allowanceMiB, Math.max(1, 3 * 4 * p.candidate.weightElements() >> 20));
                 futures.add(pool.submit(() -> {
-                    analyse(p, options);
+                    memory.acquire(needMiB);
+                    try {
+                        task.run(p);
+                    } finally {
+                        memory.release(needMiB);
+                    }
                     return null;
                 }));
             }
@@ -189,7 +211,8 @@ public final class Compressor {
             if (e.getCause() instanceof LrdktException le) {
                 throw le;
             }
-            throw new LrdktException(LrdktException.Kind.RUNTIME, "analysis failed: " + e.getCause(), e.getCause());
+            throw new LrdktException(LrdktException.Kind.RUNTIME, "decomposition failed: " + e.getCause(),
+                    e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new LrdktException(LrdktException.Kind.RUNTIME, "interrupted", e);
@@ -198,12 +221,17 @@ public final class Compressor {
         }
     }
 
+    /**
+     * Decomposes a candidate under each unfolding its scheme allows and keeps the one needing fewer MACs at the same
+     * retained energy.
+     */
     private static void analyse(Plan p, CompressOptions options) throws LrdktException {
         Candidate c = p.candidate;
+        float[] weight = c.weight();
         for (Unfolding u : c.unfoldings(options.scheme())) {
             LowRank lr;
             try {
-                lr = LowRank.of(u.unfold(c.weight(), c.shape()), u.rows(c.shape()), u.cols(c.shape()),
+                lr = LowRank.of(u.unfold(weight, c.shape()), u.rows(c.shape()), u.cols(c.shape()),
                         options.solver());
             } catch (LrdktException e) {
                 throw new LrdktException(e.kind(), "layer '" + c.name() + "': " + e.getMessage(), e);

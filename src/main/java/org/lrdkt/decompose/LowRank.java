@@ -14,6 +14,10 @@ import org.lrdkt.LrdktException;
  * matrix loses relative accuracy only on singular values below ~1e-3.5 of the largest, which are the ones a
  * truncation drops; and because the second side is a projection of M onto the first side's orthonormal basis, the
  * reconstruction error is that of an orthogonal projection whatever those tiny values are.
+ *
+ * <p>{@link Solver#RANDOMIZED} keeps only the spectrum (Gram eigenvalues, no vectors) and computes the factors of the
+ * chosen rank on demand with {@link RandomizedRange}, falling back to the exact Gram eigenvectors when the range
+ * finder has not converged to the optimum.
  */
 public final class LowRank {
 
@@ -23,11 +27,13 @@ public final class LowRank {
         SVD,
         /** Eigenvectors of the smaller Gram matrix (ssyrk + ssyevr), other side by projection. */
         GRAM,
-        /** GRAM for matrices whose smaller side exceeds {@link #GRAM_MIN_SIDE}, SVD for the rest. */
+        /** Spectrum from Gram eigenvalues; factors of the chosen rank by a randomized range finder. */
+        RANDOMIZED,
+        /** RANDOMIZED for matrices whose smaller side exceeds {@link #GRAM_MIN_SIDE}, SVD for the rest. */
         AUTO
     }
 
-    /** Below this smaller side a full SVD costs milliseconds and is the most accurate; above it GRAM wins. */
+    /** Below this smaller side a full SVD costs milliseconds and is the most accurate; above it the others win. */
     public static final int GRAM_MIN_SIDE = 256;
 
     private final Solver solver;
@@ -59,7 +65,10 @@ public final class LowRank {
     public static LowRank of(float[] matrix, int rows, int cols, Solver solver) throws LrdktException {
         Spectrum.checkFinite(matrix);
         int n = Math.min(rows, cols);
-        Solver chosen = solver == Solver.AUTO ? (n > GRAM_MIN_SIDE ? Solver.GRAM : Solver.SVD) : solver;
+        Solver chosen = solver == Solver.AUTO ? (n > GRAM_MIN_SIDE ? Solver.RANDOMIZED : Solver.SVD) : solver;
+        if (chosen == Solver.RANDOMIZED) {
+            return new LowRank(chosen, rows, cols, Spectrum.of(matrix, rows, cols), null, null, null, null, false);
+        }
         if (chosen == Solver.SVD) {
             Lapack.Svd svd = Lapack.svd(matrix, rows, cols);
             return new LowRank(chosen, rows, cols, Spectrum.ofSingularValues(svd.s()), svd.u(), svd.s(), svd.vt(),
@@ -109,11 +118,30 @@ public final class LowRank {
     }
 
     /** The rank-{@code k} factor pair; {@code matrix} must be the matrix this was computed from. */
-    public Factors factors(float[] matrix, int k) {
+    public Factors factors(float[] matrix, int k) throws LrdktException {
         if (k < 1 || k > Math.min(rows, cols)) {
             throw new IllegalArgumentException("rank " + k + " outside 1.." + Math.min(rows, cols));
         }
-        return solver == Solver.SVD ? svdFactors(k) : gramFactors(matrix, k);
+        return switch (solver) {
+            case SVD -> svdFactors(k);
+            case GRAM -> gramFactors(matrix, k);
+            default -> randomizedFactors(matrix, k);
+        };
+    }
+
+    /**
+     * The randomized range finder where the spectrum promises quick convergence and it costs less than the exact
+     * route; otherwise, or when it does not converge, the top-k Gram eigenvectors.
+     */
+    private Factors randomizedFactors(float[] matrix, int k) throws LrdktException {
+        RandomizedRange.Result r = RandomizedRange.worthTrying(spectrum, rows, cols, k)
+                ? RandomizedRange.factors(matrix, rows, cols, k, spectrum) : null;
+        if (r == null) {
+            int n = Math.min(rows, cols);
+            return project(matrix, Lapack.topEigenvectors(Lapack.gram(matrix, rows, cols), n, k), k, cols <= rows);
+        }
+        balance(r.left(), r.right(), k, false);
+        return new Factors(r.left(), r.right(), rows, cols, k);
     }
 
     private Factors svdFactors(int k) {
@@ -141,6 +169,11 @@ public final class LowRank {
                 top[r * k + j] = basis[r * n + (n - 1 - j)];
             }
         }
+        return project(matrix, top, k, basisOnCols);
+    }
+
+    /** The factor pair from orthonormal top-k singular vectors of one side (n×k), the other side by projection. */
+    private Factors project(float[] matrix, float[] top, int k, boolean basisOnCols) {
         float[] left;
         float[] right;
         if (basisOnCols) {

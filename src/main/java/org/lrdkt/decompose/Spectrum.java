@@ -54,7 +54,7 @@ public final class Spectrum {
         checkFinite(matrix);
         int n = Math.min(rows, cols);
         float[] gram = Lapack.gram(matrix, rows, cols);
-        float[] eig = Lapack.symmetricEigen(gram, n, false);
+        float[] eig = Lapack.eigenvalues(gram, n);
         double[] e = new double[n];
         for (int i = 0; i < n; i++) {
             e[i] = eig[i];

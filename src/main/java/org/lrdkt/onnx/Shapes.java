@@ -1,10 +1,14 @@
 package org.lrdkt.onnx;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.lrdkt.LrdktException;
+import org.lrdkt.onnx.proto.Onnx.AttributeProto;
 import org.lrdkt.onnx.proto.Onnx.GraphProto;
 import org.lrdkt.onnx.proto.Onnx.ModelProto;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
@@ -118,7 +122,7 @@ public final class Shapes {
                 }
             }
         }
-        ModelProto probe = model.proto().toBuilder().setGraph(exposed).build();
+        ModelProto probe = model.proto().toBuilder().setGraph(withoutLargeWeights(exposed, model.proto())).build();
         Map<String, long[]> shapes = new HashMap<>(inputShapes);
         Map<String, Inference.Tensor> feeds = new HashMap<>();
         try {
@@ -139,6 +143,57 @@ public final class Shapes {
             shapes.putIfAbsent(t.getName(), TensorData.dims(t));
         }
         return shapes;
+    }
+
+    /** Float initializers at least this large are weights: shapes do not depend on their values. */
+    static final long PROBE_CONSTANT_MIN_ELEMENTS = 1 << 16;
+
+    /**
+     * The probe's graph with every large float initializer replaced by a ConstantOfShape of zeros (opset 9+), so
+     * that measuring shapes neither serializes the weights for ONNX Runtime nor has it hold a second copy of them:
+     * ORT materialises each zero tensor only while its consumer runs.
+     */
+    private static GraphProto withoutLargeWeights(GraphProto.Builder graph, ModelProto model) {
+        boolean hasConstantOfShape = model.getOpsetImportList().stream()
+                .anyMatch(o -> (o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx")) && o.getVersion() >= 9);
+        if (!hasConstantOfShape) {
+            return graph.build();
+        }
+        Set<String> graphInputs = new HashSet<>();
+        graph.getInputList().forEach(v -> graphInputs.add(v.getName()));
+        Map<String, List<NodeProto>> zeros = new HashMap<>();
+        List<TensorProto> kept = new ArrayList<>();
+        for (TensorProto t : graph.getInitializerList()) {
+            long[] dims = TensorData.dims(t);
+            if (t.getDataType() != TensorProto.DataType.FLOAT_VALUE || graphInputs.contains(t.getName())
+                    || Costs.product(dims) < PROBE_CONSTANT_MIN_ELEMENTS) {
+                kept.add(t);
+                continue;
+            }
+            String shapeName = t.getName() + "::lrdkt_probe_shape";
+            zeros.put(t.getName(), List.of(NodeProto.newBuilder().setOpType("Constant").addOutput(shapeName)
+                    .addAttribute(AttributeProto.newBuilder().setName("value")
+                            .setType(AttributeProto.AttributeType.TENSOR)
+                            .setT(TensorData.fromLongs(shapeName, new long[] {dims.length}, dims)))
+                    .build(), NodeProto.newBuilder().setOpType("ConstantOfShape").addInput(shapeName)
+                    .addOutput(t.getName()).build()));
+        }
+        if (zeros.isEmpty()) {
+            return graph.build();
+        }
+        // each zero tensor right before its first consumer, so that ORT holds one of them at a time, not all
+        List<NodeProto> nodes = new ArrayList<>();
+        for (NodeProto n : graph.getNodeList()) {
+            for (String input : n.getInputList()) {
+                List<NodeProto> z = zeros.remove(input);
+                if (z != null) {
+                    nodes.addAll(z);
+                }
+            }
+            nodes.add(n);
+        }
+        zeros.values().forEach(nodes::addAll); // read only by subgraphs or by nothing
+        return graph.clearInitializer().addAllInitializer(kept).clearNode().addAllNode(nodes).build();
     }
 
     public static String describe(Map<String, long[]> shapes) {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.lrdkt.LrdktException;
+import org.lrdkt.Percentiles;
 import org.lrdkt.Progress;
 import org.lrdkt.TextTable;
 import org.lrdkt.onnx.Costs;
@@ -150,7 +151,7 @@ public final class Benchmark {
             double min = Double.POSITIVE_INFINITY;
             double max = 0;
             for (int r = 0; r < timings[i].length; r++) {
-                double perRound = LatencyStats.median(timings[0][r]) / LatencyStats.median(timings[i][r]);
+                double perRound = Percentiles.median(timings[0][r]) / Percentiles.median(timings[i][r]);
                 min = Math.min(min, perRound);
                 max = Math.max(max, perRound);
             }

@@ -1,8 +1,11 @@
 package org.lrdkt.decompose;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -67,6 +70,78 @@ class LowRankTest {
             double errSvd = frobeniusError2(m, exact.factors(m, k));
             assertEquals(errSvd, errGram, 1e-3 * errSvd, rows + "x" + cols);
         }
+    }
+
+    /** Singular values of a factor pair: ‖left_j‖·‖right_j‖ (each side carries Σ^½). */
+    private static double[] factorSigmas(LowRank.Factors f) {
+        double[] sigma = new double[f.k()];
+        for (int j = 0; j < f.k(); j++) {
+            double l = 0;
+            double r = 0;
+            for (int a = 0; a < f.rows(); a++) {
+                l += (double) f.left()[a * f.k() + j] * f.left()[a * f.k() + j];
+            }
+            for (int b = 0; b < f.cols(); b++) {
+                r += (double) f.right()[j * f.cols() + b] * f.right()[j * f.cols() + b];
+            }
+            sigma[j] = Math.sqrt(l * r);
+        }
+        return sigma;
+    }
+
+    @Test
+    void randomizedRouteMatchesFullSvd() throws LrdktException {
+        for (int[] dims : new int[][] {{300, 700}, {700, 300}, {400, 400}}) {
+            int rows = dims[0];
+            int cols = dims[1];
+            float[] m = decaying(rows, cols, rows + 3L * cols);
+            Lapack.Svd svd = Lapack.svd(m, rows, cols);
+            LowRank exact = LowRank.of(m, rows, cols, LowRank.Solver.SVD);
+            LowRank randomized = LowRank.of(m, rows, cols, LowRank.Solver.RANDOMIZED);
+            for (int k : new int[] {5, 40, 100}) {
+                // the range finder itself (LowRank may prefer the exact route by cost), then whatever LowRank picks
+                RandomizedRange.Result r = RandomizedRange.factors(m, rows, cols, k, randomized.spectrum());
+                assertNotNull(r, "converged at K=" + k + " of " + rows + "x" + cols);
+                LowRank.Factors direct = new LowRank.Factors(r.left(), r.right(), rows, cols, k);
+                for (LowRank.Factors f : List.of(direct, randomized.factors(m, k))) {
+                    double[] sigma = factorSigmas(f);
+                    for (int i = 0; i < k; i++) {
+                        assertEquals(svd.s()[i], sigma[i], 1e-3 * svd.s()[i], "σ_" + i + " at K=" + k + " of "
+                                + rows + "x" + cols);
+                    }
+                    double errRandomized = Math.sqrt(frobeniusError2(m, f));
+                    double errSvd = Math.sqrt(frobeniusError2(m, exact.factors(m, k)));
+                    assertEquals(errSvd, errRandomized, 1e-3 * errSvd, "K=" + k + " of " + rows + "x" + cols);
+                }
+            }
+            double[] e = randomized.spectrum().energies();
+            for (int i = 0; i < 100; i++) {
+                assertEquals(svd.s()[i], Math.sqrt(e[i]), 1e-3 * svd.s()[i], "spectrum σ_" + i);
+            }
+        }
+    }
+
+    @Test
+    void randomizedRouteStopsOnlyAtTheOptimumOnAFlatSpectrum() throws LrdktException {
+        // a Gaussian matrix has no spectral gap: the range finder must either reach the optimal residual or give up
+        // (null), and LowRank's answer must be optimal either way
+        int rows = 256;
+        int cols = 600;
+        Random random = new Random(7);
+        float[] m = new float[rows * cols];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = (float) random.nextGaussian();
+        }
+        int k = 64;
+        LowRank lowRank = LowRank.of(m, rows, cols, LowRank.Solver.RANDOMIZED);
+        assertFalse(RandomizedRange.worthTrying(lowRank.spectrum(), rows, cols, k), "no gap: exact route expected");
+        double errExact = Math.sqrt(frobeniusError2(m, LowRank.of(m, rows, cols, LowRank.Solver.SVD).factors(m, k)));
+        RandomizedRange.Result r = RandomizedRange.factors(m, rows, cols, k, lowRank.spectrum());
+        if (r != null) {
+            double err = Math.sqrt(frobeniusError2(m, new LowRank.Factors(r.left(), r.right(), rows, cols, k)));
+            assertEquals(errExact, err, 1e-3 * errExact, "range finder stopped before the optimum");
+        }
+        assertEquals(errExact, Math.sqrt(frobeniusError2(m, lowRank.factors(m, k))), 1e-3 * errExact);
     }
 
     @Test

@@ -1,10 +1,12 @@
 package org.lrdkt.validate;
 
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.lrdkt.Percentiles;
 
 /** The benchmark's statistics and schedule on synthetic timings: nothing here is timed. */
 class BenchmarkStatisticsTest {
@@ -23,7 +25,7 @@ class BenchmarkStatisticsTest {
         assertEquals(50.5, s.mean(), 1e-12);
         assertEquals(1, s.min());
         assertEquals(100, s.max());
-        assertEquals(3.0, LatencyStats.median(new double[] {9, 1, 3}));
+        assertEquals(3.0, Percentiles.median(new double[] {9, 1, 3}));
         assertEquals(7.0, LatencyStats.of(new double[] {7}).p99());
     }
 
