@@ -8,6 +8,8 @@ import java.util.List;
  * momentum 0.9, weight decay 5e-4, batch 32, learning rate 1e-3.
  *
  * @param cosine       decay the learning rate to 0 along a half cosine over the run (else constant)
+ * @param shift        augmentation: move each training image by up to this many pixels (0 = off; non-image
+ *                     inputs are never moved)
  * @param hints        hint tensors; null = the student's {@code lrdkt.hints} metadata, empty = none
  * @param ignoreLabels train on teacher outputs only (pure transfer) even when labels exist
  * @param limit        use at most this many samples (0 = all)
@@ -16,30 +18,30 @@ import java.util.List;
  * @param resume       continue from {@code checkpoint}
  */
 public record FinetuneOptions(int epochs, int batch, double learningRate, double momentum, double weightDecay,
-                              Optimizer.Kind optimizer, boolean cosine, double temperature, double softWeight,
+                              Optimizer.Kind optimizer, boolean cosine, int shift, double temperature, double softWeight,
                               double hintWeight,
                               List<String> hints, boolean ignoreLabels, long seed, int limit, double valFraction,
                               Path checkpoint, boolean resume) {
 
     public static FinetuneOptions defaults() {
-        return new FinetuneOptions(10, 32, 1e-3, 0.9, 5e-4, Optimizer.Kind.SGD, true, 5, 0.003, 0.0005, null, false, 1,
+        return new FinetuneOptions(10, 32, 1e-3, 0.9, 5e-4, Optimizer.Kind.SGD, true, 2, 5, 0.003, 0.0005, null, false, 1,
                 0, 0.1, null, false);
     }
 
     public FinetuneOptions withEpochs(int n) {
-        return new FinetuneOptions(n, batch, learningRate, momentum, weightDecay, optimizer, cosine, temperature,
+        return new FinetuneOptions(n, batch, learningRate, momentum, weightDecay, optimizer, cosine, shift, temperature,
                 softWeight, hintWeight, hints, ignoreLabels, seed, limit, valFraction, checkpoint, resume);
     }
 
     public FinetuneOptions withCheckpoint(Path file, boolean resumeFromIt) {
-        return new FinetuneOptions(epochs, batch, learningRate, momentum, weightDecay, optimizer, cosine, temperature,
+        return new FinetuneOptions(epochs, batch, learningRate, momentum, weightDecay, optimizer, cosine, shift, temperature,
                 softWeight, hintWeight, hints, ignoreLabels, seed, limit, valFraction, file, resumeFromIt);
     }
 
     /** What must be equal for a checkpoint to be resumed with these options (everything but the paths). */
     String fingerprint() {
         return String.join(",", String.valueOf(batch), String.valueOf(learningRate), String.valueOf(momentum),
-                String.valueOf(weightDecay), optimizer.name(), String.valueOf(cosine), String.valueOf(epochs),
+                String.valueOf(weightDecay), optimizer.name(), String.valueOf(cosine), String.valueOf(shift), String.valueOf(epochs),
                 String.valueOf(temperature), String.valueOf(softWeight),
                 String.valueOf(hintWeight), String.valueOf(hints), String.valueOf(ignoreLabels), String.valueOf(seed),
                 String.valueOf(limit), String.valueOf(valFraction));
