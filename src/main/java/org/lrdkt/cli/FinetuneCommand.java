@@ -71,9 +71,10 @@ final class FinetuneCommand implements Command {
                         + "PX pixels per axis, repeating edge pixels (default " + d.shift() + "; 0 = off; only "
                         + "[C,H,W] or [H,W,C] inputs)"))
                 .addOption(valued("temperature", "T", "soft-target temperature (default " + d.temperature() + ")"))
-                .addOption(valued("soft-weight", "X", "weight of the soft-target cross-entropy (default "
-                        + d.softWeight() + ")"))
-                .addOption(valued("hint-weight", "X", "weight of each hint L2 term (default " + d.hintWeight() + ")"))
+                .addOption(valued("soft-weight", "X", "weight of the soft-target cross-entropy, which is also scaled "
+                        + "by T² (default " + d.softWeight() + ")"))
+                .addOption(valued("hint-weight", "X", "weight of each hint's relative squared error (default "
+                        + d.hintWeight() + ")"))
                 .addOption(valued("hints", "NAMES", "hint tensors shared by both models, comma-separated, or 'none' "
                         + "(default: the student's lrdkt.hints metadata, the decomposed layers' outputs)"))
                 .addOption(Option.builder().longOpt("ignore-labels")

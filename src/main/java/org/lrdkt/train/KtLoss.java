@@ -11,13 +11,14 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *
  * <pre>
  * L = CE(student, labels)                                   (only when labels exist)
- *   + λ_soft · CE(softmax(teacher/T), softmax(student/T))
+ *   + λ_soft · T² · CE(softmax(teacher/T), softmax(student/T))
  *   + Σ_h λ_hint · ½‖student_h − teacher_h‖² / ‖teacher_h‖²        (norms over the whole batch)
  * </pre>
- * Both cross-entropies are means over the batch. Each hint is a relative squared error: DESIGN.md's absolute
- * ½‖·‖²/batch grows with the layer's size and activation scale, so one large or unreproducible layer (a rank-1
- * first convolution) outweighs everything else; relative, a hint the student cannot follow costs at most about
- * λ_hint/2.
+ * Both cross-entropies are means over the batch. The T² factor (Hinton et al. 2015) keeps the soft term's
+ * gradients about the same size whatever the temperature, so λ_soft reads as the soft targets' share. Each hint is
+ * a relative squared error: DESIGN.md's absolute ½‖·‖²/batch grows with the layer's size and activation scale, so
+ * one large or unreproducible layer (a rank-1 first convolution) outweighs everything else; relative, a hint the
+ * student cannot follow costs about λ_hint/2.
  */
 public record KtLoss(double softWeight, double temperature, double hintWeight) {
 
@@ -53,9 +54,10 @@ public record KtLoss(double softWeight, double temperature, double hintWeight) {
         if (softWeight != 0 && teacher != null) {
             INDArray logPs = logSoftmax(student.div(temperature));
             INDArray pt = Transforms.exp(logSoftmax(teacher.div(temperature)), false);
-            soft = -softWeight * pt.mul(logPs).sumNumber().doubleValue() / batch;
+            double scale = softWeight * temperature * temperature;
+            soft = -scale * pt.mul(logPs).sumNumber().doubleValue() / batch;
             // d/ds of −Σ p_t·log softmax(s/T) = (softmax(s/T) − p_t)/T
-            gradLogits.addi(Transforms.exp(logPs, false).subi(pt).muli(softWeight / (temperature * batch)));
+            gradLogits.addi(Transforms.exp(logPs, false).subi(pt).muli(scale / (temperature * batch)));
         }
         grads.put(logitsName, gradLogits);
         double hint = 0;

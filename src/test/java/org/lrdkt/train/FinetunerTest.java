@@ -37,7 +37,7 @@ class FinetunerTest {
     }
 
     static FinetuneOptions quick(int epochs, int limit) {
-        return new FinetuneOptions(epochs, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 2, 5, 0.003, 0.0005, null, false,
+        return new FinetuneOptions(epochs, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 2, 5, 0.4, 1, null, false,
                 3, limit, 0.25, null, false);
     }
 
@@ -109,8 +109,9 @@ class FinetunerTest {
             env.setMaxThreads(1);
             env.setMaxMasterThreads(1);
             Nd4j.factory().blas().setMaxThreads(1);
-            FinetuneResult first = Finetuner.finetune(teacher, student, train, quick(2, 400), new Finetuner.Progress() { });
-            FinetuneResult second = Finetuner.finetune(teacher, student, train, quick(2, 400), new Finetuner.Progress() { });
+            Finetuner.Progress silent = new Finetuner.Progress() { };
+            FinetuneResult first = Finetuner.finetune(teacher, student, train, quick(2, 400), silent);
+            FinetuneResult second = Finetuner.finetune(teacher, student, train, quick(2, 400), silent);
             assertSameWeights(first.student(), second.student());
             assertEquals(first.history(), withSecondsOf(first.history(), second.history()));
         } finally {
@@ -123,12 +124,14 @@ class FinetunerTest {
     static void assertSameWeights(OnnxModel a, OnnxModel b) {
         assertEquals(a.graph().getInitializerCount(), b.graph().getInitializerCount());
         for (int i = 0; i < a.graph().getInitializerCount(); i++) {
-            assertEquals(a.graph().getInitializer(i), b.graph().getInitializer(i), a.graph().getInitializer(i).getName());
+            assertEquals(a.graph().getInitializer(i), b.graph().getInitializer(i),
+                    a.graph().getInitializer(i).getName());
         }
     }
 
     /** {@code epochs} with the timings of {@code timed}: everything but wall time must repeat. */
-    static List<FinetuneResult.Epoch> withSecondsOf(List<FinetuneResult.Epoch> timed, List<FinetuneResult.Epoch> epochs) {
+    static List<FinetuneResult.Epoch> withSecondsOf(List<FinetuneResult.Epoch> timed,
+                                                     List<FinetuneResult.Epoch> epochs) {
         List<FinetuneResult.Epoch> out = new ArrayList<>();
         for (int i = 0; i < epochs.size(); i++) {
             FinetuneResult.Epoch e = epochs.get(i);
