@@ -79,7 +79,8 @@ final class FinetuneCommand implements Command {
                         + "(default: the student's lrdkt.hints metadata, the decomposed layers' outputs)"))
                 .addOption(Option.builder().longOpt("ignore-labels")
                         .desc("pure transfer: learn from the teacher only, even when labels exist").build())
-                .addOption(valued("seed", "N", "seed of shuffling, the held-out split and the shifts (default " + d.seed() + ")"))
+                .addOption(valued("seed", "N", "seed of shuffling, the held-out split and the shifts (default "
+                        + d.seed() + ")"))
                 .addOption(valued("limit", "N", "use at most N samples (default: all)"))
                 .addOption(valued("val-fraction", "X", "share held out to pick the best epoch (default "
                         + d.valFraction() + ")"))
