@@ -63,15 +63,20 @@ final class FinetuneCommand implements Command {
                 .addOption(valued("optimizer", "sgd|adam", "update rule (default sgd)"))
                 .addOption(valued("lr-schedule", "cosine|constant", "learning rate over the run: half-cosine decay to 0 "
                         + "(default) or constant"))
+                .addOption(valued("shift", "PX", "augmentation: move each training image by a random offset of up to "
+                        + "PX pixels per axis, repeating edge pixels (default " + d.shift() + "; 0 = off; only "
+                        + "[C,H,W] or [H,W,C] inputs)"))
                 .addOption(valued("temperature", "T", "soft-target temperature (default " + d.temperature() + ")"))
-                .addOption(valued("soft-weight", "X", "weight of the soft-target cross-entropy (default "
-                        + d.softWeight() + ")"))
-                .addOption(valued("hint-weight", "X", "weight of each hint L2 term (default " + d.hintWeight() + ")"))
+                .addOption(valued("soft-weight", "X", "weight of the soft-target cross-entropy, which is also scaled "
+                        + "by T² (default " + d.softWeight() + ")"))
+                .addOption(valued("hint-weight", "X", "weight of each hint's relative squared error (default "
+                        + d.hintWeight() + ")"))
                 .addOption(valued("hints", "NAMES", "hint tensors shared by both models, comma-separated, or 'none' "
                         + "(default: the student's lrdkt.hints metadata, the decomposed layers' outputs)"))
                 .addOption(Option.builder().longOpt("ignore-labels")
                         .desc("pure transfer: learn from the teacher only, even when labels exist").build())
-                .addOption(valued("seed", "N", "seed of shuffling and the held-out split (default " + d.seed() + ")"))
+                .addOption(valued("seed", "N", "seed of shuffling, the held-out split and the shifts (default "
+                        + d.seed() + ")"))
                 .addOption(valued("limit", "N", "use at most N samples (default: all)"))
                 .addOption(valued("val-fraction", "X", "share held out to pick the best epoch (default "
                         + d.valFraction() + ")"))
@@ -116,6 +121,7 @@ final class FinetuneCommand implements Command {
                 Flags.doubleValue(line, "momentum", d.momentum(), 0, 0.9999),
                 Flags.doubleValue(line, "weight-decay", d.weightDecay(), 0, 10),
                 Optimizer.Kind.valueOf(optimizer), schedule.equals("cosine"),
+                Flags.intValue(line, "shift", d.shift(), 0, 1 << 10),
                 Flags.doubleValue(line, "temperature", d.temperature(), 1e-3, 1e4),
                 Flags.doubleValue(line, "soft-weight", d.softWeight(), 0, 1e6),
                 Flags.doubleValue(line, "hint-weight", d.hintWeight(), 0, 1e6),

@@ -46,6 +46,7 @@ public final class Finetuner {
     private final String input;
     private final String logits;
     private final long[] inputShape;
+    private final RandomShift shift;
     private final List<String> hints;
     private final boolean useLabels;
 
@@ -80,6 +81,7 @@ public final class Finetuner {
                     + Arrays.toString(s) + " in the student");
         }
         inputShape = sampleShape(t != null ? t : s, data);
+        shift = RandomShift.forSamples(inputShape, options.shift());
         hints = resolveHints(studentModel, options.hints());
         useLabels = data.labelled() && !options.ignoreLabels();
         if (!useLabels && options.softWeight() == 0 && (options.hintWeight() == 0 || hints.isEmpty())) {
@@ -277,6 +279,8 @@ public final class Finetuner {
                                             Progress progress, int[] scored) throws LrdktException {
         int[] order = train.clone();
         shuffle(order, new Random(options.seed() * 1_000_003L + epoch));
+        // its own stream per epoch, so a run resumed at an epoch boundary draws the same offsets
+        Random shifts = new Random(options.seed() * 1_000_033L + epoch);
         progress.epochStart(epoch, options.epochs(), order.length);
         long start = System.nanoTime();
         double hard = 0;
@@ -290,7 +294,7 @@ public final class Finetuner {
                 double done01 = ((epoch - 1) * (double) order.length + from) / (options.epochs() * (double) order.length);
                 optimizer.learningRate(options.learningRate() * 0.5 * (1 + Math.cos(Math.PI * done01)));
             }
-            KtLoss.Terms terms = step(idx, loss, optimizer);
+            KtLoss.Terms terms = step(idx, loss, optimizer, shifts);
             memory.check();
             hard += terms.hard() * idx.length;
             soft += terms.soft() * idx.length;
@@ -303,8 +307,8 @@ public final class Finetuner {
         return new FinetuneResult.Epoch(epoch, hard / done, soft / done, hint / done, score, seconds, done / seconds);
     }
 
-    private KtLoss.Terms step(int[] idx, KtLoss loss, Optimizer optimizer) throws LrdktException {
-        INDArray x = data.batch(idx, inputShape, DataType.FLOAT);
+    private KtLoss.Terms step(int[] idx, KtLoss loss, Optimizer optimizer, Random shifts) throws LrdktException {
+        INDArray x = data.batch(idx, inputShape, DataType.FLOAT, shift, shifts);
         boolean needTeacher = options.softWeight() > 0 || (options.hintWeight() > 0 && !hints.isEmpty())
                 || !useLabels;
         Map<String, INDArray> t = needTeacher ? teacher.forward(Map.of(input, x)) : Map.of();

@@ -11,10 +11,14 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *
  * <pre>
  * L = CE(student, labels)                                   (only when labels exist)
- *   + λ_soft · CE(softmax(teacher/T), softmax(student/T))
- *   + Σ_h λ_hint · ½‖student_h − teacher_h‖² / batch
+ *   + λ_soft · T² · CE(softmax(teacher/T), softmax(student/T))
+ *   + Σ_h λ_hint · ½‖student_h − teacher_h‖² / ‖teacher_h‖²        (norms over the whole batch)
  * </pre>
- * Both cross-entropies are means over the batch.
+ * Both cross-entropies are means over the batch. The T² factor (Hinton et al. 2015) keeps the soft term's
+ * gradients about the same size whatever the temperature, so λ_soft reads as the soft targets' share. Each hint is
+ * a relative squared error: DESIGN.md's absolute ½‖·‖²/batch grows with the layer's size and activation scale, so
+ * one large or unreproducible layer (a rank-1 first convolution) outweighs everything else; relative, a hint the
+ * student cannot follow costs about λ_hint/2.
  */
 public record KtLoss(double softWeight, double temperature, double hintWeight) {
 
@@ -50,17 +54,23 @@ public record KtLoss(double softWeight, double temperature, double hintWeight) {
         if (softWeight != 0 && teacher != null) {
             INDArray logPs = logSoftmax(student.div(temperature));
             INDArray pt = Transforms.exp(logSoftmax(teacher.div(temperature)), false);
-            soft = -softWeight * pt.mul(logPs).sumNumber().doubleValue() / batch;
+            double scale = softWeight * temperature * temperature;
+            soft = -scale * pt.mul(logPs).sumNumber().doubleValue() / batch;
             // d/ds of −Σ p_t·log softmax(s/T) = (softmax(s/T) − p_t)/T
-            gradLogits.addi(Transforms.exp(logPs, false).subi(pt).muli(softWeight / (temperature * batch)));
+            gradLogits.addi(Transforms.exp(logPs, false).subi(pt).muli(scale / (temperature * batch)));
         }
         grads.put(logitsName, gradLogits);
         double hint = 0;
         if (hintWeight != 0) {
             for (Map.Entry<String, INDArray[]> h : hints.entrySet()) {
-                INDArray diff = h.getValue()[0].sub(h.getValue()[1]);
-                hint += hintWeight * 0.5 * diff.mul(diff).sumNumber().doubleValue() / batch;
-                grads.merge(h.getKey(), diff.muli(hintWeight / batch), INDArray::add);
+                INDArray teacherHint = h.getValue()[1];
+                INDArray diff = h.getValue()[0].sub(teacherHint);
+                double energy = teacherHint.mul(teacherHint).sumNumber().doubleValue();
+                // relative error, so that layers of any size and scale weigh alike; an all-zero teacher tensor
+                // falls back to the mean squared error
+                double reference = energy > 0 ? energy : teacherHint.length();
+                hint += hintWeight * 0.5 * diff.mul(diff).sumNumber().doubleValue() / reference;
+                grads.merge(h.getKey(), diff.muli(hintWeight / reference), INDArray::add);
             }
         }
         return new Evaluation(new Terms(hard, soft, hint), grads);

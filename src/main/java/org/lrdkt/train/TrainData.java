@@ -3,6 +3,7 @@ package org.lrdkt.train;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Random;
 import org.lrdkt.LrdktException;
 import org.lrdkt.data.Dataset;
 import org.lrdkt.data.Datasets;
@@ -94,10 +95,18 @@ public final class TrainData {
 
     /** The given samples as one array of shape [indices.length, inputShape...] (a reshape of each sample). */
     public INDArray batch(int[] indices, long[] inputShape, DataType type) {
+        return batch(indices, inputShape, type, null, null);
+    }
+
+    /** Like {@link #batch(int[], long[], DataType)}, each sample moved by {@code shift} (null = unmoved). */
+    INDArray batch(int[] indices, long[] inputShape, DataType type, RandomShift shift, Random random) {
         int per = sampleSize();
         float[] out = new float[indices.length * per];
         for (int i = 0; i < indices.length; i++) {
             System.arraycopy(pixels, indices[i] * per, out, i * per, per);
+        }
+        if (shift != null) {
+            shift.apply(out, random);
         }
         long[] shape = new long[inputShape.length + 1];
         shape[0] = indices.length;
