@@ -5,6 +5,7 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -178,11 +179,15 @@ public final class OnnxModel {
             AtomicFiles.write(target, out -> proto.writeTo(out));
             return;
         }
+        // Data first, model last, and never into the data file a previous model of the same name refers to: until
+        // the new model file is renamed into place, the old model and its data stay whole.
+        String previous = referencedDataFile(target);
         Path dataFile = target.resolveSibling(target.getFileName() + ".data");
+        if (dataFile.getFileName().toString().equals(previous)) {
+            dataFile = target.resolveSibling(target.getFileName() + ".b.data");
+        }
         List<TensorProto> moved = new ArrayList<>();
         ModelProto withRefs = externalize(proto, dataFile.getFileName().toString(), moved);
-        // Data first, model last: nothing refers to the new data file until the model file is renamed into place.
-        // (A crash in between leaves a previous model of the same name pointing at replaced data.)
         AtomicFiles.write(dataFile, out -> {
             long written = 0;
             for (TensorProto t : moved) {
@@ -198,6 +203,39 @@ public final class OnnxModel {
             withRefs.writeTo(coded);
             coded.flush();
         });
+        if (previous != null && !previous.equals(dataFile.getFileName().toString())) {
+            try {
+                Files.deleteIfExists(target.resolveSibling(previous)); // the replaced model's data, now unreferenced
+            } catch (IOException e) {
+                // harmless: an orphan file beside the model, overwritten by the next save
+            }
+        }
+    }
+
+    /**
+     * The data file (a sibling name) that the model already at {@code target} refers to, or null when there is none,
+     * it cannot be read, or it keeps its weights inline (then it may be huge, and its data file does not matter).
+     */
+    private static String referencedDataFile(Path target) {
+        try {
+            if (!Files.isRegularFile(target) || Files.size(target) > MAX_INLINE_BYTES) {
+                return null;
+            }
+            ModelProto existing;
+            try (InputStream in = Files.newInputStream(target)) {
+                existing = ModelProto.parseFrom(in);
+            }
+            for (TensorProto t : existing.getGraph().getInitializerList()) {
+                for (StringStringEntryProto e : t.getExternalDataList()) {
+                    if (e.getKey().equals("location")) {
+                        return Path.of(e.getValue()).getFileName().toString();
+                    }
+                }
+            }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     private static long padTo(long offset) {

@@ -59,6 +59,24 @@ class OnnxModelTest {
     }
 
     @Test
+    void savingOverAModelWithExternalDataNeverWritesIntoTheDataFileItReadsFrom() throws Exception {
+        OnnxModel original = OnnxModel.load(TestModels.LENET);
+        Path model = dir.resolve("m.onnx");
+        Inference.Tensor x = digits(2);
+        original.save(model, OnnxModel.ExternalData.ALWAYS);
+        byte[] first = Files.readAllBytes(dir.resolve("m.onnx.data"));
+        // the second save must leave m.onnx.data whole until m.onnx points elsewhere: it writes the other name
+        original.save(model, OnnxModel.ExternalData.ALWAYS);
+        assertTrue(Files.exists(dir.resolve("m.onnx.b.data")));
+        assertFalse(Files.exists(dir.resolve("m.onnx.data")), "the replaced model's data is removed afterwards");
+        assertArrayEquals(logits(original, x), logits(OnnxModel.load(model), x));
+        original.save(model, OnnxModel.ExternalData.ALWAYS);
+        assertArrayEquals(first, Files.readAllBytes(dir.resolve("m.onnx.data")), "and back again");
+        assertFalse(Files.exists(dir.resolve("m.onnx.b.data")));
+        assertArrayEquals(logits(original, x), logits(OnnxModel.load(model), x));
+    }
+
+    @Test
     void externalDataRoundTripsAndOrtReadsIt() throws Exception {
         OnnxModel original = OnnxModel.load(TestModels.LENET);
         Path external = dir.resolve("ext.onnx");
