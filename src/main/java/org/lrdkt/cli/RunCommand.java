@@ -35,7 +35,7 @@ final class RunCommand implements Command {
     @Override
     public String summary() {
         return "the whole pipeline: compress, fine-tune, evaluate and benchmark teacher vs student; no MODEL = the "
-                + "embedded LeNet-5 and MNIST example";
+                + "embedded LeNet-5 and MNIST example, compressed to 25% of its MACs unless a rank policy is given";
     }
 
     @Override
