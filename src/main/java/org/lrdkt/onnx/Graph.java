@@ -171,17 +171,24 @@ public final class Graph {
         return byName;
     }
 
+    /** Input 1 of a Conv/Gemm node when it is a constant (the weight), else empty. */
+    private Optional<TensorProto> constantWeight(NodeProto n) {
+        return n.getInputCount() < 2 ? Optional.empty() : constant(n.getInput(1));
+    }
+
+    /** Input 2 of a Conv/Gemm node (the optional bias), or null when absent. */
+    private static String biasInput(NodeProto n) {
+        return n.getInputCount() > 2 && !n.getInput(2).isEmpty() ? n.getInput(2) : null;
+    }
+
     private Layer convLayer(NodeProto n) {
-        if (n.getInputCount() < 2) {
-            return null;
-        }
-        Optional<TensorProto> w = constant(n.getInput(1));
+        Optional<TensorProto> w = constantWeight(n);
         if (w.isEmpty()) {
             return null;
         }
         long[] shape = TensorData.dims(w.get());
         long group = Attrs.getInt(n, "group", 1);
-        String bias = n.getInputCount() > 2 && !n.getInput(2).isEmpty() ? n.getInput(2) : null;
+        String bias = biasInput(n);
         String why = null;
         if (shape.length != 4) {
             why = "Conv with a " + (shape.length - 2) + "-D kernel (only 2-D convolutions are decomposed)";
@@ -198,15 +205,12 @@ public final class Graph {
     }
 
     private Layer gemmLayer(NodeProto n) {
-        if (n.getInputCount() < 2) {
-            return null;
-        }
-        Optional<TensorProto> w = constant(n.getInput(1));
+        Optional<TensorProto> w = constantWeight(n);
         if (w.isEmpty()) {
             return null;
         }
         long[] shape = TensorData.dims(w.get());
-        String bias = n.getInputCount() > 2 && !n.getInput(2).isEmpty() ? n.getInput(2) : null;
+        String bias = biasInput(n);
         String why = null;
         if (shape.length != 2) {
             why = "Gemm weight of rank " + shape.length;
