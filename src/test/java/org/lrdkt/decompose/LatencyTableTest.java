@@ -62,6 +62,17 @@ class LatencyTableTest {
     }
 
     @Test
+    void fullyConnectedLayersAreTimedToo() throws LrdktException {
+        OnnxModel model = new ModelBuilder(4, 96).gemm("g", 96, 80, true, true, 1f, 1f).relu()
+                .gemm("g2", 80, 72, false, true, 0.5f, 2f).matMul("m", 72, 64, true).build();
+        for (String name : List.of("g", "g2", "m")) {
+            LatencyTable table = new LatencyTable(dir, 1);
+            LatencyTable.Curve curve = table.curve(candidate(model, name), Unfolding.FC, 1, model.proto());
+            assertTrue(curve.millis().size() > 2 && curve.millis().values().stream().allMatch(ms -> ms > 0), name);
+        }
+    }
+
+    @Test
     void anUnreadableCacheFileIsMeasuredAgain() throws Exception {
         OnnxModel model = convNet();
         Candidate c = candidate(model, "c1");
