@@ -142,17 +142,11 @@ final class LatencyTable {
     private static ModelProto original(Candidate c, ModelProto teacher) throws LrdktException {
         NodeProto node = c.layer().node();
         List<TensorProto> inits = new ArrayList<>();
-        NodeProto.Builder copy = node.toBuilder().clearInput().addInput(node.getInput(0));
         for (int i = 1; i < node.getInputCount(); i++) {
             String name = node.getInput(i);
-            long[] dims = i == 1 ? c.layer().weightShape() : c.graph().constant(name).map(TensorData::dims).orElse(null);
-            if (dims == null) {
-                break; // a computed bias: time the product without it
-            }
-            copy.addInput(name);
-            inits.add(random(name, dims));
+            inits.add(random(name, i == 1 ? c.layer().weightShape() : biasDims(c, name)));
         }
-        return model(List.of(copy.build()), inits, c, node.getOutput(0), teacher);
+        return model(List.of(node), inits, c, node.getOutput(0), teacher);
     }
 
     /** The factor pair at rank k with random factors, built as the compressor builds it. */
@@ -172,10 +166,15 @@ final class LatencyTable {
             boolean present = input.equals(nodes.get(0).getOutput(0))
                     || inits.stream().anyMatch(t -> t.getName().equals(input));
             if (!present) { // the original bias, reused by name
-                inits.add(random(input, c.graph().constant(input).map(TensorData::dims).orElseThrow()));
+                inits.add(random(input, biasDims(c, input)));
             }
         }
         return model(nodes, inits, c, last.getOutput(0), teacher);
+    }
+
+    /** A bias as stored, or one value per output channel where it is computed rather than constant. */
+    private static long[] biasDims(Candidate c, String name) {
+        return c.graph().constant(name).map(TensorData::dims).orElse(new long[] {c.shape()[0]});
     }
 
     private static ModelProto model(List<NodeProto> nodes, List<TensorProto> inits, Candidate c, String output,
