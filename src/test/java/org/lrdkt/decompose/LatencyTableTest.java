@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -107,27 +108,31 @@ class LatencyTableTest {
         assertEquals(6.0, curve.at(24), 1e-12); // beyond: along the last segment
     }
 
-    private CompressReport compressTimed(CompressOptions.Policy policy, double target) throws LrdktException {
-        return Compressor.compress(convNet(), CompressOptions.defaults().withTarget(policy, target)
+    /** Compresses {@link #convNet()} with latency-priced ranks and checks Σ after ≤ target × Σ before. */
+    private CompressReport compressWithinBudget(CompressOptions.Policy policy, double target,
+                                                ToDoubleFunction<CompressReport.LayerDecision> before,
+                                                ToDoubleFunction<CompressReport.LayerDecision> after)
+            throws LrdktException {
+        CompressReport r = Compressor.compress(convNet(), CompressOptions.defaults().withTarget(policy, target)
                 .withLatency(new CompressOptions.Latency(dir, 1))).report();
+        double sumBefore = r.layers().stream().mapToDouble(before).sum();
+        double sumAfter = r.layers().stream().mapToDouble(after).sum();
+        assertTrue(sumAfter <= target * sumBefore, sumAfter + " > " + target + " × " + sumBefore);
+        return r;
     }
 
     @Test
     void targetLatencyHonoursTheBudget() throws LrdktException {
-        CompressReport r = compressTimed(CompressOptions.Policy.TARGET_LATENCY, 0.6);
-        double before = r.layers().stream().mapToDouble(CompressReport.LayerDecision::latencyMs).sum();
-        double after = r.layers().stream().mapToDouble(CompressReport.LayerDecision::latencyMsAfter).sum();
-        assertTrue(after <= 0.6 * before, after + " > 0.6 × " + before);
+        CompressReport r = compressWithinBudget(CompressOptions.Policy.TARGET_LATENCY, 0.6,
+                CompressReport.LayerDecision::latencyMs, CompressReport.LayerDecision::latencyMsAfter);
         assertEquals(2, r.latency().size());
         assertTrue(r.layers().stream().anyMatch(d -> d.status() == CompressReport.Status.DECOMPOSED));
     }
 
     @Test
     void latencyObjectiveKeepsTheMacsBudget() throws LrdktException {
-        CompressReport r = compressTimed(CompressOptions.Policy.TARGET_MACS, 0.3);
-        long before = r.layers().stream().mapToLong(CompressReport.LayerDecision::macsBefore).sum();
-        long after = r.layers().stream().mapToLong(CompressReport.LayerDecision::macsAfter).sum();
-        assertTrue(after <= 0.3 * before, after + " > 0.3 × " + before);
+        CompressReport r = compressWithinBudget(CompressOptions.Policy.TARGET_MACS, 0.3,
+                CompressReport.LayerDecision::macsBefore, CompressReport.LayerDecision::macsAfter);
         assertTrue(r.layers().stream().allMatch(d -> d.latencyMs() != null && d.latencyMsAfter() != null));
     }
 }
