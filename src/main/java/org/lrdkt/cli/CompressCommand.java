@@ -26,7 +26,7 @@ import org.lrdkt.onnx.Shapes;
 /** {@code lrdkt compress MODEL -o OUT}: closed-form low-rank decomposition of Conv and fully-connected layers. */
 final class CompressCommand implements Command {
 
-    static final String[] POLICIES = {"energy", "ranks", "target-macs", "target-params"};
+    static final String[] POLICIES = {"energy", "ranks", "target-macs", "target-params", "target-latency"};
 
     @Override
     public String name() {
@@ -58,6 +58,16 @@ final class CompressCommand implements Command {
                                 + "per MAC saved").build())
                 .addOption(Option.builder().longOpt("target-params").hasArg().argName("R")
                         .desc("the same for parameters").build())
+                .addOption(Option.builder().longOpt("target-latency").hasArg().argName("R")
+                        .desc("the decomposable layers' summed ONNX Runtime latency, each measured alone on its input "
+                                + "shape, at most R times the original's; ranks by least energy lost per ms saved")
+                        .build())
+                .addOption(Option.builder().longOpt("objective").hasArg().argName("macs|latency")
+                        .desc("with --target-macs: buy ranks per MAC (default) or per measured millisecond saved")
+                        .build())
+                .addOption(Option.builder().longOpt("latency-cache").hasArg().argName("DIR")
+                        .desc("where measured per-layer latency tables are cached (default ~/.cache/lrdkt/latency)")
+                        .build())
                 .addOption(Option.builder().longOpt("round-to").hasArg().argName("M")
                         .desc("round every rank up to a multiple of M (default 1)").build())
                 .addOption(Option.builder().longOpt("scheme").hasArg().argName("spatial|channel|auto")
@@ -126,6 +136,13 @@ final class CompressCommand implements Command {
         if (line.hasOption("ranks")) {
             return o.withRanks(readRanks(Flags.path(line.getOptionValue("ranks"))));
         }
+        if (latencyObjective(line)) {
+            if (!line.hasOption("target-macs")) {
+                throw LrdktException.usage("--objective latency prices ranks under --target-macs R; for a latency "
+                        + "budget give --target-latency R");
+            }
+            o = o.withLatency(latency(line));
+        }
         if (line.hasOption("target-macs")) {
             return o.withTarget(CompressOptions.Policy.TARGET_MACS,
                     fraction(line, "target-macs", 0));
@@ -134,7 +151,26 @@ final class CompressCommand implements Command {
             return o.withTarget(CompressOptions.Policy.TARGET_PARAMS,
                     fraction(line, "target-params", 0));
         }
+        if (line.hasOption("target-latency")) {
+            return o.withTarget(CompressOptions.Policy.TARGET_LATENCY, fraction(line, "target-latency", 0))
+                    .withLatency(latency(line));
+        }
         return o.withEnergy(fraction(line, "energy", CompressOptions.DEFAULT_ENERGY));
+    }
+
+    private static boolean latencyObjective(CommandLine line) throws LrdktException {
+        String v = line.getOptionValue("objective", "macs").trim().toLowerCase();
+        if (!v.equals("macs") && !v.equals("latency")) {
+            throw LrdktException.usage("--objective expects macs or latency, got '" + v + "'");
+        }
+        return v.equals("latency");
+    }
+
+    private static CompressOptions.Latency latency(CommandLine line) {
+        CompressOptions.Latency defaults = CompressOptions.Latency.defaults();
+        return line.hasOption("latency-cache")
+                ? new CompressOptions.Latency(Flags.path(line.getOptionValue("latency-cache")), defaults.threads())
+                : defaults;
     }
 
     /** A fraction in (0, 1]. */

@@ -2,19 +2,39 @@ package org.lrdkt.decompose;
 
 import java.util.List;
 import java.util.PriorityQueue;
-import java.util.function.IntToLongFunction;
+import java.util.function.IntToDoubleFunction;
 import org.lrdkt.LrdktException;
 
 /**
- * Global rank allocation under a cost budget (MACs or params). Every layer starts at the smallest rank; ranks then
- * grow one step at a time where they buy the most normalised σ² energy per unit of cost, as long as the total stays
- * within the budget. Energy gains shrink along each spectrum, so this greedy order is the order of least energy
- * lost per cost saved. A layer whose next step would reach its original cost is restored whole (untouched) instead.
+ * Global rank allocation under a cost budget (MACs, params or measured latency). Every layer starts at the smallest
+ * rank; ranks then grow one step at a time where they buy the most normalised σ² energy per unit of price, as long
+ * as the total cost stays within the budget. The price is usually the cost itself; with the latency objective it is
+ * the measured time while the budget stays in MACs. Energy gains shrink along each spectrum, so this greedy order is
+ * the order of least energy lost per price saved. A layer whose next step would reach its original cost or price is
+ * restored whole (untouched) instead.
  */
 final class Budget {
 
-    /** One layer's options: cost at rank k (params or MACs), the cost untouched, its spectrum, its rank limit. */
-    record Layer(IntToLongFunction costAt, long untouchedCost, Spectrum spectrum, int fullRank) {
+    /** A quantity as a function of rank, and its value for the untouched layer. */
+    record Metric(IntToDoubleFunction at, double untouched) {
+
+        double of(int rank) {
+            return rank == 0 ? untouched : at.applyAsDouble(rank);
+        }
+    }
+
+    /** One layer's options: the budgeted cost, the price ranks are bought at, its spectrum, its rank limit. */
+    record Layer(Metric cost, Metric price, Spectrum spectrum, int fullRank) {
+
+        /** A layer whose price is its cost. */
+        static Layer priced(Metric cost, Spectrum spectrum, int fullRank) {
+            return new Layer(cost, cost, spectrum, fullRank);
+        }
+
+        /** Whether rank k is no cheaper than the original in cost or in price. */
+        boolean notWorthIt(int k) {
+            return cost.of(k) >= cost.untouched() || price.of(k) >= price.untouched();
+        }
     }
 
     private Budget() {
@@ -27,27 +47,26 @@ final class Budget {
     static int[] allocate(List<Layer> layers, double target, int step, String metric) throws LrdktException {
         int n = layers.size();
         int[] rank = new int[n];
-        long untouched = 0;
-        long total = 0;
+        double untouched = 0;
+        double total = 0;
         for (int i = 0; i < n; i++) {
             Layer l = layers.get(i);
-            untouched += l.untouchedCost();
+            untouched += l.cost().untouched();
             int first = Math.min(step, l.fullRank());
-            if (l.costAt().applyAsLong(first) < l.untouchedCost()) {
+            if (!l.notWorthIt(first)) {
                 rank[i] = first;
-                total += l.costAt().applyAsLong(first);
-            } else {
-                total += l.untouchedCost(); // cannot pay even at the smallest rank
             }
+            total += l.cost().of(rank[i]); // untouched when it cannot pay even at the smallest rank
         }
-        long budget = (long) Math.floor(target * untouched);
+        double budget = target * untouched;
         if (total > budget) {
-            throw LrdktException.usage(String.format("--target-%s %s cannot be met: every layer at rank %d already keeps "
-                    + "%.4f of the decomposable layers' %s", metric, target, step, (double) total / untouched, metric));
+            throw LrdktException.usage(String.format("--target-%s %s cannot be met: every layer at rank %d (or "
+                    + "untouched where that is no cheaper) already keeps %.4f of the decomposable layers' %s", metric,
+                    target, step, total / untouched, metric));
         }
-        record Step(int layer, double gainPerCost) {
+        record Step(int layer, double gainPerPrice) {
         }
-        PriorityQueue<Step> queue = new PriorityQueue<>((a, b) -> Double.compare(b.gainPerCost, a.gainPerCost));
+        PriorityQueue<Step> queue = new PriorityQueue<>((a, b) -> Double.compare(b.gainPerPrice, a.gainPerPrice));
         for (int i = 0; i < n; i++) {
             offer(queue, layers.get(i), i, rank[i], step, Step::new);
         }
@@ -56,7 +75,7 @@ final class Budget {
             Layer l = layers.get(s.layer);
             int k = rank[s.layer];
             int next = nextRank(l, k, step);
-            long delta = cost(l, next) - l.costAt().applyAsLong(k);
+            double delta = l.cost().of(next) - l.cost().of(k);
             if (total + delta > budget) {
                 continue; // this layer's next step does not fit; cheaper steps elsewhere still may
             }
@@ -67,18 +86,14 @@ final class Budget {
         return rank;
     }
 
-    /** The next rank up, or 0 (untouched) when it would cost as much as the original layer. */
+    /** The next rank up, or 0 (untouched) when it would cost or be priced as much as the original layer. */
     private static int nextRank(Layer l, int k, int step) {
         int next = Math.min(k + step, l.fullRank());
-        return l.costAt().applyAsLong(next) >= l.untouchedCost() ? 0 : next;
-    }
-
-    private static long cost(Layer l, int rank) {
-        return rank == 0 ? l.untouchedCost() : l.costAt().applyAsLong(rank);
+        return l.notWorthIt(next) ? 0 : next;
     }
 
     private interface StepFactory<T> {
-        T make(int layer, double gainPerCost);
+        T make(int layer, double gainPerPrice);
     }
 
     private static <T> void offer(PriorityQueue<T> queue, Layer l, int index, int k, int step, StepFactory<T> make) {
@@ -87,7 +102,7 @@ final class Budget {
         }
         int next = nextRank(l, k, step);
         double gain = (next == 0 ? 1 : l.spectrum().kept(next)) - l.spectrum().kept(k);
-        long delta = cost(l, next) - l.costAt().applyAsLong(k);
+        double delta = l.price().of(next) - l.price().of(k);
         queue.add(make.make(index, delta <= 0 ? Double.MAX_VALUE : gain / delta));
     }
 }

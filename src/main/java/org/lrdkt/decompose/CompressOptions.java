@@ -18,13 +18,28 @@ import java.util.regex.Pattern;
  * @param inputShape input shape for measuring activations (null: the model's own with batch 1)
  * @param solver     how factors are computed
  * @param threads    layers analysed in parallel (1 = one at a time, BLAS uses every core)
+ * @param latency    how ranks are priced by measured latency; null: by the budget's own metric
  */
 public record CompressOptions(Policy policy, double energy, Map<String, Integer> ranks, double target, int roundTo,
                               Scheme scheme, Pattern include, Pattern exclude, long[] inputShape,
-                              LowRank.Solver solver, int threads) {
+                              LowRank.Solver solver, int threads, Latency latency) {
 
     /** Rank policies. */
-    public enum Policy { ENERGY, RANKS, TARGET_MACS, TARGET_PARAMS }
+    public enum Policy { ENERGY, RANKS, TARGET_MACS, TARGET_PARAMS, TARGET_LATENCY }
+
+    /**
+     * Latency-aware allocation: ranks are bought by least energy lost per millisecond saved, the milliseconds
+     * measured per layer with ONNX Runtime.
+     *
+     * @param cacheDir where the per-layer latency tables are cached
+     * @param threads  ONNX Runtime intra-op threads the layers are timed with
+     */
+    public record Latency(java.nio.file.Path cacheDir, int threads) {
+        /** The default cache (~/.cache/lrdkt/latency) and every core. */
+        public static Latency defaults() {
+            return new Latency(LatencyTable.DEFAULT_DIR, Math.max(1, Runtime.getRuntime().availableProcessors()));
+        }
+    }
 
     /** Conv factorisation schemes. */
     public enum Scheme { SPATIAL, CHANNEL, AUTO }
@@ -34,67 +49,76 @@ public record CompressOptions(Policy policy, double energy, Map<String, Integer>
     /** The paper's rule at the default energy 0.9, spatial scheme, every layer. */
     public static CompressOptions defaults() {
         return new CompressOptions(Policy.ENERGY, DEFAULT_ENERGY, Map.of(), 0, 1, Scheme.SPATIAL, null, null, null,
-                LowRank.Solver.AUTO, 1);
+                LowRank.Solver.AUTO, 1, null);
     }
 
     public CompressOptions withEnergy(double e) {
         return new CompressOptions(Policy.ENERGY, e, ranks, target, roundTo, scheme, include, exclude, inputShape,
-                solver, threads);
+                solver, threads, latency);
     }
 
     public CompressOptions withRanks(Map<String, Integer> r) {
         return new CompressOptions(Policy.RANKS, energy, Map.copyOf(r), target, roundTo, scheme, include, exclude,
-                inputShape, solver, threads);
+                inputShape, solver, threads, latency);
     }
 
-    /** A global budget: {@code policy} TARGET_MACS or TARGET_PARAMS keeping {@code fraction} of the layers' cost. */
+    /**
+     * A global budget: {@code policy} TARGET_MACS, TARGET_PARAMS or TARGET_LATENCY keeping {@code fraction} of the
+     * layers' cost (TARGET_LATENCY also needs {@link #withLatency}).
+     */
     public CompressOptions withTarget(Policy p, double fraction) {
-        if (p != Policy.TARGET_MACS && p != Policy.TARGET_PARAMS) {
+        if (p != Policy.TARGET_MACS && p != Policy.TARGET_PARAMS && p != Policy.TARGET_LATENCY) {
             throw new IllegalArgumentException("not a target policy: " + p);
         }
         return new CompressOptions(p, energy, ranks, fraction, roundTo, scheme, include, exclude, inputShape, solver,
-                threads);
+                threads, latency);
     }
 
     /** Keeps the policy; changes the energy level AUTO compares schemes at. */
     public CompressOptions withAutoEnergy(double e) {
         return new CompressOptions(policy, e, ranks, target, roundTo, scheme, include, exclude, inputShape, solver,
-                threads);
+                threads, latency);
     }
 
     public CompressOptions withRoundTo(int m) {
         return new CompressOptions(policy, energy, ranks, target, m, scheme, include, exclude, inputShape, solver,
-                threads);
+                threads, latency);
     }
 
     public CompressOptions withScheme(Scheme s) {
         return new CompressOptions(policy, energy, ranks, target, roundTo, s, include, exclude, inputShape, solver,
-                threads);
+                threads, latency);
     }
 
     public CompressOptions withInclude(Pattern p) {
         return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, p, exclude, inputShape, solver,
-                threads);
+                threads, latency);
     }
 
     public CompressOptions withExclude(Pattern p) {
         return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, p, inputShape, solver,
-                threads);
+                threads, latency);
     }
 
     public CompressOptions withInputShape(long[] shape) {
         return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, shape, solver,
-                threads);
+                threads, latency);
     }
 
     public CompressOptions withSolver(LowRank.Solver s) {
         return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, inputShape, s,
-                threads);
+                threads, latency);
     }
 
     public CompressOptions withThreads(int n) {
         return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, inputShape,
-                solver, n);
+                solver, n, latency);
+    }
+
+    /** Prices ranks by measured latency (with TARGET_MACS: the latency objective); null turns that off. */
+    public CompressOptions withLatency(Latency l) {
+        return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, inputShape,
+                solver, threads, l);
     }
 
     /** One line describing the policy, for reports. */
@@ -104,7 +128,11 @@ public record CompressOptions(Policy policy, double energy, Map<String, Integer>
             case RANKS -> "explicit ranks (" + ranks.size() + " layers)";
             case TARGET_MACS -> "target MACs " + target;
             case TARGET_PARAMS -> "target params " + target;
+            case TARGET_LATENCY -> "target latency " + target;
         };
+        if (latency != null && policy == Policy.TARGET_MACS) {
+            p += ", objective latency";
+        }
         return p + ", scheme " + scheme.name().toLowerCase() + (roundTo > 1 ? ", round to " + roundTo : "");
     }
 }

@@ -1,5 +1,6 @@
 package org.lrdkt.decompose;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.lrdkt.TextTable;
@@ -13,9 +14,10 @@ import org.lrdkt.onnx.Shapes;
  * @param inputShapes the input shapes activations were measured at
  * @param layers      one decision per layer, in graph order
  * @param totals      sums and ratios
+ * @param latency     the measured per-layer latency tables (null unless ranks were priced by latency)
  */
 public record CompressReport(String model, String policy, Map<String, long[]> inputShapes, List<LayerDecision> layers,
-                             Totals totals) {
+                             Totals totals, List<LayerLatency> latency) {
 
     /** Whether a layer was rewritten. */
     public enum Status { DECOMPOSED, SKIPPED }
@@ -44,12 +46,24 @@ public record CompressReport(String model, String policy, Map<String, long[]> in
      * @param solver           how the factors were computed (SVD or GRAM; null when not analysed)
      * @param cumulativeEnergy normalised cumulative σ² curve of the scheme's unfolding: entry i = energy kept by
      *                         rank i+1 (null when not analysed)
+     * @param latencyMs        the layer's measured ONNX Runtime time in ms (null when not measured)
+     * @param latencyMsAfter   the chosen pair's time, interpolated between measured ranks (= before when skipped)
      */
     public record LayerDecision(String name, String op, long[] weightShape, Status status, String reason,
                                 String scheme, Integer rank, int fullRank, int numericalRank, double breakEven,
                                 double energyKept, long paramsBefore, long paramsAfter, long macsBefore,
                                 long macsAfter, String outputTensor, List<String> nodes, String solver,
-                                float[] cumulativeEnergy) {
+                                float[] cumulativeEnergy, Double latencyMs, Double latencyMsAfter) {
+    }
+
+    /**
+     * One layer's latency table.
+     *
+     * @param layer  layer name
+     * @param key    what the timings are cached under (op, shapes, attributes, scheme, threads, provider)
+     * @param millis median ms by rank; rank 0 is the original layer
+     */
+    public record LayerLatency(String layer, String key, Map<Integer, Double> millis) {
     }
 
     /**
@@ -78,29 +92,52 @@ public record CompressReport(String model, String policy, Map<String, long[]> in
         }
     }
 
-    /** The report as printed by {@code lrdkt compress}. */
+    /** The report as printed by {@code lrdkt compress}; measured latency columns when ranks were priced by it. */
     public String table() {
-        TextTable t = new TextTable("layer", "op", "weight", "decision", "scheme", "K>", "full>", "break-even>",
-                "energy>", "params>", "params after>", "MACs>", "MACs after>");
+        boolean timed = latency != null;
+        List<String> headers = new ArrayList<>(List.of("layer", "op", "weight", "decision", "scheme", "K>", "full>",
+                "break-even>", "energy>", "params>", "params after>", "MACs>", "MACs after>"));
+        if (timed) {
+            headers.addAll(List.of("ms>", "ms after>"));
+        }
+        TextTable t = new TextTable(headers.toArray(String[]::new));
+        double msBefore = 0;
+        double msAfter = 0;
         for (LayerDecision d : layers) {
             boolean done = d.status() == Status.DECOMPOSED;
-            t.row(d.name(), d.op(), TextTable.dims(d.weightShape()), done ? "decomposed" : "skipped: " + d.reason(),
+            List<Object> row = new ArrayList<>(List.of(d.name(), d.op(), TextTable.dims(d.weightShape()),
+                    done ? "decomposed" : "skipped: " + d.reason(),
                     d.scheme() == null ? "-" : d.scheme(), d.rank() == null || !done ? "-" : d.rank(),
                     d.fullRank() == 0 ? "-" : d.numericalRank() < d.fullRank()
                             ? d.fullRank() + " (rank " + d.numericalRank() + ")" : d.fullRank(),
                     d.breakEven() == 0 ? "-" : String.format("%.1f", d.breakEven()),
                     done ? String.format("%.3f", d.energyKept()) : "-", TextTable.human(d.paramsBefore()),
-                    TextTable.human(d.paramsAfter()), TextTable.human(d.macsBefore()), TextTable.human(d.macsAfter()));
+                    TextTable.human(d.paramsAfter()), TextTable.human(d.macsBefore()), TextTable.human(d.macsAfter())));
+            if (timed) {
+                row.add(d.latencyMs() == null ? "-" : String.format("%.3f", d.latencyMs()));
+                row.add(d.latencyMsAfter() == null ? "-" : String.format("%.3f", d.latencyMsAfter()));
+                msBefore += d.latencyMs() == null ? 0 : d.latencyMs();
+                msAfter += d.latencyMsAfter() == null ? 0 : d.latencyMsAfter();
+            }
+            t.row(row.toArray());
         }
         Totals s = totals;
-        t.separator().row("total (" + s.decomposed() + " decomposed, " + s.skipped() + " skipped)", "", "", "", "", "",
-                "", "", "", TextTable.human(s.layerParamsBefore()), TextTable.human(s.layerParamsAfter()),
-                TextTable.human(s.layerMacsBefore()), TextTable.human(s.layerMacsAfter()));
+        List<Object> total = new ArrayList<>(List.of("total (" + s.decomposed() + " decomposed, " + s.skipped()
+                + " skipped)", "", "", "", "", "", "", "", "", TextTable.human(s.layerParamsBefore()),
+                TextTable.human(s.layerParamsAfter()), TextTable.human(s.layerMacsBefore()),
+                TextTable.human(s.layerMacsAfter())));
+        if (timed) {
+            total.add(String.format("%.3f", msBefore));
+            total.add(String.format("%.3f", msAfter));
+        }
+        t.separator().row(total.toArray());
         return "model " + model + "  input " + Shapes.describe(inputShapes) + "  policy " + policy + "\n\n"
                 + t.render()
                 + String.format("model parameters: %d -> %d (%.2fx smaller)%n", s.modelParamsBefore(),
                 s.modelParamsAfter(), s.paramsReduction())
                 + String.format("Conv/Gemm/MatMul MACs: %d -> %d (%.2fx fewer)%n", s.layerMacsBefore(),
-                s.layerMacsAfter(), s.macsReduction());
+                s.layerMacsAfter(), s.macsReduction())
+                + (timed ? String.format("measured latency of the decomposable layers, each alone: %.3f ms -> %.3f ms "
+                + "(%.3f of before; other ops not counted)%n", msBefore, msAfter, msAfter / msBefore) : "");
     }
 }

@@ -53,6 +53,8 @@ public final class Compressor {
         /** A rank that was chosen and then refused (break-even); 0 when none. */
         int refusedRank;
         String skipReason;
+        /** Measured ONNX Runtime times of the layer and its pairs (null unless ranks are priced by latency). */
+        LatencyTable.Curve latency;
 
         Plan(Layer layer) {
             this.layer = layer;
@@ -94,7 +96,7 @@ public final class Compressor {
             }
         }
         forEachLayer(todo, options.threads(), p -> analyse(p, options));
-        chooseRanks(todo, options, beyondBreakEven);
+        chooseRanks(todo, options, beyondBreakEven, teacher.proto());
 
         UniqueNames names = new UniqueNames(teacher.graph());
         Map<NodeProto, Factoriser.Replacement> replacements = new IdentityHashMap<>();
@@ -255,8 +257,8 @@ public final class Compressor {
         return c.costAfter(u, lr.spectrum().rankFor(energy)).macs();
     }
 
-    private static void chooseRanks(List<Plan> todo, CompressOptions options, boolean beyondBreakEven)
-            throws LrdktException {
+    private static void chooseRanks(List<Plan> todo, CompressOptions options, boolean beyondBreakEven,
+                                    ModelProto teacher) throws LrdktException {
         int step = Math.max(1, options.roundTo());
         switch (options.policy()) {
             case ENERGY -> todo.forEach(p -> p.rank = energyRank(p.lowRank, options.energy()));
@@ -273,22 +275,26 @@ public final class Compressor {
                     p.rank = k;
                 }
             }
-            case TARGET_MACS, TARGET_PARAMS -> {
-                boolean macs = options.policy() == CompressOptions.Policy.TARGET_MACS;
+            case TARGET_MACS, TARGET_PARAMS, TARGET_LATENCY -> {
+                if (options.latency() != null) {
+                    measureLatency(todo, options.latency(), step, teacher);
+                }
                 List<Budget.Layer> layers = new ArrayList<>();
                 for (Plan p : todo) {
-                    Candidate c = p.candidate;
-                    Unfolding u = p.unfolding;
-                    layers.add(new Budget.Layer(k -> macs ? c.costAfter(u, k).macs() : c.costAfter(u, k).params(),
-                            macs ? c.costBefore().macs() : c.costBefore().params(), p.lowRank.spectrum(),
-                            u.fullRank(c.shape())));
+                    Budget.Metric cost = budgetMetric(p, options.policy());
+                    layers.add(new Budget.Layer(cost, p.latency != null ? latencyMetric(p) : cost,
+                            p.lowRank.spectrum(), p.unfolding.fullRank(p.candidate.shape())));
                 }
-                int[] ranks = Budget.allocate(layers, options.target(), step, macs ? "macs" : "params");
+                int[] ranks = Budget.allocate(layers, options.target(), step,
+                        options.policy().name().substring("TARGET_".length()).toLowerCase());
                 for (int i = 0; i < ranks.length; i++) {
                     Plan p = todo.get(i);
                     p.rank = ranks[i];
                     if (p.rank == 0) {
-                        p.skipReason = "the budget is best spent elsewhere (break-even "
+                        int first = Math.min(step, p.unfolding.fullRank(p.candidate.shape()));
+                        p.skipReason = slowerPair(p, first) ? String.format("no measured pair is faster (%.3f ms "
+                                + "at rank %d vs %.3f ms)", p.latency.at(first), first, p.latency.original())
+                                : "the budget is best spent elsewhere (break-even "
                                 + String.format("%.1f", p.unfolding.breakEven(p.candidate.shape())) + ")";
                     }
                 }
@@ -305,6 +311,37 @@ public final class Compressor {
                 p.refusedRank = p.rank;
                 p.rank = 0;
             }
+        }
+    }
+
+    /** Whether even the smallest rank's pair measured no faster than the layer itself. */
+    private static boolean slowerPair(Plan p, int rank) {
+        return p.latency != null && p.latency.at(rank) >= p.latency.original();
+    }
+
+    /** A layer's cost under a budget policy as a function of rank. */
+    private static Budget.Metric budgetMetric(Plan p, CompressOptions.Policy policy) {
+        Candidate c = p.candidate;
+        Unfolding u = p.unfolding;
+        return switch (policy) {
+            case TARGET_MACS -> new Budget.Metric(k -> c.costAfter(u, k).macs(), c.costBefore().macs());
+            case TARGET_PARAMS -> new Budget.Metric(k -> c.costAfter(u, k).params(), c.costBefore().params());
+            case TARGET_LATENCY -> latencyMetric(p);
+            default -> throw new IllegalStateException(policy.toString());
+        };
+    }
+
+    private static Budget.Metric latencyMetric(Plan p) {
+        LatencyTable.Curve curve = p.latency;
+        return new Budget.Metric(curve::at, curve.original());
+    }
+
+    /** Times every layer and its pairs (one at a time: parallel timings would disturb each other). */
+    private static void measureLatency(List<Plan> todo, CompressOptions.Latency settings, int step,
+                                       ModelProto teacher) throws LrdktException {
+        LatencyTable table = new LatencyTable(settings.cacheDir(), settings.threads());
+        for (Plan p : todo) {
+            p.latency = table.curve(p.candidate, p.unfolding, step, teacher);
         }
     }
 
@@ -422,6 +459,7 @@ public final class Compressor {
                                          Map<String, long[]> shapes, List<Plan> plans, Map<String, List<String>> nodes, long modelBefore,
                                          long modelAfter) {
         List<CompressReport.LayerDecision> rows = new ArrayList<>();
+        List<CompressReport.LayerLatency> latency = new ArrayList<>();
         long pb = 0;
         long pa = 0;
         long mb = 0;
@@ -436,6 +474,8 @@ public final class Compressor {
                     + (c != null && c.batchNorm() != null ? "+BN" : "");
             Costs.Cost after = done ? c.costAfter(p.unfolding, p.rank) : before;
             float[] curve = p.analysed() ? cumulative(p.lowRank.spectrum()) : null;
+            Double msBefore = p.latency != null ? p.latency.original() : null;
+            Double msAfter = p.latency == null ? null : done ? p.latency.at(p.rank) : msBefore;
             rows.add(new CompressReport.LayerDecision(l.name(), op, l.weightShape(),
                     done ? CompressReport.Status.DECOMPOSED : CompressReport.Status.SKIPPED, done ? null : p.skipReason,
                     p.analysed() ? p.unfolding.name().toLowerCase() : null,
@@ -444,7 +484,10 @@ public final class Compressor {
                     p.analysed() ? p.unfolding.breakEven(c.shape()) : 0,
                     done ? p.lowRank.spectrum().kept(p.rank) : 1, before.params(), after.params(), before.macs(),
                     after.macs(), c != null ? c.outputTensor() : l.outputTensor(), nodes.getOrDefault(l.name(),
-                    List.of()), p.analysed() ? p.lowRank.solver().name() : null, curve));
+                    List.of()), p.analysed() ? p.lowRank.solver().name() : null, curve, msBefore, msAfter));
+            if (p.latency != null) {
+                latency.add(new CompressReport.LayerLatency(l.name(), p.latency.key(), p.latency.millis()));
+            }
             pb += before.params();
             pa += after.params();
             mb += before.macs();
@@ -453,7 +496,7 @@ public final class Compressor {
         }
         return new CompressReport(teacher.source() == null ? "" : teacher.source().toString(), options.describe(),
                 inputs, rows, new CompressReport.Totals(pb, pa, mb, ma, modelBefore, modelAfter, decomposed,
-                plans.size() - decomposed));
+                plans.size() - decomposed), latency.isEmpty() ? null : latency);
     }
 
     private static float[] cumulative(Spectrum s) {

@@ -86,6 +86,7 @@ public final class Pipeline {
             case RANKS -> "explicit ranks";
             case TARGET_MACS -> "keep " + o.target() + " of the MACs";
             case TARGET_PARAMS -> "keep " + o.target() + " of the parameters";
+            case TARGET_LATENCY -> "keep " + o.target() + " of the layers' measured latency";
         };
     }
 

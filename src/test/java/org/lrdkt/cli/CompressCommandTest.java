@@ -16,8 +16,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.lrdkt.Cli;
 import org.lrdkt.Json;
 import org.lrdkt.ModelBuilder;
+import org.lrdkt.onnx.Attrs;
 import org.lrdkt.onnx.OnnxModel;
 
 /** {@code lrdkt compress} end to end on the LeNet-5 fixture, and its refusals. */
@@ -53,6 +55,40 @@ class CompressCommandTest {
         assertTrue(student.metadata("lrdkt.ranks").contains("\"/fc1/Gemm\""));
     }
 
+    @Test
+    void targetLatencyWritesMeasuredTimesIntoTheReportAndCachesThem() throws Exception {
+        Path model = dir.resolve("convs.onnx");
+        new ModelBuilder(1, 48, 24, 24).conv("conv", new long[] {96, 48, 3, 3}, true,
+                Attrs.ofInts("pads", 1, 1, 1, 1)).relu().build().save(model, OnnxModel.ExternalData.AUTO);
+        Path out = dir.resolve("convs-lrd.onnx");
+        Path report = dir.resolve("report.json");
+        Path cache = dir.resolve("cache");
+        String[] args = {"compress", model.toString(), "-o", out.toString(), "--target-latency", "0.6",
+                "--latency-cache", cache.toString(), "--report", report.toString()};
+        Cli.Result first = Cli.run(args);
+        assertEquals(0, first.exitCode(), first.err());
+        assertTrue(first.out().contains("ms after"), first.out());
+        assertTrue(first.out().contains("measured latency of the decomposable layers"), first.out());
+        JsonNode json = Json.MAPPER.readTree(report.toFile());
+        assertEquals(1, json.get("latency").size());
+        assertTrue(json.get("latency").get(0).get("millis").has("0"));
+        double before = 0;
+        double after = 0;
+        for (JsonNode layer : json.get("layers")) {
+            before += layer.get("latencyMs").asDouble();
+            after += layer.get("latencyMsAfter").asDouble();
+        }
+        assertTrue(after <= 0.6 * before, after + " vs " + before);
+        try (Stream<Path> files = Files.list(cache)) {
+            assertEquals(1, files.count());
+        }
+        // the latency objective under a MACs budget reads the same cache
+        Cli.Result objective = Cli.run("compress", model.toString(), "-o", out.toString(), "--target-macs", "0.4",
+                "--objective", "latency", "--latency-cache", cache.toString());
+        assertEquals(0, objective.exitCode(), objective.err());
+        assertTrue(objective.out().contains("objective latency"), objective.out());
+    }
+
     static Stream<Arguments> badCommandLines() {
         String lenet = LENET.toString();
         return Stream.<String[]>of(
@@ -72,7 +108,15 @@ class CompressCommandTest {
                 new String[] {"compress", lenet, "-o", "OUT", "--ranks", "RANKS:{\"/fc3/Gemm\": 11}"},
                 new String[] {"compress", lenet, "-o", "OUT", "--ranks", "RANKS:{\"/fc3/Gemm\": 2.5}"},
                 new String[] {"compress", lenet, "-o", "OUT", "--ranks", "RANKS:not json"},
-                new String[] {"compress", lenet, "-o", "OUT", "--ranks", "missing-ranks.json"})
+                new String[] {"compress", lenet, "-o", "OUT", "--ranks", "missing-ranks.json"},
+                new String[] {"compress", lenet, "-o", "OUT", "--target-latency", "0"},
+                new String[] {"compress", lenet, "-o", "OUT", "--target-latency", "1.5"},
+                new String[] {"compress", lenet, "-o", "OUT", "--target-latency", "-0.2"},
+                new String[] {"compress", lenet, "-o", "OUT", "--target-latency", "fast"},
+                new String[] {"compress", lenet, "-o", "OUT", "--target-latency", "0.5", "--target-macs", "0.5"},
+                new String[] {"compress", lenet, "-o", "OUT", "--objective", "latency"},
+                new String[] {"compress", lenet, "-o", "OUT", "--objective", "latency", "--energy", "0.5"},
+                new String[] {"compress", lenet, "-o", "OUT", "--objective", "speed", "--target-macs", "0.5"})
                 .map(a -> Arguments.of((Object) a));
     }
 
