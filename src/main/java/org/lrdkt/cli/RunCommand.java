@@ -1,6 +1,5 @@
 package org.lrdkt.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
@@ -8,12 +7,16 @@ import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.lrdkt.LrdktException;
+import org.lrdkt.data.IdxDataset;
+import org.lrdkt.data.Preprocessing;
 import org.lrdkt.decompose.CompressOptions;
 import org.lrdkt.onnx.AtomicFiles;
 import org.lrdkt.pipeline.Example;
 import org.lrdkt.pipeline.Pipeline;
 import org.lrdkt.pipeline.PipelineOptions;
 import org.lrdkt.pipeline.PipelineResult;
+import org.lrdkt.train.FinetuneOptions;
+import org.lrdkt.validate.Benchmark;
 
 /**
  * {@code lrdkt run [MODEL]}: compress, fine-tune, evaluate and benchmark in one go. Takes the flags of
@@ -23,7 +26,6 @@ final class RunCommand implements Command {
 
     /** The embedded example's default budget: a quarter of LeNet-5's MACs. */
     private static final double EXAMPLE_TARGET_MACS = 0.25;
-    private static final String[] TEST_IMAGES = {"t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte"};
     private static final Set<String> OWN_FLAGS = Set.of("output", "report", "teacher", "student", "data", "test-data",
             "resume");
 
@@ -68,29 +70,32 @@ final class RunCommand implements Command {
     @Override
     public int run(CommandLine line) throws LrdktException {
         boolean example = Flags.positional(line, 0, 1, "MODEL").isEmpty();
+        // every flag is checked before the example is unpacked or any model read
+        CompressOptions compress = CompressCommand.parse(line);
+        boolean exampleBudget = example && Arrays.stream(CompressCommand.POLICIES).noneMatch(line::hasOption);
+        if (exampleBudget) {
+            compress = compress.withTarget(CompressOptions.Policy.TARGET_MACS, EXAMPLE_TARGET_MACS);
+        }
+        Preprocessing preprocessing = PreprocessingFlags.parse(line);
+        FinetuneOptions finetune = FinetuneCommand.parse(line, null);
+        Benchmark.BenchOptions bench = BenchCommand.parseTiming(line, "bench-", null);
+        Path reportDir = line.hasOption("report") ? Flags.path(line.getOptionValue("report")) : null;
+
         Example embedded = example ? Example.unpack() : null;
         Path model = example ? embedded.model() : Flags.path(line.getArgList().get(0));
         Path data = line.hasOption("data") ? Flags.path(line.getOptionValue("data"))
                 : example ? embedded.trainData() : null;
         Path testData = line.hasOption("test-data") ? Flags.path(line.getOptionValue("test-data"))
-                : example && !line.hasOption("data") ? embedded.testData() : testImagesIn(data);
+                : example && !line.hasOption("data") ? embedded.testData() : IdxDataset.mnistImages(data, "t10k");
         Path output = line.hasOption("output") ? Flags.path(line.getOptionValue("output"))
                 : Path.of("lrdkt-out", stem(model) + "_lrdkt.onnx");
         AtomicFiles.checkNotSameFile(model, output);
-        Path reportDir = line.hasOption("report") ? Flags.path(line.getOptionValue("report")) : null;
-
-        CompressOptions compress = CompressCommand.parse(line);
-        if (example && Arrays.stream(CompressCommand.POLICIES).noneMatch(line::hasOption)) {
-            compress = compress.withTarget(CompressOptions.Policy.TARGET_MACS, EXAMPLE_TARGET_MACS);
-        }
-        PipelineOptions options = new PipelineOptions(model, data, testData, PreprocessingFlags.parse(line),
-                compress, line.hasOption("no-finetune") || data == null ? null : FinetuneCommand.parse(line, null),
-                BenchCommand.parseTiming(line, "bench-", null), output, reportDir);
+        PipelineOptions options = new PipelineOptions(model, data, testData, preprocessing, compress,
+                line.hasOption("no-finetune") || data == null ? null : finetune, bench, output, reportDir);
         if (example) {
             System.out.println("lrdkt run: the embedded example: LeNet-5 (PyTorch, 98.50% on its 2,000 test digits), "
-                    + "8,000 MNIST training digits" + (compress.policy() == CompressOptions.Policy.TARGET_MACS
-                    && !line.hasOption("target-macs") ? ", compressed to " + (int) (100 * EXAMPLE_TARGET_MACS)
-                    + "% of its MACs" : ""));
+                    + "8,000 MNIST training digits" + (exampleBudget ? ", compressed to "
+                    + (int) (100 * EXAMPLE_TARGET_MACS) + "% of its MACs" : ""));
         }
         PipelineResult result;
         try (ConsoleProgress progress = new ConsoleProgress(name())) {
@@ -107,13 +112,6 @@ final class RunCommand implements Command {
         }
         System.out.println("wrote " + result.output() + (result.report() != null ? " and " + result.report() : ""));
         return 0;
-    }
-
-    private static Path testImagesIn(Path data) {
-        if (data == null || !Files.isDirectory(data)) {
-            return null;
-        }
-        return Arrays.stream(TEST_IMAGES).map(data::resolve).filter(Files::exists).findFirst().orElse(null);
     }
 
     private static String stem(Path model) {

@@ -68,6 +68,23 @@ public final class IdxDataset extends LoadedDataset {
         return Files.exists(labels) ? labels : null;
     }
 
+    /**
+     * The MNIST-style images file of {@code split} ("train" or "t10k") in folder {@code dir}, gzipped or not, or null
+     * when {@code dir} is not a folder holding one.
+     */
+    public static Path mnistImages(Path dir, String split) {
+        if (dir == null || !Files.isDirectory(dir)) {
+            return null;
+        }
+        for (String suffix : new String[] {".gz", ""}) {
+            Path images = dir.resolve(split + "-images-idx3-ubyte" + suffix);
+            if (Files.exists(images)) {
+                return images;
+            }
+        }
+        return null;
+    }
+
     /** Parses and checks an IDX header; returns its dims. */
     private static int[] header(Path file, byte[] data, int expectedDims, String what) throws LrdktException {
         if (data.length < 4 || data[0] != 0 || data[1] != 0) {

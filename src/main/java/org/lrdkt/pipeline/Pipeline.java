@@ -46,7 +46,7 @@ public final class Pipeline {
                 ? TrainData.load(options.trainData(), preprocessing) : null;
         Dataset test = options.testData() != null ? Datasets.open(options.testData(), null, preprocessing) : null;
 
-        listener.stage("compress " + options.model().getFileName() + " (" + policy(options.compress()) + ")");
+        listener.stage("compress " + options.model().getFileName() + " (" + options.compress().describe() + ")");
         Compressor.Compression compression = Compressor.compress(teacher, options.compress());
         OnnxModel student = compression.student();
         FinetuneResult finetune = null;
@@ -78,16 +78,6 @@ public final class Pipeline {
         }
         return new PipelineResult(compression.report(), finetune, teacherEval, compressedEval, finetunedEval, bench,
                 options.output(), report);
-    }
-
-    private static String policy(CompressOptions o) {
-        return switch (o.policy()) {
-            case ENERGY -> "keep " + o.energy() + " of each layer's energy";
-            case RANKS -> "explicit ranks";
-            case TARGET_MACS -> "keep " + o.target() + " of the MACs";
-            case TARGET_PARAMS -> "keep " + o.target() + " of the parameters";
-            case TARGET_LATENCY -> "keep " + o.target() + " of the layers' measured latency";
-        };
     }
 
     private static ReportData reportData(PipelineOptions options, CompressReport compress, FinetuneResult finetune,

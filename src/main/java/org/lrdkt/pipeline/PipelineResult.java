@@ -34,24 +34,21 @@ public record PipelineResult(CompressReport compress, FinetuneResult finetune, E
                 "P50 ms (batch " + bench.batch() + ")", "speedup ×", "top-1", "agrees with teacher");
         table.row("teacher", TextTable.human(t.params()), "1.00", TextTable.human(t.macsPerSample()), "1.00",
                 ms(t.latencyMs().p50()), "1.00", pct(teacher == null ? null : teacher.top1()), "");
-        String[] studentCosts = {TextTable.human(s.params()), times(r.params()), TextTable.human(s.macsPerSample()),
-            times(r.macs()), ms(s.latencyMs().p50()), times(r.speedup())};
-        table.row(concat("student, closed form", studentCosts, compressed));
+        studentRow(table, "student, closed form", s, r, compressed);
         if (finetune != null) {
-            table.row(concat("student, fine-tuned", studentCosts, finetuned));
+            studentRow(table, "student, fine-tuned", s, r, finetuned);
         }
         return table.render() + String.format("speedup: median latency ratio over alternating blocks, per-round "
                 + "range %.2f–%.2f×, %d threads, %s%n", r.speedupRoundMin(), r.speedupRoundMax(), bench.threads(),
                 bench.machine());
     }
 
-    private static String[] concat(String name, String[] costs, EvalResult eval) {
-        String[] row = new String[costs.length + 3];
-        row[0] = name;
-        System.arraycopy(costs, 0, row, 1, costs.length);
-        row[costs.length + 1] = pct(eval == null ? null : eval.top1());
-        row[costs.length + 2] = pct(eval == null ? null : eval.agreement());
-        return row;
+    private static void studentRow(TextTable table, String name, Benchmark.ModelBench student, Benchmark.Ratio ratio,
+                                   EvalResult eval) {
+        table.row(name, TextTable.human(student.params()), times(ratio.params()),
+                TextTable.human(student.macsPerSample()), times(ratio.macs()), ms(student.latencyMs().p50()),
+                times(ratio.speedup()), pct(eval == null ? null : eval.top1()),
+                pct(eval == null ? null : eval.agreement()));
     }
 
     private static String pct(Double fraction) {

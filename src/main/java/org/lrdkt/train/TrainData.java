@@ -1,12 +1,12 @@
 package org.lrdkt.train;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import org.lrdkt.LrdktException;
 import org.lrdkt.data.Dataset;
 import org.lrdkt.data.Datasets;
+import org.lrdkt.data.IdxDataset;
 import org.lrdkt.data.Preprocessing;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -17,8 +17,6 @@ import org.nd4j.linalg.factory.Nd4j;
  * out for random-access mini-batches.
  */
 public final class TrainData {
-
-    private static final String[] MNIST_TRAIN_IMAGES = {"train-images-idx3-ubyte.gz", "train-images-idx3-ubyte"};
 
     private final float[] pixels;
     private final long[] sampleShape;
@@ -49,20 +47,12 @@ public final class TrainData {
      * {@code train-images-idx3-ubyte[.gz]} means those images (and their labels file, if present).
      */
     public static TrainData load(Path path, Preprocessing preprocessing) throws LrdktException {
-        Path source = path;
-        if (Files.isDirectory(path)) {
-            for (String name : MNIST_TRAIN_IMAGES) {
-                if (Files.exists(path.resolve(name))) {
-                    source = path.resolve(name);
-                    break;
-                }
-            }
-        }
-        return of(Datasets.open(source, null, preprocessing));
+        Path mnist = IdxDataset.mnistImages(path, "train");
+        return of(Datasets.open(mnist != null ? mnist : path, null, preprocessing));
     }
 
     public int size() {
-        return (int) (pixels.length / Math.max(1, Arrays.stream(sampleShape).reduce(1, (a, b) -> a * b)));
+        return pixels.length / Math.max(1, sampleSize());
     }
 
     public boolean labelled() {
