@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
@@ -36,9 +35,9 @@ final class BenchCommand implements Command {
     @Override
     public Options options() {
         Options options = new Options()
-                .addOption(Option.builder().longOpt("input-shape").hasArg().argName("SHAPE").desc("input shape for "
-                        + "models with dynamic dims, e.g. 1x3x48x192 (the batch dim is replaced by --batch)").build())
-                .addOption(Option.builder().longOpt("json").desc("print JSON instead of tables").build());
+                .addOption(Flags.valued("input-shape", "SHAPE", "input shape for models with dynamic dims, e.g. "
+                        + "1x3x48x192 (the batch dim is replaced by --batch)"))
+                .addOption(Flags.toggle("json", "print JSON instead of tables"));
         addTimingOptions(options, "");
         return options;
     }
@@ -46,18 +45,15 @@ final class BenchCommand implements Command {
     /** The timing flags (batch, threads, warm-up, runs, block, provider), each name prefixed by {@code prefix}. */
     static void addTimingOptions(Options options, String prefix) {
         Benchmark.BenchOptions d = Benchmark.BenchOptions.defaults();
-        options.addOption(Option.builder().longOpt(prefix + "batch").hasArg().argName("B").desc("batch size (default "
-                        + d.batch() + ")").build())
-                .addOption(Option.builder().longOpt(prefix + "threads").hasArg().argName("N").desc("ONNX Runtime "
-                        + "intra-op threads (default: all " + d.threads() + " cores)").build())
-                .addOption(Option.builder().longOpt(prefix + "warmup").hasArg().argName("W").desc("untimed runs per "
-                        + "model (default " + d.warmup() + ")").build())
-                .addOption(Option.builder().longOpt(prefix + "runs").hasArg().argName("R").desc("timed runs per "
-                        + "model (default " + d.runs() + ")").build())
-                .addOption(Option.builder().longOpt(prefix + "block").hasArg().argName("K").desc("consecutive runs "
-                        + "of one model before the next (default " + d.block() + ")").build())
-                .addOption(Option.builder().longOpt(prefix + "provider").hasArg().argName("cpu|cuda").desc("execution "
-                        + "provider (cuda needs a build with -Pgpu and a CUDA 12 GPU)").build());
+        options.addOption(Flags.valued(prefix + "batch", "B", "batch size (default " + d.batch() + ")"))
+                .addOption(Flags.valued(prefix + "threads", "N", "ONNX Runtime intra-op threads (default: all "
+                        + d.threads() + " cores)"))
+                .addOption(Flags.valued(prefix + "warmup", "W", "untimed runs per model (default " + d.warmup() + ")"))
+                .addOption(Flags.valued(prefix + "runs", "R", "timed runs per model (default " + d.runs() + ")"))
+                .addOption(Flags.valued(prefix + "block", "K", "consecutive runs of one model before the next "
+                        + "(default " + d.block() + ")"))
+                .addOption(Flags.valued(prefix + "provider", "cpu|cuda", "execution provider (cuda needs a build "
+                        + "with -Pgpu and a CUDA 12 GPU)"));
     }
 
     /** The timing flags added by {@link #addTimingOptions}. */

@@ -48,46 +48,35 @@ final class CompressCommand implements Command {
         return new Options()
                 .addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE")
                         .desc("where to write the compressed model (required; never the input)").build())
-                .addOption(Option.builder().longOpt("energy").hasArg().argName("E")
-                        .desc("keep fraction E of each layer's singular-value energy (default 0.9; the paper's rule)")
-                        .build())
-                .addOption(Option.builder().longOpt("ranks").hasArg().argName("FILE.json")
-                        .desc("explicit ranks {\"layer name\": K, ...}; unnamed layers stay untouched").build())
-                .addOption(Option.builder().longOpt("target-macs").hasArg().argName("R")
-                        .desc("keep fraction R of the decomposable layers' MACs, ranks allocated by least energy lost "
-                                + "per MAC saved").build())
-                .addOption(Option.builder().longOpt("target-params").hasArg().argName("R")
-                        .desc("the same for parameters").build())
-                .addOption(Option.builder().longOpt("target-latency").hasArg().argName("R")
-                        .desc("the decomposable layers' summed ONNX Runtime latency, each measured alone on its input "
-                                + "shape, at most R times the original's; ranks by least energy lost per ms saved")
-                        .build())
-                .addOption(Option.builder().longOpt("objective").hasArg().argName("macs|latency")
-                        .desc("with --target-macs: buy ranks per MAC (default) or per measured millisecond saved")
-                        .build())
-                .addOption(Option.builder().longOpt("latency-cache").hasArg().argName("DIR")
-                        .desc("where measured per-layer latency tables are cached (default ~/.cache/lrdkt/latency)")
-                        .build())
-                .addOption(Option.builder().longOpt("round-to").hasArg().argName("M")
-                        .desc("round every rank up to a multiple of M (default 1)").build())
-                .addOption(Option.builder().longOpt("scheme").hasArg().argName("spatial|channel|auto")
-                        .desc("conv factorisation: spatial kh×1 + 1×kw (paper, default), channel kh×kw + 1×1, or auto "
-                                + "(per layer the one with fewer MACs at the same energy)").build())
-                .addOption(Option.builder().longOpt("include").hasArg().argName("REGEX")
-                        .desc("only layers whose name matches").build())
-                .addOption(Option.builder().longOpt("exclude").hasArg().argName("REGEX")
-                        .desc("leave layers whose name matches untouched").build())
-                .addOption(Option.builder().longOpt("input-shape").hasArg().argName("SHAPE")
-                        .desc("input shape for measuring MACs, e.g. 1x3x224x224 (default: the model's own, batch 1)")
-                        .build())
-                .addOption(Option.builder().longOpt("report").hasArg().argName("FILE.json")
-                        .desc("also write the per-layer report (with energy curves) as JSON").build())
-                .addOption(Option.builder().longOpt("solver").hasArg().argName("auto|svd|gram|randomized")
-                        .desc("factor solver: full SVD, Gram eigen route, randomized range finder (spectrum from Gram "
-                                + "eigenvalues), or auto: SVD for small layers, randomized for the rest (default)")
-                        .build())
-                .addOption(Option.builder().longOpt("threads").hasArg().argName("N")
-                        .desc("layers analysed in parallel (default 1: LAPACK uses every core)").build());
+                .addOption(Flags.valued("energy", "E", "keep fraction E of each layer's singular-value energy "
+                        + "(default 0.9; the paper's rule)"))
+                .addOption(Flags.valued("ranks", "FILE.json", "explicit ranks {\"layer name\": K, ...}; unnamed "
+                        + "layers stay untouched"))
+                .addOption(Flags.valued("target-macs", "R", "keep fraction R of the decomposable layers' MACs, ranks "
+                        + "allocated by least energy lost per MAC saved"))
+                .addOption(Flags.valued("target-params", "R", "the same for parameters"))
+                .addOption(Flags.valued("target-latency", "R", "the decomposable layers' summed ONNX Runtime "
+                        + "latency, each measured alone on its input shape, at most R times the original's; ranks by "
+                        + "least energy lost per ms saved"))
+                .addOption(Flags.valued("objective", "macs|latency", "with --target-macs: buy ranks per MAC "
+                        + "(default) or per measured millisecond saved"))
+                .addOption(Flags.valued("latency-cache", "DIR", "where measured per-layer latency tables are cached "
+                        + "(default ~/.cache/lrdkt/latency)"))
+                .addOption(Flags.valued("round-to", "M", "round every rank up to a multiple of M (default 1)"))
+                .addOption(Flags.valued("scheme", "spatial|channel|auto", "conv factorisation: spatial kh×1 + 1×kw "
+                        + "(paper, default), channel kh×kw + 1×1, or auto (per layer the one with fewer MACs at the "
+                        + "same energy)"))
+                .addOption(Flags.valued("include", "REGEX", "only layers whose name matches"))
+                .addOption(Flags.valued("exclude", "REGEX", "leave layers whose name matches untouched"))
+                .addOption(Flags.valued("input-shape", "SHAPE", "input shape for measuring MACs, e.g. 1x3x224x224 "
+                        + "(default: the model's own, batch 1)"))
+                .addOption(Flags.valued("report", "FILE.json", "also write the per-layer report (with energy curves) "
+                        + "as JSON"))
+                .addOption(Flags.valued("solver", "auto|svd|gram|randomized", "factor solver: full SVD, Gram eigen "
+                        + "route, randomized range finder (spectrum from Gram eigenvalues), or auto: SVD for small "
+                        + "layers, randomized for the rest (default)"))
+                .addOption(Flags.valued("threads", "N", "layers analysed in parallel (default 1: LAPACK uses every "
+                        + "core)"));
     }
 
     @Override

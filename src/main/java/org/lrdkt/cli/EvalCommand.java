@@ -1,7 +1,6 @@
 package org.lrdkt.cli;
 
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
@@ -32,22 +31,17 @@ final class EvalCommand implements Command {
     @Override
     public Options options() {
         Options options = new Options()
-                .addOption(Option.builder().longOpt("model").hasArg().argName("MODEL").desc("the .onnx model to "
-                        + "evaluate").build())
-                .addOption(Option.builder().longOpt("reference").hasArg().argName("MODEL").desc("compare outputs "
-                        + "with this model (e.g. the teacher): agreement, output difference, cosine").build())
-                .addOption(Option.builder().longOpt("data").hasArg().argName("DATA").desc("IDX images file "
-                        + "(gzipped or not; labels found by MNIST naming or --labels), a folder with one sub-folder "
-                        + "per class, or an unlabelled .npy tensor file").build())
-                .addOption(Option.builder().longOpt("labels").hasArg().argName("FILE").desc("IDX labels file for "
-                        + "IDX images").build())
-                .addOption(Option.builder().longOpt("limit").hasArg().argName("N").desc("evaluate only the first N "
-                        + "samples").build())
-                .addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("batch size (default 64)")
-                        .build())
-                .addOption(Option.builder().longOpt("threads").hasArg().argName("N").desc("ONNX Runtime intra-op "
-                        + "threads (default: all cores)").build())
-                .addOption(Option.builder().longOpt("json").desc("print JSON instead of a table").build());
+                .addOption(Flags.valued("model", "MODEL", "the .onnx model to evaluate"))
+                .addOption(Flags.valued("reference", "MODEL", "compare outputs with this model (e.g. the teacher): "
+                        + "agreement, output difference, cosine"))
+                .addOption(Flags.valued("data", "DATA", "IDX images file (gzipped or not; labels found by MNIST "
+                        + "naming or --labels), a folder with one sub-folder per class, or an unlabelled .npy tensor "
+                        + "file"))
+                .addOption(Flags.valued("labels", "FILE", "IDX labels file for IDX images"))
+                .addOption(Flags.valued("limit", "N", "evaluate only the first N samples"))
+                .addOption(Flags.valued("batch", "B", "batch size (default 64)"))
+                .addOption(Flags.valued("threads", "N", "ONNX Runtime intra-op threads (default: all cores)"))
+                .addOption(Flags.toggle("json", "print JSON instead of a table"));
         PreprocessingFlags.addTo(options);
         return options;
     }

@@ -39,52 +39,49 @@ final class FinetuneCommand implements Command {
         return "--teacher T.onnx --student S.onnx --data D -o OUT.onnx";
     }
 
-    private static Option valued(String name, String arg, String desc) {
-        return Option.builder().longOpt(name).hasArg().argName(arg).desc(desc).build();
-    }
-
     @Override
     public Options options() {
         FinetuneOptions d = FinetuneOptions.defaults();
         Options options = new Options()
-                .addOption(valued("teacher", "T.onnx", "the original model (frozen)"))
-                .addOption(valued("student", "S.onnx", "the decomposed model to train"))
-                .addOption(valued("data", "D", "training data: IDX images (a folder with train-images-idx3-ubyte[.gz], "
-                        + "or the file; labels from the matching labels-idx1 file when present), a folder with one "
-                        + "sub-folder per class, or unlabelled .npy tensors; preprocessed as the flags below say"))
+                .addOption(Flags.valued("teacher", "T.onnx", "the original model (frozen)"))
+                .addOption(Flags.valued("student", "S.onnx", "the decomposed model to train"))
+                .addOption(Flags.valued("data", "D", "training data: IDX images (a folder with "
+                        + "train-images-idx3-ubyte[.gz], or the file; labels from the matching labels-idx1 file when "
+                        + "present), a folder with one sub-folder per class, or unlabelled .npy tensors; "
+                        + "preprocessed as the flags below say"))
                 .addOption(Option.builder("o").longOpt("output").hasArg().argName("OUT.onnx")
                         .desc("where to write the fine-tuned student").build())
-                .addOption(valued("epochs", "N", "epochs (default " + d.epochs() + ")"))
-                .addOption(valued("batch", "N", "batch size (default " + d.batch() + ")"))
-                .addOption(valued("lr", "X", "learning rate (default " + d.learningRate() + ")"))
-                .addOption(valued("momentum", "X", "SGD momentum (default " + d.momentum() + ")"))
-                .addOption(valued("weight-decay", "X", "L2 weight decay of the student (default "
+                .addOption(Flags.valued("epochs", "N", "epochs (default " + d.epochs() + ")"))
+                .addOption(Flags.valued("batch", "N", "batch size (default " + d.batch() + ")"))
+                .addOption(Flags.valued("lr", "X", "learning rate (default " + d.learningRate() + ")"))
+                .addOption(Flags.valued("momentum", "X", "SGD momentum (default " + d.momentum() + ")"))
+                .addOption(Flags.valued("weight-decay", "X", "L2 weight decay of the student (default "
                         + d.weightDecay() + "); the teacher never decays"))
-                .addOption(valued("optimizer", "sgd|adam", "update rule (default sgd)"))
-                .addOption(valued("lr-schedule", "cosine|constant", "learning rate over the run: half-cosine decay to 0 "
-                        + "(default) or constant"))
-                .addOption(valued("shift", "PX", "augmentation: move each training image by a random offset of up to "
-                        + "PX pixels per axis, repeating edge pixels (default " + d.shift() + "; 0 = off; only "
+                .addOption(Flags.valued("optimizer", "sgd|adam", "update rule (default sgd)"))
+                .addOption(Flags.valued("lr-schedule", "cosine|constant", "learning rate over the run: half-cosine "
+                        + "decay to 0 (default) or constant"))
+                .addOption(Flags.valued("shift", "PX", "augmentation: move each training image by a random offset of "
+                        + "up to PX pixels per axis, repeating edge pixels (default " + d.shift() + "; 0 = off; only "
                         + "[C,H,W] or [H,W,C] inputs)"))
-                .addOption(valued("temperature", "T", "soft-target temperature (default " + d.temperature() + ")"))
-                .addOption(valued("soft-weight", "X", "weight of the soft-target cross-entropy, which is also scaled "
-                        + "by T² (default " + d.softWeight() + ")"))
-                .addOption(valued("hint-weight", "X", "weight of each hint's relative squared error (default "
+                .addOption(Flags.valued("temperature", "T", "soft-target temperature (default "
+                        + d.temperature() + ")"))
+                .addOption(Flags.valued("soft-weight", "X", "weight of the soft-target cross-entropy, which is also "
+                        + "scaled by T² (default " + d.softWeight() + ")"))
+                .addOption(Flags.valued("hint-weight", "X", "weight of each hint's relative squared error (default "
                         + d.hintWeight() + ")"))
-                .addOption(valued("hints", "NAMES", "hint tensors shared by both models, comma-separated, or 'none' "
-                        + "(default: the student's lrdkt.hints metadata, the decomposed layers' outputs)"))
-                .addOption(Option.builder().longOpt("ignore-labels")
-                        .desc("pure transfer: learn from the teacher only, even when labels exist").build())
-                .addOption(valued("seed", "N", "seed of shuffling, the held-out split and the shifts (default "
+                .addOption(Flags.valued("hints", "NAMES", "hint tensors shared by both models, comma-separated, or "
+                        + "'none' (default: the student's lrdkt.hints metadata, the decomposed layers' outputs)"))
+                .addOption(Flags.toggle("ignore-labels", "pure transfer: learn from the teacher only, even when "
+                        + "labels exist"))
+                .addOption(Flags.valued("seed", "N", "seed of shuffling, the held-out split and the shifts (default "
                         + d.seed() + ")"))
-                .addOption(valued("limit", "N", "use at most N samples (default: all)"))
-                .addOption(valued("val-fraction", "X", "share held out to pick the best epoch (default "
+                .addOption(Flags.valued("limit", "N", "use at most N samples (default: all)"))
+                .addOption(Flags.valued("val-fraction", "X", "share held out to pick the best epoch (default "
                         + d.valFraction() + ")"))
-                .addOption(Option.builder().longOpt("resume")
-                        .desc("continue an interrupted run from OUT.onnx.ckpt (same flags)").build())
-                .addOption(valued("test-data", "D", "labelled IDX data to score teacher and written student on "
+                .addOption(Flags.toggle("resume", "continue an interrupted run from OUT.onnx.ckpt (same flags)"))
+                .addOption(Flags.valued("test-data", "D", "labelled IDX data to score teacher and written student on "
                         + "with ONNX Runtime afterwards (e.g. the t10k files)"))
-                .addOption(valued("report", "FILE", "also write the run's history as JSON"));
+                .addOption(Flags.valued("report", "FILE", "also write the run's history as JSON"));
         PreprocessingFlags.addTo(options);
         return options;
     }

@@ -3,6 +3,7 @@ package org.lrdkt.cli;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
 import org.lrdkt.LrdktException;
 
 /** Parsing helpers shared by commands: every bad value becomes a usage error naming the flag. */
@@ -21,6 +22,16 @@ final class Flags {
             throw LrdktException.usage("unexpected argument '" + args.get(max) + "'");
         }
         return args;
+    }
+
+    /** A long flag that takes one value, shown as {@code --name ARG} in the help. */
+    static Option valued(String name, String arg, String description) {
+        return Option.builder().longOpt(name).hasArg().argName(arg).desc(description).build();
+    }
+
+    /** A long flag without a value. */
+    static Option toggle(String name, String description) {
+        return Option.builder().longOpt(name).desc(description).build();
     }
 
     static Path path(String value) {

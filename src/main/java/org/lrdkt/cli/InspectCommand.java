@@ -1,7 +1,6 @@
 package org.lrdkt.cli;
 
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
@@ -30,9 +29,9 @@ final class InspectCommand implements Command {
     @Override
     public Options options() {
         return new Options()
-                .addOption(Option.builder().longOpt("input-shape").hasArg().argName("SHAPE")
-                        .desc("input shape, e.g. 1x3x224x224 (default: the model's own, batch 1)").build())
-                .addOption(Option.builder().longOpt("json").desc("print JSON instead of a table").build());
+                .addOption(Flags.valued("input-shape", "SHAPE", "input shape, e.g. 1x3x224x224 (default: the model's "
+                        + "own, batch 1)"))
+                .addOption(Flags.toggle("json", "print JSON instead of a table"));
     }
 
     @Override

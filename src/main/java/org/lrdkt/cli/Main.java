@@ -9,7 +9,6 @@ import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.HelpFormatter;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
 import org.lrdkt.LrdktException;
@@ -52,8 +51,8 @@ public final class Main {
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         boolean verbose = Arrays.asList(rest).contains("--verbose");
         Options options = command.options();
-        options.addOption(Option.builder().longOpt("help").desc("show this help").build());
-        options.addOption(Option.builder().longOpt("verbose").desc("show stack traces on errors").build());
+        options.addOption(Flags.toggle("help", "show this help"));
+        options.addOption(Flags.toggle("verbose", "show stack traces on errors"));
         try {
             CommandLine line = new DefaultParser().parse(options, rest);
             if (line.hasOption("help")) {

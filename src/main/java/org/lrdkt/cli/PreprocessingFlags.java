@@ -2,7 +2,6 @@ package org.lrdkt.cli;
 
 import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.OnnxModel;
@@ -16,18 +15,13 @@ final class PreprocessingFlags {
     }
 
     static void addTo(Options options) {
-        options.addOption(Option.builder().longOpt("scale").hasArg().argName("S").desc("multiply raw values by S "
-                        + "(default 1/255 for 8-bit images, 1 for float tensors); accepts a fraction like 1/255").build())
-                .addOption(Option.builder().longOpt("mean").hasArg().argName("M[,M,M]").desc("subtract per-channel "
-                        + "mean after scaling (default 0)").build())
-                .addOption(Option.builder().longOpt("std").hasArg().argName("S[,S,S]").desc("divide by per-channel "
-                        + "std (default 1)").build())
-                .addOption(Option.builder().longOpt("resize").hasArg().argName("HxW").desc("resize images "
-                        + "bilinearly (default: the model's input size)").build())
-                .addOption(Option.builder().longOpt("channels").hasArg().argName("1|3").desc("grayscale or RGB "
-                        + "(default: the model's input channels)").build())
-                .addOption(Option.builder().longOpt("layout").hasArg().argName("nchw|nhwc").desc("sample layout "
-                        + "(default nchw)").build());
+        options.addOption(Flags.valued("scale", "S", "multiply raw values by S (default 1/255 for 8-bit images, 1 "
+                + "for float tensors); accepts a fraction like 1/255"))
+                .addOption(Flags.valued("mean", "M[,M,M]", "subtract per-channel mean after scaling (default 0)"))
+                .addOption(Flags.valued("std", "S[,S,S]", "divide by per-channel std (default 1)"))
+                .addOption(Flags.valued("resize", "HxW", "resize images bilinearly (default: the model's input size)"))
+                .addOption(Flags.valued("channels", "1|3", "grayscale or RGB (default: the model's input channels)"))
+                .addOption(Flags.valued("layout", "nchw|nhwc", "sample layout (default nchw)"));
     }
 
     /** The flags, with unset sizes taken from the model's first input. */

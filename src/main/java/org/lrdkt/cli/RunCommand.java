@@ -48,17 +48,14 @@ final class RunCommand implements Command {
     @Override
     public Options options() {
         Options options = new Options()
-                .addOption(Option.builder().longOpt("data").hasArg().argName("D").desc("training data for "
-                        + "fine-tuning (as for finetune); without it the student is not fine-tuned").build())
-                .addOption(Option.builder().longOpt("test-data").hasArg().argName("D").desc("labelled or unlabelled "
-                        + "data to evaluate teacher and students on (default: t10k images in the --data folder)")
-                        .build())
+                .addOption(Flags.valued("data", "D", "training data for fine-tuning (as for finetune); without it "
+                        + "the student is not fine-tuned"))
+                .addOption(Flags.valued("test-data", "D", "labelled or unlabelled data to evaluate teacher and "
+                        + "students on (default: t10k images in the --data folder)"))
                 .addOption(Option.builder("o").longOpt("output").hasArg().argName("OUT.onnx").desc("the final "
                         + "student (default lrdkt-out/MODEL_lrdkt.onnx)").build())
-                .addOption(Option.builder().longOpt("report").hasArg().argName("DIR").desc("write report.json and "
-                        + "report.html (charts) into DIR").build())
-                .addOption(Option.builder().longOpt("no-finetune").desc("stop after the closed-form "
-                        + "decomposition").build());
+                .addOption(Flags.valued("report", "DIR", "write report.json and report.html (charts) into DIR"))
+                .addOption(Flags.toggle("no-finetune", "stop after the closed-form decomposition"));
         new CompressCommand().options().getOptions().stream().filter(o -> !OWN_FLAGS.contains(o.getLongOpt()))
                 .forEach(options::addOption);
         new FinetuneCommand().options().getOptions().stream().filter(o -> !OWN_FLAGS.contains(o.getLongOpt()))
