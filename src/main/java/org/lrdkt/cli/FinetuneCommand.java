@@ -60,6 +60,8 @@ final class FinetuneCommand implements Command {
                 .addOption(Flags.valued("optimizer", "sgd|adam", "update rule (default sgd)"))
                 .addOption(Flags.valued("lr-schedule", "cosine|constant", "learning rate over the run: half-cosine "
                         + "decay to 0 (default) or constant"))
+                .addOption(Flags.valued("warmup-epochs", "E", "ramp the learning rate up linearly over the first E "
+                        + "epochs (default " + d.warmupEpochs() + "; 0 = off)"))
                 .addOption(Flags.valued("shift", "PX", "augmentation: move each training image by a random offset of "
                         + "up to PX pixels per axis, repeating edge pixels (default " + d.shift() + "; 0 = off; only "
                         + "[C,H,W] or [H,W,C] inputs)"))
@@ -118,6 +120,7 @@ final class FinetuneCommand implements Command {
                 Flags.doubleValue(line, "momentum", d.momentum(), 0, 0.9999),
                 Flags.doubleValue(line, "weight-decay", d.weightDecay(), 0, 10),
                 Optimizer.Kind.valueOf(optimizer), schedule.equals("cosine"),
+                Flags.doubleValue(line, "warmup-epochs", d.warmupEpochs(), 0, 100_000),
                 Flags.intValue(line, "shift", d.shift(), 0, 1 << 10),
                 Flags.doubleValue(line, "temperature", d.temperature(), 1e-3, 1e4),
                 Flags.doubleValue(line, "soft-weight", d.softWeight(), 0, 1e6),

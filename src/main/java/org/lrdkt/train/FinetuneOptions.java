@@ -11,6 +11,8 @@ import java.util.List;
  * λ_hint 1 (LeNet-5 at 25% MACs, BENCHMARKS.md). Images are moved by up to 2 px, as the LeNet teacher was trained.
  *
  * @param cosine       decay the learning rate to 0 along a half cosine over the run (else constant)
+ * @param warmupEpochs ramp the learning rate up linearly over this many epochs first: the factor pairs of a
+ *                     decomposed layer start unbalanced, and full-rate momentum steps from there can diverge
  * @param shift        augmentation: move each training image by up to this many pixels (0 = off; non-image
  *                     inputs are never moved)
  * @param hints        hint tensors; null = the student's {@code lrdkt.hints} metadata, empty = none
@@ -21,33 +23,44 @@ import java.util.List;
  * @param resume       continue from {@code checkpoint}
  */
 public record FinetuneOptions(int epochs, int batch, double learningRate, double momentum, double weightDecay,
-                              Optimizer.Kind optimizer, boolean cosine, int shift, double temperature,
+                              Optimizer.Kind optimizer, boolean cosine, double warmupEpochs, int shift, double temperature,
                               double softWeight, double hintWeight, List<String> hints, boolean ignoreLabels, long seed,
                               int limit, double valFraction,
                               Path checkpoint, boolean resume) {
 
     public static FinetuneOptions defaults() {
-        return new FinetuneOptions(20, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 2, 5, 0.4, 1, null, false, 1, 0,
-                0.1, null, false);
+        return new FinetuneOptions(20, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 1, 2, 5, 0.4, 1, null,
+                false, 1, 0, 0.1, null, false);
     }
 
     public FinetuneOptions withEpochs(int n) {
-        return new FinetuneOptions(n, batch, learningRate, momentum, weightDecay, optimizer, cosine, shift,
+        return new FinetuneOptions(n, batch, learningRate, momentum, weightDecay, optimizer, cosine, warmupEpochs, shift,
                 temperature, softWeight, hintWeight, hints, ignoreLabels, seed, limit, valFraction, checkpoint, resume);
     }
 
     public FinetuneOptions withCheckpoint(Path file, boolean resumeFromIt) {
-        return new FinetuneOptions(epochs, batch, learningRate, momentum, weightDecay, optimizer, cosine, shift,
+        return new FinetuneOptions(epochs, batch, learningRate, momentum, weightDecay, optimizer, cosine, warmupEpochs, shift,
                 temperature, softWeight, hintWeight, hints, ignoreLabels, seed, limit, valFraction, file, resumeFromIt);
     }
 
     /** What must be equal for a checkpoint to be resumed with these options (everything but the paths). */
     String fingerprint() {
         return String.join(",", String.valueOf(batch), String.valueOf(learningRate), String.valueOf(momentum),
-                String.valueOf(weightDecay), optimizer.name(), String.valueOf(cosine), String.valueOf(shift),
+                String.valueOf(weightDecay), optimizer.name(), String.valueOf(cosine), String.valueOf(warmupEpochs),
+                String.valueOf(shift),
                 String.valueOf(epochs),
                 String.valueOf(temperature), String.valueOf(softWeight),
                 String.valueOf(hintWeight), String.valueOf(hints), String.valueOf(ignoreLabels), String.valueOf(seed),
                 String.valueOf(limit), String.valueOf(valFraction));
+    }
+
+    /**
+     * The learning rate after {@code epochsDone} epochs (fractional): a half-cosine decay over the run (or constant),
+     * scaled by the linear warm-up while it lasts. The first step already gets 1/(warm-up steps) of the rate.
+     */
+    double learningRateAt(double epochsDone, int stepsPerEpoch) {
+        double rate = cosine ? learningRate * 0.5 * (1 + Math.cos(Math.PI * epochsDone / epochs)) : learningRate;
+        double warmupSteps = warmupEpochs * stepsPerEpoch;
+        return warmupSteps > 0 ? rate * Math.min(1, (epochsDone * stepsPerEpoch + 1) / warmupSteps) : rate;
     }
 }

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import org.lrdkt.Json;
@@ -255,7 +256,8 @@ public final class Finetuner {
         for (int epoch = firstEpoch; epoch <= options.epochs(); epoch++) {
             FinetuneResult.Epoch stats = trainEpoch(epoch, train, loss, optimizer, progress, scored);
             history.add(stats);
-            boolean improved = stats.score() > bestScore;
+            // ties go to the later epoch: it trained longer, at a lower learning rate
+            boolean improved = stats.score() >= bestScore;
             if (improved) {
                 bestScore = stats.score();
                 bestEpoch = epoch;
@@ -288,13 +290,17 @@ public final class Finetuner {
         double hint = 0;
         int done = 0;
         NativeMemoryGuard memory = new NativeMemoryGuard();
+        int stepsPerEpoch = (order.length + options.batch() - 1) / options.batch();
         for (int from = 0; from < order.length; from += options.batch()) {
             int[] idx = Arrays.copyOfRange(order, from, Math.min(order.length, from + options.batch()));
-            if (options.cosine()) {
-                double done01 = ((epoch - 1) * (double) order.length + from) / (options.epochs() * (double) order.length);
-                optimizer.learningRate(options.learningRate() * 0.5 * (1 + Math.cos(Math.PI * done01)));
-            }
+            double rate = options.learningRateAt(epoch - 1 + (double) from / order.length, stepsPerEpoch);
+            optimizer.learningRate(rate);
             KtLoss.Terms terms = step(idx, loss, optimizer, shifts);
+            if (!Double.isFinite(terms.total())) {
+                throw LrdktException.badInput(String.format(Locale.ROOT, "training diverged in epoch %d "
+                        + "(the loss became %s at learning rate %.3g); try a lower --lr or a longer --warmup-epochs",
+                        epoch, terms.total(), rate));
+            }
             memory.check();
             hard += terms.hard() * idx.length;
             soft += terms.soft() * idx.length;
