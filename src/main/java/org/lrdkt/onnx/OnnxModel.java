@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
@@ -114,9 +115,11 @@ public final class OnnxModel {
                         + "large keep their weights in external data): " + path);
             }
             // Mapped and aliased: tensor bytes stay in the file's page cache instead of being copied onto the heap
-            // (VGG-16's 528 MiB once, not twice).
-            CodedInputStream coded = CodedInputStream.newInstance(channel.map(FileChannel.MapMode.READ_ONLY, 0,
-                    size));
+            // (VGG-16's 528 MiB once, not twice), and only the pages of the tensors actually read are touched.
+            // Protobuf aliases a direct buffer only when it is marked immutable, which a plain
+            // CodedInputStream.newInstance(ByteBuffer) is not (it copies every bytes field): wrap it first.
+            CodedInputStream coded = UnsafeByteOperations.unsafeWrap(channel.map(FileChannel.MapMode.READ_ONLY, 0,
+                    size)).newCodedInput();
             coded.enableAliasing(true);
             coded.setSizeLimit(Integer.MAX_VALUE);
             coded.setRecursionLimit(200);
