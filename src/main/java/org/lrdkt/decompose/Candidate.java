@@ -1,5 +1,6 @@
 package org.lrdkt.decompose;
 
+import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Optional;
 import org.lrdkt.LrdktException;
@@ -14,7 +15,7 @@ import org.lrdkt.onnx.proto.Onnx.TensorProto;
 /**
  * A decomposable layer with everything the factorisers need: the effective weight (with a following
  * BatchNormalization folded in), its bias, the tensor its result ends in, and the measured shapes. The weight is
- * decoded on demand ({@link #weight()}) rather than held, so that compressing a model never keeps a float copy of
+ * decoded on demand ({@link #matrix}) rather than held, so that compressing a model never keeps a float copy of
  * every layer at once.
  *
  * @param graph        the graph the weight is read from
@@ -38,7 +39,7 @@ record Candidate(Graph graph, Layer layer, double[] bnScale, long[] shape, float
         int dataType = LayerWeights.dataType(graph, layer);
         NodeProto bn = layer.isConv() ? foldableBatchNorm(graph, layer) : null;
         if (layer.biasTensor() != null) {
-            checkFinite(layer, "bias", floats(graph, layer.biasTensor()));
+            checkFinite(layer, "bias", FloatBuffer.wrap(floats(graph, layer.biasTensor())));
         }
         if (bn == null) {
             return new Candidate(graph, layer, null, shape, null, null, layer.outputTensor(), dataType, in, out);
@@ -66,10 +67,28 @@ record Candidate(Graph graph, Layer layer, double[] bnScale, long[] shape, float
         return new Candidate(graph, layer, scales, shape, folded, bn, bn.getOutput(0), dataType, in, out);
     }
 
-    /** A fresh copy of the effective weight: conv (N, C, kh, kw) as stored or FC (out × in), BN folded in. */
-    float[] weight() throws LrdktException {
-        float[] w = LayerWeights.forUnfolding(graph, layer);
-        checkFinite(layer, "weight", w);
+    /**
+     * The effective weight (BN folded in) as the unfolding's matrix in native memory; the caller closes it. A
+     * fully-connected weight goes from the model to native memory without a Java copy.
+     */
+    Matrix matrix(Unfolding unfolding) throws LrdktException {
+        if (layer.isConv()) {
+            return unfolding.matrix(convWeight(), shape);
+        }
+        Matrix m = LayerWeights.fcMatrix(graph, layer);
+        try {
+            checkFinite(layer, "weight (as out x in)", m.buffer());
+        } catch (LrdktException e) {
+            m.close();
+            throw e;
+        }
+        return m;
+    }
+
+    /** A fresh copy of a conv's effective weight (N, C, kh, kw), BN folded in. */
+    private float[] convWeight() throws LrdktException {
+        float[] w = LayerWeights.stored(graph, layer);
+        checkFinite(layer, "weight", FloatBuffer.wrap(w));
         if (bnScale != null) {
             int perFilter = w.length / bnScale.length;
             for (int o = 0; o < bnScale.length; o++) {
@@ -114,13 +133,12 @@ record Candidate(Graph graph, Layer layer, double[] bnScale, long[] shape, float
     }
 
     /** NaN or Inf in a layer's weights would make every factor NaN: refuse, naming the layer and the first value. */
-    private static void checkFinite(Layer layer, String what, float[] values) throws LrdktException {
-        for (int i = 0; i < values.length; i++) {
-            if (!Float.isFinite(values[i])) {
-                throw LrdktException.badInput("layer '" + layer.name() + "': " + what + " holds " + values[i]
-                        + " at flat index " + i + "; a model with NaN/Inf weights cannot be decomposed (fix or "
-                        + "--exclude the layer)");
-            }
+    private static void checkFinite(Layer layer, String what, FloatBuffer values) throws LrdktException {
+        int i = Matrix.firstNonFinite(values);
+        if (i >= 0) {
+            throw LrdktException.badInput("layer '" + layer.name() + "': " + what + " holds "
+                    + values.get(values.position() + i) + " at flat index " + i + "; a model with NaN/Inf weights "
+                    + "cannot be decomposed (fix or --exclude the layer)");
         }
     }
 

@@ -160,8 +160,8 @@ public final class Compressor {
 
     private static LowRank.Factors factors(Plan p) throws LrdktException {
         Candidate c = p.candidate;
-        try {
-            return p.lowRank.factors(p.unfolding.unfold(c.weight(), c.shape()), p.rank);
+        try (Matrix m = c.matrix(p.unfolding)) {
+            return p.lowRank.factors(m, p.rank);
         } catch (LrdktException e) {
             throw new LrdktException(e.kind(), "layer '" + c.name() + "': " + e.getMessage(), e);
         }
@@ -174,9 +174,9 @@ public final class Compressor {
 
     /**
      * Runs a task for every plan, {@code threads} layers at a time, largest first so that the long ones do not start
-     * last. Each running task reserves about three float copies of its weight (decoded, unfolded, work space) from
-     * a quarter of the heap, so that parallel layers never hold more than that at once; a layer larger than the
-     * whole allowance runs alone.
+     * last. Each running task reserves about three float copies of its weight (its native matrix, Gram and products,
+     * results) from an allowance of a quarter of the maximum heap, so that parallel layers never hold more than that
+     * at once; a layer larger than the whole allowance runs alone.
      */
     private static void forEachLayer(List<Plan> plans, int threads, LayerTask task) throws LrdktException {
         int workers = Math.max(1, Math.min(threads, plans.size()));
@@ -229,14 +229,14 @@ public final class Compressor {
      */
     private static void analyse(Plan p, CompressOptions options) throws LrdktException {
         Candidate c = p.candidate;
-        float[] weight = c.weight();
         for (Unfolding u : c.unfoldings(options.scheme())) {
             LowRank lr;
-            try {
-                lr = LowRank.of(u.unfold(weight, c.shape()), u.rows(c.shape()), u.cols(c.shape()),
-                        options.solver());
-            } catch (LrdktException e) {
-                throw new LrdktException(e.kind(), "layer '" + c.name() + "': " + e.getMessage(), e);
+            try (Matrix m = c.matrix(u)) { // its own errors name the layer
+                try {
+                    lr = LowRank.of(m, options.solver());
+                } catch (LrdktException e) {
+                    throw new LrdktException(e.kind(), "layer '" + c.name() + "': " + e.getMessage(), e);
+                }
             }
             if (p.lowRank == null || macsAtEnergy(c, u, lr, options) < macsAtEnergy(c, p.unfolding, p.lowRank,
                     options)) {

@@ -1,11 +1,14 @@
 package org.lrdkt.decompose;
 
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.openblas.global.openblas;
 import org.lrdkt.LrdktException;
 
 /**
  * The dense linear algebra lrdkt needs, straight from OpenBLAS/LAPACKE (libnd4j's own SVD op crashes under
- * SameDiff and ND4J's LAPACK wrapper returns full U and V, 2.5 GB for VGG-16's fc6). Matrices are row-major
+ * SameDiff and ND4J's LAPACK wrapper returns full U and V, 2.5 GB for VGG-16's fc6). Matrices are row-major: the
+ * large ones (weights, Gram matrices) as native {@link Matrix}es that the routines read in place, small ones as
  * float arrays.
  */
 public final class Lapack {
@@ -32,16 +35,19 @@ public final class Lapack {
 
     /**
      * The Gram matrix of the smaller side: {@code AᵀA} (cols×cols) when cols ≤ rows, else {@code AAᵀ} (rows×rows).
-     * Only the upper triangle is filled (row-major), which is what {@link #symmetricEigen} reads.
+     * Only the upper triangle is filled (row-major), which is what the symmetric eigensolvers here read.
      */
-    public static float[] gram(float[] a, int rows, int cols) {
+    public static Matrix gram(Matrix a) throws LrdktException {
+        int rows = a.rows();
+        int cols = a.cols();
         boolean colsSide = cols <= rows;
         int n = colsSide ? cols : rows;
         int inner = colsSide ? rows : cols;
-        float[] g = new float[n * n];
+        Matrix g = Matrix.zeros(n, n);
         // row-major A: AᵀA = syrk(Trans) over the rows; AAᵀ = syrk(NoTrans)
         openblas.cblas_ssyrk(openblas.CblasRowMajor, openblas.CblasUpper,
-                colsSide ? openblas.CblasTrans : openblas.CblasNoTrans, n, inner, 1f, a, cols, 0f, g, n);
+                colsSide ? openblas.CblasTrans : openblas.CblasNoTrans, n, inner, 1f, a.pointer(), cols, 0f,
+                g.pointer(), n);
         return g;
     }
 
@@ -51,11 +57,14 @@ public final class Lapack {
      * reduction spends half its flops in memory-bound matrix-vector products: the spectrum of VGG-16's fc6 Gram
      * (n = 4096) is where that shows.
      */
-    public static float[] eigenvalues(float[] sym, int n) throws LrdktException {
-        float[] w = new float[n];
-        int info = openblas.LAPACKE_ssyevd_2stage(openblas.LAPACK_ROW_MAJOR, (byte) 'N', (byte) 'U', n, sym, n, w);
-        check("ssyevd_2stage", info);
-        return w;
+    public static float[] eigenvalues(Matrix sym) throws LrdktException {
+        int n = sym.rows();
+        try (FloatPointer w = new FloatPointer(Math.max(1, n))) {
+            int info = openblas.LAPACKE_ssyevd_2stage(openblas.LAPACK_ROW_MAJOR, (byte) 'N', (byte) 'U', n,
+                    sym.pointer(), n, w);
+            check("ssyevd_2stage", info);
+            return values(w, n);
+        }
     }
 
     /**
@@ -73,14 +82,18 @@ public final class Lapack {
      * workspace query, which rounds its float-encoded size down and fails from n ≈ 4000 on, ssyevr needs O(n) work.
      * Returns the eigenvalues ascending; the eigenvectors are the columns of the row-major n×n {@code vectors}.
      */
-    public static float[] symmetricEigenVectors(float[] sym, int n, float[] vectors) throws LrdktException {
-        float[] w = new float[n];
-        int[] found = new int[1];
-        int[] support = new int[2 * Math.max(1, n)];
-        int info = openblas.LAPACKE_ssyevr(openblas.LAPACK_ROW_MAJOR, (byte) 'V', (byte) 'A', (byte) 'U', n, sym, n,
-                0f, 0f, 0, 0, 0f, found, w, vectors, n, support);
-        check("ssyevr", info);
-        return w;
+    public static float[] symmetricEigenVectors(Matrix sym, float[] vectors) throws LrdktException {
+        int n = sym.rows();
+        try (FloatPointer w = new FloatPointer(Math.max(1, n));
+             Matrix v = Matrix.zeros(n, n);
+             IntPointer found = new IntPointer(1);
+             IntPointer support = new IntPointer(2L * Math.max(1, n))) {
+            int info = openblas.LAPACKE_ssyevr(openblas.LAPACK_ROW_MAJOR, (byte) 'V', (byte) 'A', (byte) 'U', n,
+                    sym.pointer(), n, 0f, 0f, 0, 0, 0f, found, w, v.pointer(), n, support);
+            check("ssyevr", info);
+            v.pointer().get(vectors);
+            return values(w, n);
+        }
     }
 
     /**
@@ -88,14 +101,18 @@ public final class Lapack {
      * destroyed) by MRRR (ssyevr, index range): after the tridiagonal reduction only k vectors are computed and
      * transformed back. Returns them as the columns of a row-major n×k matrix, largest eigenvalue first.
      */
-    public static float[] topEigenvectors(float[] sym, int n, int k) throws LrdktException {
-        float[] w = new float[n];
-        float[] ascending = new float[n * k];
-        int[] found = new int[1];
-        int[] support = new int[2 * Math.max(1, k)];
-        int info = openblas.LAPACKE_ssyevr(openblas.LAPACK_ROW_MAJOR, (byte) 'V', (byte) 'I', (byte) 'U', n, sym, n,
-                0f, 0f, n - k + 1, n, 0f, found, w, ascending, k, support);
-        check("ssyevr", info);
+    public static float[] topEigenvectors(Matrix sym, int k) throws LrdktException {
+        int n = sym.rows();
+        float[] ascending;
+        try (FloatPointer w = new FloatPointer(Math.max(1, n));
+             Matrix vectors = Matrix.zeros(n, k);
+             IntPointer found = new IntPointer(1);
+             IntPointer support = new IntPointer(2L * Math.max(1, k))) {
+            int info = openblas.LAPACKE_ssyevr(openblas.LAPACK_ROW_MAJOR, (byte) 'V', (byte) 'I', (byte) 'U', n,
+                    sym.pointer(), n, 0f, 0f, n - k + 1, n, 0f, found, w, vectors.pointer(), k, support);
+            check("ssyevr", info);
+            ascending = vectors.toArray();
+        }
         float[] top = new float[n * k];
         for (int r = 0; r < n; r++) {
             for (int j = 0; j < k; j++) {
@@ -107,14 +124,29 @@ public final class Lapack {
 
     /** Row-major C = op(A)·op(B) with sgemm. */
     public static float[] multiply(float[] a, int aRows, int aCols, boolean transA,
-                                   float[] b, int bRows, int bCols, boolean transB) {
-        int m = transA ? aCols : aRows;
-        int k = transA ? aRows : aCols;
-        int n = transB ? bRows : bCols;
-        float[] c = new float[m * n];
-        openblas.cblas_sgemm(openblas.CblasRowMajor, transA ? openblas.CblasTrans : openblas.CblasNoTrans,
-                transB ? openblas.CblasTrans : openblas.CblasNoTrans, m, n, k, 1f, a, aCols, b, bCols, 0f, c, n);
-        return c;
+                                   float[] b, int bRows, int bCols, boolean transB) throws LrdktException {
+        try (Matrix ma = Matrix.of(a, aRows, aCols); Matrix mb = Matrix.of(b, bRows, bCols)) {
+            return multiply(ma, transA, mb, transB);
+        }
+    }
+
+    /** Row-major C = op(A)·op(B) with sgemm, the operands read in place. */
+    public static float[] multiply(Matrix a, boolean transA, Matrix b, boolean transB) throws LrdktException {
+        int m = transA ? a.cols() : a.rows();
+        int k = transA ? a.rows() : a.cols();
+        int n = transB ? b.rows() : b.cols();
+        try (Matrix c = Matrix.zeros(m, n)) {
+            openblas.cblas_sgemm(openblas.CblasRowMajor, transA ? openblas.CblasTrans : openblas.CblasNoTrans,
+                    transB ? openblas.CblasTrans : openblas.CblasNoTrans, m, n, k, 1f, a.pointer(), a.cols(),
+                    b.pointer(), b.cols(), 0f, c.pointer(), n);
+            return c.toArray();
+        }
+    }
+
+    private static float[] values(FloatPointer p, int n) {
+        float[] out = new float[n];
+        p.get(out);
+        return out;
     }
 
     private static void check(String routine, int info) throws LrdktException {

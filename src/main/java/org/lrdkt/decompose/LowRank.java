@@ -61,23 +61,27 @@ public final class LowRank {
         this.basisOnCols = basisOnCols;
     }
 
-    /** Decomposes a row-major rows×cols matrix with the given solver ({@link Solver#AUTO} picks by size). */
-    public static LowRank of(float[] matrix, int rows, int cols, Solver solver) throws LrdktException {
+    /** Decomposes a matrix with the given solver ({@link Solver#AUTO} picks by size). */
+    public static LowRank of(Matrix matrix, Solver solver) throws LrdktException {
         Spectrum.checkFinite(matrix);
+        int rows = matrix.rows();
+        int cols = matrix.cols();
         int n = Math.min(rows, cols);
         Solver chosen = solver == Solver.AUTO ? (n > GRAM_MIN_SIDE ? Solver.RANDOMIZED : Solver.SVD) : solver;
         if (chosen == Solver.RANDOMIZED) {
-            return new LowRank(chosen, rows, cols, Spectrum.of(matrix, rows, cols), null, null, null, null, false);
+            return new LowRank(chosen, rows, cols, Spectrum.of(matrix), null, null, null, null, false);
         }
         if (chosen == Solver.SVD) {
-            Lapack.Svd svd = Lapack.svd(matrix, rows, cols);
+            Lapack.Svd svd = Lapack.svd(matrix.toArray(), rows, cols);
             return new LowRank(chosen, rows, cols, Spectrum.ofSingularValues(svd.s()), svd.u(), svd.s(), svd.vt(),
                     null, false);
         }
         boolean onCols = cols <= rows; // the side Lapack.gram picks
-        float[] gram = Lapack.gram(matrix, rows, cols);
         float[] vectors = new float[n * n];
-        float[] eig = Lapack.symmetricEigenVectors(gram, n, vectors);
+        float[] eig;
+        try (Matrix gram = Lapack.gram(matrix)) {
+            eig = Lapack.symmetricEigenVectors(gram, vectors);
+        }
         double[] energies = new double[n];
         for (int i = 0; i < n; i++) {
             energies[i] = eig[i];
@@ -118,7 +122,7 @@ public final class LowRank {
     }
 
     /** The rank-{@code k} factor pair; {@code matrix} must be the matrix this was computed from. */
-    public Factors factors(float[] matrix, int k) throws LrdktException {
+    public Factors factors(Matrix matrix, int k) throws LrdktException {
         if (k < 1 || k > Math.min(rows, cols)) {
             throw new IllegalArgumentException("rank " + k + " outside 1.." + Math.min(rows, cols));
         }
@@ -133,12 +137,15 @@ public final class LowRank {
      * The randomized range finder where the spectrum promises quick convergence and it costs less than the exact
      * route; otherwise, or when it does not converge, the top-k Gram eigenvectors.
      */
-    private Factors randomizedFactors(float[] matrix, int k) throws LrdktException {
+    private Factors randomizedFactors(Matrix matrix, int k) throws LrdktException {
         RandomizedRange.Result r = RandomizedRange.worthTrying(spectrum, rows, cols, k)
-                ? RandomizedRange.factors(matrix, rows, cols, k, spectrum) : null;
+                ? RandomizedRange.factors(matrix, k, spectrum) : null;
         if (r == null) {
-            int n = Math.min(rows, cols);
-            return project(matrix, Lapack.topEigenvectors(Lapack.gram(matrix, rows, cols), n, k), k, cols <= rows);
+            float[] top;
+            try (Matrix gram = Lapack.gram(matrix)) {
+                top = Lapack.topEigenvectors(gram, k);
+            }
+            return project(matrix, top, k, cols <= rows);
         }
         balance(r.left(), r.right(), k, false);
         return new Factors(r.left(), r.right(), rows, cols, k);
@@ -160,7 +167,7 @@ public final class LowRank {
         return new Factors(left, right, rows, cols, k);
     }
 
-    private Factors gramFactors(float[] matrix, int k) {
+    private Factors gramFactors(Matrix matrix, int k) throws LrdktException {
         int n = Math.min(rows, cols);
         // the top-k eigenvectors, largest first, as an n×k matrix
         float[] top = new float[n * k];
@@ -173,17 +180,19 @@ public final class LowRank {
     }
 
     /** The factor pair from orthonormal top-k singular vectors of one side (n×k), the other side by projection. */
-    private Factors project(float[] matrix, float[] top, int k, boolean basisOnCols) {
+    private Factors project(Matrix matrix, float[] top, int k, boolean basisOnCols) throws LrdktException {
         float[] left;
         float[] right;
-        if (basisOnCols) {
-            // M ≈ (M V_k) V_kᵀ: left = U Σ, right = Vᵀ
-            left = Lapack.multiply(matrix, rows, cols, false, top, cols, k, false);
-            right = LayerWeights.transpose(top, cols, k);
-        } else {
-            // M ≈ U_k (U_kᵀ M): left = U, right = Σ Vᵀ
-            left = top;
-            right = Lapack.multiply(top, rows, k, true, matrix, rows, cols, false);
+        try (Matrix basis = Matrix.of(top, basisOnCols ? cols : rows, k)) {
+            if (basisOnCols) {
+                // M ≈ (M V_k) V_kᵀ: left = U Σ, right = Vᵀ
+                left = Lapack.multiply(matrix, false, basis, false);
+                right = LayerWeights.transpose(top, cols, k);
+            } else {
+                // M ≈ U_k (U_kᵀ M): left = U, right = Σ Vᵀ
+                left = top;
+                right = Lapack.multiply(basis, true, matrix, false);
+            }
         }
         balance(left, right, k, basisOnCols);
         return new Factors(left, right, rows, cols, k);

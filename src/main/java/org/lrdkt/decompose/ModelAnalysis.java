@@ -55,10 +55,9 @@ public final class ModelAnalysis {
             }
             Unfolding unfolding = LayerWeights.paperUnfolding(layer);
             long[] shape = LayerWeights.unfoldShape(layer);
-            float[] matrix = unfolding.unfold(LayerWeights.forUnfolding(graph, layer), shape);
             Spectrum spectrum;
-            try {
-                spectrum = Spectrum.of(matrix, unfolding.rows(shape), unfolding.cols(shape));
+            try (Matrix matrix = LayerWeights.matrix(graph, layer, unfolding)) {
+                spectrum = Spectrum.of(matrix);
             } catch (LrdktException e) {
                 rows.add(new LayerRow(layer.name(), op, layer.weightShape(), out, cost.params(), cost.macs(),
                         unfolding.name().toLowerCase(), unfolding.fullRank(shape), null, unfolding.breakEven(shape),

@@ -35,7 +35,9 @@ final class RandomizedRange {
      * The rank-k factors of the row-major rows×cols matrix, or null when {@link #MAX_POWER_ITERATIONS} did not reach
      * the optimum within {@link #TOLERANCE} (flat spectra converge slowly).
      */
-    static Result factors(float[] m, int rows, int cols, int k, Spectrum spectrum) throws LrdktException {
+    static Result factors(Matrix m, int k, Spectrum spectrum) throws LrdktException {
+        int rows = m.rows();
+        int cols = m.cols();
         int n = Math.min(rows, cols);
         int width = Math.min(n, k + oversampling(k));
         double total = spectrum.total();
@@ -43,14 +45,18 @@ final class RandomizedRange {
         // float round-off in the products bounds how closely a captured energy can be compared
         double sigmaK2 = spectrum.energies()[k - 1];
         double allowedExcess = TOLERANCE * Math.min(optimalResidual, sigmaK2) + 1e-7 * total;
-        float[] q = Lapack.multiply(m, rows, cols, false, uniformTestMatrix(cols, width, rows * 31L + cols * 7L + k), cols,
-                width, false);
+        float[] q = timesMatrix(m, uniformTestMatrix(cols, width, rows * 31L + cols * 7L + k), width);
         Lapack.orthonormalizeColumns(q, rows, width);
         for (int iteration = 0; ; iteration++) {
-            float[] b = Lapack.multiply(q, rows, width, true, m, rows, cols, false); // width×cols
-            float[] bbt = Lapack.multiply(b, width, cols, false, b, width, cols, true);
+            float[] b; // qᵀM, width×cols
+            try (Matrix qm = Matrix.of(q, rows, width)) {
+                b = Lapack.multiply(qm, true, m, false);
+            }
             float[] vectors = new float[width * width];
-            float[] eig = Lapack.symmetricEigenVectors(bbt, width, vectors);
+            float[] eig;
+            try (Matrix bbt = Matrix.of(Lapack.multiply(b, width, cols, false, b, width, cols, true), width, width)) {
+                eig = Lapack.symmetricEigenVectors(bbt, vectors);
+            }
             double captured = 0;
             for (int j = 0; j < k; j++) {
                 captured += Math.max(0, eig[width - 1 - j]);
@@ -73,8 +79,15 @@ final class RandomizedRange {
             // one power iteration, re-orthonormalised on both sides to keep small directions from being lost
             float[] p = LayerWeights.transpose(b, width, cols); // Mᵀq, cols×width
             Lapack.orthonormalizeColumns(p, cols, width);
-            q = Lapack.multiply(m, rows, cols, false, p, cols, width, false);
+            q = timesMatrix(m, p, width);
             Lapack.orthonormalizeColumns(q, rows, width);
+        }
+    }
+
+    /** M·B for a row-major (cols of M)×width array B. */
+    private static float[] timesMatrix(Matrix m, float[] b, int width) throws LrdktException {
+        try (Matrix mb = Matrix.of(b, m.cols(), width)) {
+            return Lapack.multiply(m, false, mb, false);
         }
     }
 

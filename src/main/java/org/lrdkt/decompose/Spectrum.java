@@ -50,23 +50,22 @@ public final class Spectrum {
      * Spectrum of a row-major matrix through the eigenvalues of its smaller Gram matrix: O(m·n·min) flops for the
      * product and O(min³) for the eigenproblem, much cheaper than an SVD when only σ² are needed.
      */
-    public static Spectrum of(float[] matrix, int rows, int cols) throws LrdktException {
+    public static Spectrum of(Matrix matrix) throws LrdktException {
         checkFinite(matrix);
-        int n = Math.min(rows, cols);
-        float[] gram = Lapack.gram(matrix, rows, cols);
-        float[] eig = Lapack.eigenvalues(gram, n);
-        double[] e = new double[n];
-        for (int i = 0; i < n; i++) {
+        float[] eig;
+        try (Matrix gram = Lapack.gram(matrix)) {
+            eig = Lapack.eigenvalues(gram);
+        }
+        double[] e = new double[eig.length];
+        for (int i = 0; i < e.length; i++) {
             e[i] = eig[i];
         }
         return ofEnergies(e);
     }
 
-    static void checkFinite(float[] matrix) throws LrdktException {
-        for (float v : matrix) {
-            if (!Float.isFinite(v)) {
-                throw LrdktException.badInput("weights contain NaN or Inf");
-            }
+    static void checkFinite(Matrix matrix) throws LrdktException {
+        if (Matrix.firstNonFinite(matrix.buffer()) >= 0) {
+            throw LrdktException.badInput("weights contain NaN or Inf");
         }
     }
 

@@ -1,5 +1,7 @@
 package org.lrdkt.decompose;
 
+import org.lrdkt.LrdktException;
+
 /**
  * How a layer's weight is laid out as a matrix before the SVD, and the rank above which the factor pair stops
  * saving anything. Weights are row-major float arrays in ONNX layout.
@@ -108,6 +110,11 @@ public enum Unfolding {
 
     /** The weight as a row-major matrix of {@link #rows} × {@link #cols}. */
     public abstract float[] unfold(float[] weight, long[] shape);
+
+    /** The unfolded weight in native memory, for LAPACK (the caller closes it). */
+    public Matrix matrix(float[] weight, long[] shape) throws LrdktException {
+        return Matrix.of(unfold(weight, shape), rows(shape), cols(shape));
+    }
 
     public abstract int rows(long[] shape);
 

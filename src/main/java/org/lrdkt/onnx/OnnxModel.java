@@ -4,9 +4,13 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -114,9 +118,11 @@ public final class OnnxModel {
                         + "large keep their weights in external data): " + path);
             }
             // Mapped and aliased: tensor bytes stay in the file's page cache instead of being copied onto the heap
-            // (VGG-16's 528 MiB once, not twice).
-            CodedInputStream coded = CodedInputStream.newInstance(channel.map(FileChannel.MapMode.READ_ONLY, 0,
-                    size));
+            // (VGG-16's 528 MiB once, not twice), and only the pages of the tensors actually read are touched.
+            // Protobuf aliases a direct buffer only when it is marked immutable, which a plain
+            // CodedInputStream.newInstance(ByteBuffer) is not (it copies every bytes field): wrap it first.
+            CodedInputStream coded = UnsafeByteOperations.unsafeWrap(channel.map(FileChannel.MapMode.READ_ONLY, 0,
+                    size)).newCodedInput();
             coded.enableAliasing(true);
             coded.setSizeLimit(Integer.MAX_VALUE);
             coded.setRecursionLimit(200);
@@ -189,12 +195,18 @@ public final class OnnxModel {
         List<TensorProto> moved = new ArrayList<>();
         ModelProto withRefs = externalize(proto, dataFile.getFileName().toString(), moved);
         AtomicFiles.write(dataFile, out -> {
+            // through a channel, which copies in small chunks: ByteString.writeTo(OutputStream) first copies a
+            // mapped or wrapped tensor whole onto the heap
+            WritableByteChannel channel = Channels.newChannel(out);
             long written = 0;
             for (TensorProto t : moved) {
                 long padding = padTo(written);
                 out.write(new byte[(int) padding]);
                 written += padding;
-                t.getRawData().writeTo(out);
+                ByteBuffer data = t.getRawData().asReadOnlyByteBuffer();
+                while (data.hasRemaining()) {
+                    channel.write(data);
+                }
                 written += t.getRawData().size();
             }
         });
@@ -287,7 +299,7 @@ public final class OnnxModel {
     /** Reads a whole small file region; used for external data. */
     static ByteString readRegion(Path file, long offset, long length) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) length);
+            ByteBuffer buf = ByteBuffer.allocate((int) length);
             ch.position(offset);
             while (buf.hasRemaining()) {
                 if (ch.read(buf) < 0) {

@@ -3,6 +3,7 @@ package org.lrdkt.onnx;
 import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.proto.Onnx.TensorProto;
@@ -46,60 +47,84 @@ public final class TensorData {
 
     /** The tensor's values as floats (FLOAT, FLOAT16, BFLOAT16, DOUBLE). External data must already be inlined. */
     public static float[] toFloats(TensorProto t) throws LrdktException {
+        float[] out = new float[checkedFloatCount(t)]; // checked against what the file holds before allocating
+        decodeFloats(t, FloatBuffer.wrap(out));
+        return out;
+    }
+
+    /**
+     * Decodes the tensor's values into {@code out} (from its position; it must have room for exactly the tensor's
+     * elements), e.g. native memory for LAPACK, without an intermediate Java array.
+     */
+    public static void toFloats(TensorProto t, FloatBuffer out) throws LrdktException {
+        int count = checkedFloatCount(t);
+        if (out.remaining() != count) {
+            throw new IllegalArgumentException("tensor '" + t.getName() + "' has " + count + " values; the buffer has "
+                    + "room for " + out.remaining());
+        }
+        decodeFloats(t, out.duplicate());
+    }
+
+    /** The element count of a floating-point tensor, checked against the values or bytes it holds. */
+    private static int checkedFloatCount(TensorProto t) throws LrdktException {
         String name = t.getName();
         int count = arrayLength(name, elementCount(name, dims(t)));
-        int type = t.getDataType();
         if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
             throw new IllegalStateException("external data of '" + name + "' was not inlined at load time");
         }
         if (t.hasRawData()) {
-            // check what the file holds before allocating what it claims
+            checkLength(name, t.getRawData().size(), (long) count * floatByteWidth(name, t.getDataType()));
+        } else {
+            checkLength(name, typedCount(t), count);
+        }
+        return count;
+    }
+
+    private static void decodeFloats(TensorProto t, FloatBuffer out) {
+        int count = out.remaining();
+        int type = t.getDataType();
+        if (t.hasRawData()) {
             ByteBuffer raw = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-            checkLength(name, (long) raw.remaining(), (long) count * floatByteWidth(name, type));
-            float[] out = new float[count];
             switch (type) {
-                case DataType.FLOAT_VALUE -> raw.asFloatBuffer().get(out);
+                case DataType.FLOAT_VALUE -> out.put(raw.asFloatBuffer());
                 case DataType.DOUBLE_VALUE -> {
                     for (int i = 0; i < count; i++) {
-                        out[i] = (float) raw.getDouble();
+                        out.put((float) raw.getDouble());
                     }
                 }
                 case DataType.FLOAT16_VALUE -> {
                     for (int i = 0; i < count; i++) {
-                        out[i] = halfToFloat(raw.getShort());
+                        out.put(halfToFloat(raw.getShort()));
                     }
                 }
                 default -> { // BFLOAT16: the high half of a float32
                     for (int i = 0; i < count; i++) {
-                        out[i] = Float.intBitsToFloat((raw.getShort() & 0xffff) << 16);
+                        out.put(Float.intBitsToFloat((raw.getShort() & 0xffff) << 16));
                     }
                 }
             }
-            return out;
+            return;
         }
-        checkLength(name, typedCount(t), count);
-        float[] out = new float[count];
         switch (type) {
             case DataType.FLOAT_VALUE -> {
                 for (int i = 0; i < count; i++) {
-                    out[i] = t.getFloatData(i);
+                    out.put(t.getFloatData(i));
                 }
             }
             case DataType.DOUBLE_VALUE -> {
                 for (int i = 0; i < count; i++) {
-                    out[i] = (float) t.getDoubleData(i);
+                    out.put((float) t.getDoubleData(i));
                 }
             }
             case DataType.FLOAT16_VALUE, DataType.BFLOAT16_VALUE -> {
                 boolean half = type == DataType.FLOAT16_VALUE;
                 for (int i = 0; i < count; i++) {
                     int bits = t.getInt32Data(i) & 0xffff;
-                    out[i] = half ? halfToFloat((short) bits) : Float.intBitsToFloat(bits << 16);
+                    out.put(half ? halfToFloat((short) bits) : Float.intBitsToFloat(bits << 16));
                 }
             }
-            default -> throw new IllegalStateException("unreachable: type checked by typedCount");
+            default -> throw new IllegalStateException("unreachable: type checked by checkedFloatCount");
         }
-        return out;
     }
 
     /** The tensor's values as longs (INT64 or INT32), e.g. a Reshape target. */

@@ -42,7 +42,7 @@ class LowRankTest {
         return m;
     }
 
-    private static double frobeniusError2(float[] m, LowRank.Factors f) {
+    private static double frobeniusError2(float[] m, LowRank.Factors f) throws LrdktException {
         float[] product = Lapack.multiply(f.left(), f.rows(), f.k(), false, f.right(), f.k(), f.cols(), false);
         double e = 0;
         for (int i = 0; i < m.length; i++) {
@@ -58,17 +58,19 @@ class LowRankTest {
             int cols = dims[1];
             float[] m = decaying(rows, cols, rows);
             Lapack.Svd svd = Lapack.svd(m, rows, cols);
-            LowRank gram = LowRank.of(m, rows, cols, LowRank.Solver.GRAM);
-            LowRank exact = LowRank.of(m, rows, cols, LowRank.Solver.SVD);
-            double[] e = gram.spectrum().energies();
-            int k = 60;
-            for (int i = 0; i < k; i++) {
-                double sigma = Math.sqrt(e[i]);
-                assertEquals(svd.s()[i], sigma, 1e-3 * svd.s()[i], "σ_" + i + " of " + rows + "x" + cols);
+            try (Matrix matrix = Matrix.of(m, rows, cols)) {
+                LowRank gram = LowRank.of(matrix, LowRank.Solver.GRAM);
+                LowRank exact = LowRank.of(matrix, LowRank.Solver.SVD);
+                double[] e = gram.spectrum().energies();
+                int k = 60;
+                for (int i = 0; i < k; i++) {
+                    double sigma = Math.sqrt(e[i]);
+                    assertEquals(svd.s()[i], sigma, 1e-3 * svd.s()[i], "σ_" + i + " of " + rows + "x" + cols);
+                }
+                double errGram = frobeniusError2(m, gram.factors(matrix, k));
+                double errSvd = frobeniusError2(m, exact.factors(matrix, k));
+                assertEquals(errSvd, errGram, 1e-3 * errSvd, rows + "x" + cols);
             }
-            double errGram = frobeniusError2(m, gram.factors(m, k));
-            double errSvd = frobeniusError2(m, exact.factors(m, k));
-            assertEquals(errSvd, errGram, 1e-3 * errSvd, rows + "x" + cols);
         }
     }
 
@@ -96,22 +98,25 @@ class LowRankTest {
             int cols = dims[1];
             float[] m = decaying(rows, cols, rows + 3L * cols);
             Lapack.Svd svd = Lapack.svd(m, rows, cols);
-            LowRank exact = LowRank.of(m, rows, cols, LowRank.Solver.SVD);
-            LowRank randomized = LowRank.of(m, rows, cols, LowRank.Solver.RANDOMIZED);
-            for (int k : new int[] {5, 40, 100}) {
-                // the range finder itself (LowRank may prefer the exact route by cost), then whatever LowRank picks
-                RandomizedRange.Result r = RandomizedRange.factors(m, rows, cols, k, randomized.spectrum());
-                assertNotNull(r, "converged at K=" + k + " of " + rows + "x" + cols);
-                LowRank.Factors direct = new LowRank.Factors(r.left(), r.right(), rows, cols, k);
-                for (LowRank.Factors f : List.of(direct, randomized.factors(m, k))) {
-                    double[] sigma = factorSigmas(f);
-                    for (int i = 0; i < k; i++) {
-                        assertEquals(svd.s()[i], sigma[i], 1e-3 * svd.s()[i], "σ_" + i + " at K=" + k + " of "
-                                + rows + "x" + cols);
+            LowRank randomized;
+            try (Matrix matrix = Matrix.of(m, rows, cols)) {
+                LowRank exact = LowRank.of(matrix, LowRank.Solver.SVD);
+                randomized = LowRank.of(matrix, LowRank.Solver.RANDOMIZED);
+                for (int k : new int[] {5, 40, 100}) {
+                    // the range finder itself (LowRank may prefer the exact route by cost), then what LowRank picks
+                    RandomizedRange.Result r = RandomizedRange.factors(matrix, k, randomized.spectrum());
+                    assertNotNull(r, "converged at K=" + k + " of " + rows + "x" + cols);
+                    LowRank.Factors direct = new LowRank.Factors(r.left(), r.right(), rows, cols, k);
+                    for (LowRank.Factors f : List.of(direct, randomized.factors(matrix, k))) {
+                        double[] sigma = factorSigmas(f);
+                        for (int i = 0; i < k; i++) {
+                            assertEquals(svd.s()[i], sigma[i], 1e-3 * svd.s()[i], "σ_" + i + " at K=" + k + " of "
+                                    + rows + "x" + cols);
+                        }
+                        double errRandomized = Math.sqrt(frobeniusError2(m, f));
+                        double errSvd = Math.sqrt(frobeniusError2(m, exact.factors(matrix, k)));
+                        assertEquals(errSvd, errRandomized, 1e-3 * errSvd, "K=" + k + " of " + rows + "x" + cols);
                     }
-                    double errRandomized = Math.sqrt(frobeniusError2(m, f));
-                    double errSvd = Math.sqrt(frobeniusError2(m, exact.factors(m, k)));
-                    assertEquals(errSvd, errRandomized, 1e-3 * errSvd, "K=" + k + " of " + rows + "x" + cols);
                 }
             }
             double[] e = randomized.spectrum().energies();
@@ -133,15 +138,18 @@ class LowRankTest {
             m[i] = (float) random.nextGaussian();
         }
         int k = 64;
-        LowRank lowRank = LowRank.of(m, rows, cols, LowRank.Solver.RANDOMIZED);
-        assertFalse(RandomizedRange.worthTrying(lowRank.spectrum(), rows, cols, k), "no gap: exact route expected");
-        double errExact = Math.sqrt(frobeniusError2(m, LowRank.of(m, rows, cols, LowRank.Solver.SVD).factors(m, k)));
-        RandomizedRange.Result r = RandomizedRange.factors(m, rows, cols, k, lowRank.spectrum());
-        if (r != null) {
-            double err = Math.sqrt(frobeniusError2(m, new LowRank.Factors(r.left(), r.right(), rows, cols, k)));
-            assertEquals(errExact, err, 1e-3 * errExact, "range finder stopped before the optimum");
+        try (Matrix matrix = Matrix.of(m, rows, cols)) {
+            LowRank lowRank = LowRank.of(matrix, LowRank.Solver.RANDOMIZED);
+            assertFalse(RandomizedRange.worthTrying(lowRank.spectrum(), rows, cols, k), "no gap: exact route expected");
+            double errExact = Math.sqrt(frobeniusError2(m, LowRank.of(matrix, LowRank.Solver.SVD)
+                    .factors(matrix, k)));
+            RandomizedRange.Result r = RandomizedRange.factors(matrix, k, lowRank.spectrum());
+            if (r != null) {
+                double err = Math.sqrt(frobeniusError2(m, new LowRank.Factors(r.left(), r.right(), rows, cols, k)));
+                assertEquals(errExact, err, 1e-3 * errExact, "range finder stopped before the optimum");
+            }
+            assertEquals(errExact, Math.sqrt(frobeniusError2(m, lowRank.factors(matrix, k))), 1e-3 * errExact);
         }
-        assertEquals(errExact, Math.sqrt(frobeniusError2(m, lowRank.factors(m, k))), 1e-3 * errExact);
     }
 
     @Test

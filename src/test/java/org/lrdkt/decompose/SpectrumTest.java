@@ -60,7 +60,10 @@ class SpectrumTest {
     void energiesAreTheSquaredSingularValues() throws Exception {
         double[] s = {10, 5, 3, 1, 0.5, 0.1};
         for (int[] shape : new int[][] {{40, 12}, {12, 40}}) {
-            Spectrum spectrum = Spectrum.of(withSingularValues(shape[0], shape[1], s, 3), shape[0], shape[1]);
+            Spectrum spectrum;
+            try (Matrix m = Matrix.of(withSingularValues(shape[0], shape[1], s, 3), shape[0], shape[1])) {
+                spectrum = Spectrum.of(m);
+            }
             double[] e = spectrum.energies();
             assertEquals(12, e.length);
             for (int i = 0; i < s.length; i++) {

@@ -50,6 +50,20 @@ class OnnxModelTest {
     }
 
     @Test
+    void loadingAliasesTheFileInsteadOfCopyingIt() throws Exception {
+        OnnxModel model = OnnxModel.load(TestModels.LENET);
+        ModelProto copied = ModelProto.parseFrom(Files.readAllBytes(TestModels.LENET));
+        for (int i = 0; i < model.graph().getInitializerCount(); i++) {
+            TensorProto t = model.graph().getInitializer(i);
+            if (t.getRawData().size() > 0) {
+                // weights stay in the memory-mapped file (a direct buffer), not in a heap copy
+                assertTrue(t.getRawData().asReadOnlyByteBuffer().isDirect(), t.getName());
+            }
+            assertEquals(copied.getGraph().getInitializer(i), t);
+        }
+    }
+
+    @Test
     void resavedModelGivesIdenticalOutputs() throws Exception {
         OnnxModel original = OnnxModel.load(TestModels.LENET);
         Path copy = dir.resolve("copy.onnx");

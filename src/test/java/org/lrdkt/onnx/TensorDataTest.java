@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import org.junit.jupiter.api.Test;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.proto.Onnx.TensorProto;
@@ -44,6 +47,14 @@ class TensorDataTest {
                 DataType.DOUBLE_VALUE}) {
             TensorProto raw = TensorData.fromFloats("w", new long[] {2, 2}, values, type);
             assertArrayEquals(values, TensorData.toFloats(raw), "type " + type);
+            FloatBuffer direct = ByteBuffer.allocateDirect(6 * Float.BYTES).order(ByteOrder.nativeOrder())
+                    .asFloatBuffer();
+            direct.position(1).limit(5);
+            TensorData.toFloats(raw, direct);
+            float[] decoded = new float[4];
+            direct.get(decoded);
+            assertArrayEquals(values, decoded, "type " + type + " into a direct buffer");
+            assertThrows(IllegalArgumentException.class, () -> TensorData.toFloats(raw, FloatBuffer.allocate(5)));
         }
         TensorProto typed = TensorProto.newBuilder().setName("w").setDataType(DataType.FLOAT_VALUE).addDims(4)
                 .addFloatData(1.5f).addFloatData(-2f).addFloatData(0.25f).addFloatData(3f).build();

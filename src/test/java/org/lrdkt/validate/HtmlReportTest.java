@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lrdkt.Json;
 import org.lrdkt.decompose.LayerWeights;
+import org.lrdkt.decompose.Matrix;
 import org.lrdkt.decompose.Spectrum;
 import org.lrdkt.decompose.Unfolding;
 import org.lrdkt.onnx.Graph;
@@ -45,9 +46,10 @@ class HtmlReportTest {
         int i = 0;
         for (Layer layer : graph.layers()) {
             Unfolding unfolding = LayerWeights.paperUnfolding(layer);
-            long[] shape = LayerWeights.unfoldShape(layer);
-            Spectrum s = Spectrum.of(unfolding.unfold(LayerWeights.forUnfolding(graph, layer), shape),
-                    unfolding.rows(shape), unfolding.cols(shape));
+            Spectrum s;
+            try (Matrix m = LayerWeights.matrix(graph, layer, unfolding)) {
+                s = Spectrum.of(m);
+            }
             double[] cumulative = new double[s.size()];
             for (int k = 1; k <= s.size(); k++) {
                 cumulative[k - 1] = s.kept(k);
