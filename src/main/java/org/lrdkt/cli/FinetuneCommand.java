@@ -65,6 +65,10 @@ final class FinetuneCommand implements Command {
                 .addOption(Flags.valued("shift", "PX", "augmentation: move each training image by a random offset of "
                         + "up to PX pixels per axis, repeating edge pixels (default " + d.shift() + "; 0 = off; only "
                         + "[C,H,W] or [H,W,C] inputs)"))
+                .addOption(Flags.valued("rotate", "DEG", "augmentation: turn each training image by a random angle of "
+                        + "up to DEG degrees (default " + d.rotate() + "; 0 = off)"))
+                .addOption(Flags.valued("zoom", "Z", "augmentation: scale each training image by a random factor in "
+                        + "[1-Z, 1+Z] (default " + d.zoom() + "; 0 = off)"))
                 .addOption(Flags.valued("temperature", "T", "soft-target temperature (default "
                         + d.temperature() + ")"))
                 .addOption(Flags.valued("soft-weight", "X", "weight of the soft-target cross-entropy, which is also "
@@ -122,6 +126,8 @@ final class FinetuneCommand implements Command {
                 Optimizer.Kind.valueOf(optimizer), schedule.equals("cosine"),
                 Flags.doubleValue(line, "warmup-epochs", d.warmupEpochs(), 0, 100_000),
                 Flags.intValue(line, "shift", d.shift(), 0, 1 << 10),
+                Flags.doubleValue(line, "rotate", d.rotate(), 0, 180),
+                Flags.doubleValue(line, "zoom", d.zoom(), 0, 0.9),
                 Flags.doubleValue(line, "temperature", d.temperature(), 1e-3, 1e4),
                 Flags.doubleValue(line, "soft-weight", d.softWeight(), 0, 1e6),
                 Flags.doubleValue(line, "hint-weight", d.hintWeight(), 0, 1e6),

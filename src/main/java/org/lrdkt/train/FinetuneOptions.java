@@ -15,6 +15,8 @@ import java.util.List;
  *                     decomposed layer start unbalanced, and full-rate momentum steps from there can diverge
  * @param shift        augmentation: move each training image by up to this many pixels (0 = off; non-image
  *                     inputs are never moved)
+ * @param rotate       augmentation: turn each training image by up to this many degrees (0 = off)
+ * @param zoom         augmentation: scale each training image by a factor in [1 − zoom, 1 + zoom] (0 = off)
  * @param hints        hint tensors; null = the student's {@code lrdkt.hints} metadata, empty = none
  * @param ignoreLabels train on teacher outputs only (pure transfer) even when labels exist
  * @param limit        use at most this many samples (0 = all)
@@ -23,35 +25,37 @@ import java.util.List;
  * @param resume       continue from {@code checkpoint}
  */
 public record FinetuneOptions(int epochs, int batch, double learningRate, double momentum, double weightDecay,
-                              Optimizer.Kind optimizer, boolean cosine, double warmupEpochs, int shift, double temperature,
+                              Optimizer.Kind optimizer, boolean cosine, double warmupEpochs, int shift, double rotate,
+                              double zoom, double temperature,
                               double softWeight, double hintWeight, List<String> hints, boolean ignoreLabels, long seed,
                               int limit, double valFraction,
                               Path checkpoint, boolean resume) {
 
     public static FinetuneOptions defaults() {
-        return new FinetuneOptions(20, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 1, 2, 5, 0.4, 1, null,
-                false, 1, 0, 0.1, null, false);
+        return new FinetuneOptions(20, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 1, 2, 10, 0.1, 5, 0.4, 1,
+                null, false, 1, 0, 0.1, null, false);
     }
 
     public FinetuneOptions withEpochs(int n) {
-        return new FinetuneOptions(n, batch, learningRate, momentum, weightDecay, optimizer, cosine, warmupEpochs, shift,
-                temperature, softWeight, hintWeight, hints, ignoreLabels, seed, limit, valFraction, checkpoint, resume);
+        return new FinetuneOptions(n, batch, learningRate, momentum, weightDecay, optimizer, cosine, warmupEpochs,
+                shift, rotate, zoom, temperature, softWeight, hintWeight, hints, ignoreLabels, seed, limit, valFraction,
+                checkpoint, resume);
     }
 
     public FinetuneOptions withCheckpoint(Path file, boolean resumeFromIt) {
-        return new FinetuneOptions(epochs, batch, learningRate, momentum, weightDecay, optimizer, cosine, warmupEpochs, shift,
-                temperature, softWeight, hintWeight, hints, ignoreLabels, seed, limit, valFraction, file, resumeFromIt);
+        return new FinetuneOptions(epochs, batch, learningRate, momentum, weightDecay, optimizer, cosine, warmupEpochs,
+                shift, rotate, zoom, temperature, softWeight, hintWeight, hints, ignoreLabels, seed, limit, valFraction,
+                file, resumeFromIt);
     }
 
     /** What must be equal for a checkpoint to be resumed with these options (everything but the paths). */
     String fingerprint() {
         return String.join(",", String.valueOf(batch), String.valueOf(learningRate), String.valueOf(momentum),
                 String.valueOf(weightDecay), optimizer.name(), String.valueOf(cosine), String.valueOf(warmupEpochs),
-                String.valueOf(shift),
-                String.valueOf(epochs),
-                String.valueOf(temperature), String.valueOf(softWeight),
-                String.valueOf(hintWeight), String.valueOf(hints), String.valueOf(ignoreLabels), String.valueOf(seed),
-                String.valueOf(limit), String.valueOf(valFraction));
+                String.valueOf(shift), String.valueOf(rotate), String.valueOf(zoom), String.valueOf(epochs),
+                String.valueOf(temperature), String.valueOf(softWeight), String.valueOf(hintWeight),
+                String.valueOf(hints), String.valueOf(ignoreLabels), String.valueOf(seed), String.valueOf(limit),
+                String.valueOf(valFraction));
     }
 
     /**

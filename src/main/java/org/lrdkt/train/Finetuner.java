@@ -47,7 +47,7 @@ public final class Finetuner {
     private final String input;
     private final String logits;
     private final long[] inputShape;
-    private final RandomShift shift;
+    private final RandomAffine augmentation;
     private final List<String> hints;
     private final boolean useLabels;
 
@@ -82,7 +82,7 @@ public final class Finetuner {
                     + Arrays.toString(s) + " in the student");
         }
         inputShape = sampleShape(t != null ? t : s, data);
-        shift = RandomShift.forSamples(inputShape, options.shift());
+        augmentation = RandomAffine.forSamples(inputShape, options.shift(), options.rotate(), options.zoom());
         hints = resolveHints(studentModel, options.hints());
         useLabels = data.labelled() && !options.ignoreLabels();
         if (!useLabels && options.softWeight() == 0 && (options.hintWeight() == 0 || hints.isEmpty())) {
@@ -281,8 +281,8 @@ public final class Finetuner {
                                             Progress progress, int[] scored) throws LrdktException {
         int[] order = train.clone();
         shuffle(order, new Random(options.seed() * 1_000_003L + epoch));
-        // its own stream per epoch, so a run resumed at an epoch boundary draws the same offsets
-        Random shifts = new Random(options.seed() * 1_000_033L + epoch);
+        // its own stream per epoch, so a run resumed at an epoch boundary draws the same augmentations
+        Random views = new Random(options.seed() * 1_000_033L + epoch);
         progress.epochStart(epoch, options.epochs(), order.length);
         long start = System.nanoTime();
         double hard = 0;
@@ -295,7 +295,7 @@ public final class Finetuner {
             int[] idx = Arrays.copyOfRange(order, from, Math.min(order.length, from + options.batch()));
             double rate = options.learningRateAt(epoch - 1 + (double) from / order.length, stepsPerEpoch);
             optimizer.learningRate(rate);
-            KtLoss.Terms terms = step(idx, loss, optimizer, shifts);
+            KtLoss.Terms terms = step(idx, loss, optimizer, views);
             if (!Double.isFinite(terms.total())) {
                 throw LrdktException.badInput(String.format(Locale.ROOT, "training diverged in epoch %d "
                         + "(the loss became %s at learning rate %.3g); try a lower --lr or a longer --warmup-epochs",
@@ -313,8 +313,8 @@ public final class Finetuner {
         return new FinetuneResult.Epoch(epoch, hard / done, soft / done, hint / done, score, seconds, done / seconds);
     }
 
-    private KtLoss.Terms step(int[] idx, KtLoss loss, Optimizer optimizer, Random shifts) throws LrdktException {
-        INDArray x = data.batch(idx, inputShape, DataType.FLOAT, shift, shifts);
+    private KtLoss.Terms step(int[] idx, KtLoss loss, Optimizer optimizer, Random views) throws LrdktException {
+        INDArray x = data.batch(idx, inputShape, DataType.FLOAT, augmentation, views);
         boolean needTeacher = options.softWeight() > 0 || (options.hintWeight() > 0 && !hints.isEmpty())
                 || !useLabels;
         Map<String, INDArray> t = needTeacher ? teacher.forward(Map.of(input, x)) : Map.of();

@@ -88,15 +88,15 @@ public final class TrainData {
         return batch(indices, inputShape, type, null, null);
     }
 
-    /** Like {@link #batch(int[], long[], DataType)}, each sample moved by {@code shift} (null = unmoved). */
-    INDArray batch(int[] indices, long[] inputShape, DataType type, RandomShift shift, Random random) {
+    /** Like {@link #batch(int[], long[], DataType)}, each sample moved by {@code augmentation} (null = unmoved). */
+    INDArray batch(int[] indices, long[] inputShape, DataType type, RandomAffine augmentation, Random random) {
         int per = sampleSize();
         float[] out = new float[indices.length * per];
         for (int i = 0; i < indices.length; i++) {
             System.arraycopy(pixels, indices[i] * per, out, i * per, per);
         }
-        if (shift != null) {
-            shift.apply(out, random);
+        if (augmentation != null) {
+            augmentation.apply(out, random);
         }
         long[] shape = new long[inputShape.length + 1];
         shape[0] = indices.length;

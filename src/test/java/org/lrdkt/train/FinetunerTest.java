@@ -37,8 +37,8 @@ class FinetunerTest {
     }
 
     static FinetuneOptions quick(int epochs, int limit) {
-        return new FinetuneOptions(epochs, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 1, 2, 5, 0.4, 1, null, false,
-                3, limit, 0.25, null, false);
+        return new FinetuneOptions(epochs, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 1, 2, 10, 0.1, 5, 0.4, 1,
+                null, false, 3, limit, 0.25, null, false);
     }
 
     @Test
@@ -144,8 +144,8 @@ class FinetunerTest {
 
     @Test
     void pureTransferWithoutLabelsScoresAgreement() throws Exception {
-        FinetuneOptions o = new FinetuneOptions(1, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.ADAM, false, 0, 0, 5, 1, 0.0005,
-                List.of(), true, 3, 400, 0.25, null, false);
+        FinetuneOptions o = new FinetuneOptions(1, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.ADAM, false, 0, 0, 0, 0, 5, 1,
+                0.0005, List.of(), true, 3, 400, 0.25, null, false);
         FinetuneResult r = Finetuner.finetune(teacher, student, train, o, new Finetuner.Progress() { });
         assertEquals("agreement", r.metric());
         assertEquals(1.0, r.teacherScore());
@@ -154,8 +154,8 @@ class FinetunerTest {
 
     @Test
     void aDivergingRunStopsWithOneClearError() {
-        FinetuneOptions o = new FinetuneOptions(1, 32, 1e4, 0.9, 0, Optimizer.Kind.SGD, false, 0, 0, 5, 0.4, 1, null,
-                false, 3, 256, 0.25, null, false);
+        FinetuneOptions o = new FinetuneOptions(1, 32, 1e4, 0.9, 0, Optimizer.Kind.SGD, false, 0, 0, 0, 0, 5, 0.4, 1,
+                null, false, 3, 256, 0.25, null, false);
         LrdktException e = assertThrows(LrdktException.class,
                 () -> Finetuner.finetune(teacher, student, train, o, new Finetuner.Progress() { }));
         assertTrue(e.getMessage().startsWith("training diverged in epoch 1"), e.getMessage());

@@ -1,0 +1,129 @@
+package org.lrdkt.train;
+
+import java.util.Random;
+
+/**
+ * Training-time augmentation for image inputs: each sample moves by its own random whole-pixel offset (dy, dx)
+ * in [−shift, shift] and, when asked, turns by a random angle in [−rotate, rotate] degrees and scales by a random
+ * factor in [1 − zoom, 1 + zoom] about its centre (bilinear sampling). Pixels that come from outside the image repeat the
+ * nearest edge pixel, so no knowledge of what a "blank" pixel is after mean/std normalisation is needed. Teacher and
+ * student see the same moved batch; with knowledge transfer the teacher labels every new view, which is why richer
+ * augmentation helps more here than in training on labels alone.
+ */
+final class RandomAffine {
+
+    /** Smallest height and width treated as an image; smaller spatial inputs are left alone. */
+    private static final int MIN_SIDE = 8;
+
+    private final int shift;
+    private final double rotateRadians;
+    private final double zoom;
+    private final int channels;
+    private final int height;
+    private final int width;
+    private final boolean channelsLast;
+
+    private RandomAffine(int shift, double rotateDegrees, double zoom, int channels, int height, int width,
+                         boolean channelsLast) {
+        this.shift = shift;
+        this.rotateRadians = Math.toRadians(rotateDegrees);
+        this.zoom = zoom;
+        this.channels = channels;
+        this.height = height;
+        this.width = width;
+        this.channelsLast = channelsLast;
+    }
+
+    /**
+     * The augmentation for samples of {@code sampleShape}, or null when it would do nothing or the samples are not
+     * images: [C, H, W] or [H, W, C] with C in 1..4 and H, W ≥ 8.
+     */
+    static RandomAffine forSamples(long[] sampleShape, int shift, double rotateDegrees, double zoom) {
+        if ((shift <= 0 && rotateDegrees <= 0 && zoom <= 0) || sampleShape.length != 3) {
+            return null;
+        }
+        if (isChannelCount(sampleShape[0]) && isImageSide(sampleShape[1]) && isImageSide(sampleShape[2])) {
+            return new RandomAffine(shift, rotateDegrees, zoom, (int) sampleShape[0], (int) sampleShape[1],
+                    (int) sampleShape[2], false);
+        }
+        if (isChannelCount(sampleShape[2]) && isImageSide(sampleShape[0]) && isImageSide(sampleShape[1])) {
+            return new RandomAffine(shift, rotateDegrees, zoom, (int) sampleShape[2], (int) sampleShape[0],
+                    (int) sampleShape[1], true);
+        }
+        return null;
+    }
+
+    private static boolean isChannelCount(long c) {
+        return c >= 1 && c <= 4;
+    }
+
+    private static boolean isImageSide(long side) {
+        return side >= MIN_SIDE;
+    }
+
+    /** Moves every sample of {@code batch} (samples laid end to end) in place, drawing from {@code random}. */
+    void apply(float[] batch, Random random) {
+        int per = channels * height * width;
+        float[] sample = new float[per];
+        for (int from = 0; from < batch.length; from += per) {
+            int dy = shift > 0 ? random.nextInt(2 * shift + 1) - shift : 0;
+            int dx = shift > 0 ? random.nextInt(2 * shift + 1) - shift : 0;
+            double angle = rotateRadians > 0 ? (2 * random.nextDouble() - 1) * rotateRadians : 0;
+            double scale = zoom > 0 ? 1 + (2 * random.nextDouble() - 1) * zoom : 1;
+            System.arraycopy(batch, from, sample, 0, per);
+            if (angle == 0 && scale == 1) {
+                translate(sample, batch, from, dy, dx);
+            } else {
+                warp(sample, batch, from, dy, dx, angle, scale);
+            }
+        }
+    }
+
+    /** Whole-pixel moves copy exactly (no interpolation). */
+    private void translate(float[] sample, float[] batch, int from, int dy, int dx) {
+        for (int y = 0; y < height; y++) {
+            int sy = clamp(y + dy, height);
+            for (int x = 0; x < width; x++) {
+                int sx = clamp(x + dx, width);
+                for (int c = 0; c < channels; c++) {
+                    batch[from + index(c, y, x)] = sample[index(c, sy, sx)];
+                }
+            }
+        }
+    }
+
+    /** Output pixel p reads the source at centre + R(−angle)·(p − centre)/scale + (dy, dx), bilinearly. */
+    private void warp(float[] sample, float[] batch, int from, int dy, int dx, double angle, double scale) {
+        double cy = (height - 1) / 2.0;
+        double cx = (width - 1) / 2.0;
+        double cos = Math.cos(angle) / scale;
+        double sin = Math.sin(angle) / scale;
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                double sy = cy + cos * (y - cy) - sin * (x - cx) + dy;
+                double sx = cx + sin * (y - cy) + cos * (x - cx) + dx;
+                int y0 = (int) Math.floor(sy);
+                int x0 = (int) Math.floor(sx);
+                float wy = (float) (sy - y0);
+                float wx = (float) (sx - x0);
+                int ya = clamp(y0, height);
+                int yb = clamp(y0 + 1, height);
+                int xa = clamp(x0, width);
+                int xb = clamp(x0 + 1, width);
+                for (int c = 0; c < channels; c++) {
+                    float top = sample[index(c, ya, xa)] * (1 - wx) + sample[index(c, ya, xb)] * wx;
+                    float bottom = sample[index(c, yb, xa)] * (1 - wx) + sample[index(c, yb, xb)] * wx;
+                    batch[from + index(c, y, x)] = top * (1 - wy) + bottom * wy;
+                }
+            }
+        }
+    }
+
+    private static int clamp(int i, int size) {
+        return Math.min(size - 1, Math.max(0, i));
+    }
+
+    private int index(int c, int y, int x) {
+        return channelsLast ? (y * width + x) * channels + c : (c * height + y) * width + x;
+    }
+}
