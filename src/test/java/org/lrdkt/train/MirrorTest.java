@@ -161,6 +161,14 @@ class MirrorTest {
     }
 
     @Test
+    void dilatedPoolingIsRefusedNotMiscomputed() {
+        GraphBuilder b = new GraphBuilder(3).input("input", -1, 2, 9, 9);
+        b.node("MaxPool", "out", in("input"), ofInts("kernel_shape", 2, 2), ofInts("dilations", 2, 2));
+        LrdktException e = assertThrows(LrdktException.class, () -> Mirror.of(b.build("out", 14), DataType.FLOAT, true));
+        assertTrue(e.getMessage().contains("MaxPool '/out/MaxPool' with dilations 2x2"), e.getMessage());
+    }
+
+    @Test
     void parametersAreViewsOfOneFlatVector() throws Exception {
         Mirror mirror = Mirror.of(linearAndPooling(), DataType.FLOAT, true);
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 9, 9);
