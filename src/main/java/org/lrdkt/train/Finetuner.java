@@ -16,6 +16,7 @@ import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.proto.Onnx.TensorShapeProto;
 import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -50,6 +51,9 @@ public final class Finetuner {
     private final RandomAffine augmentation;
     private final List<String> hints;
     private final boolean useLabels;
+    /** Scratch memory of the training steps and of the evaluation batches, freed when {@link #run} ends. */
+    private final Scratch stepMemory = new Scratch("lrdkt-step");
+    private final Scratch evalMemory = new Scratch("lrdkt-eval");
 
     private Finetuner(OnnxModel teacherModel, OnnxModel studentModel, TrainData data, FinetuneOptions options)
             throws LrdktException {
@@ -224,6 +228,12 @@ public final class Finetuner {
     }
 
     FinetuneResult run(Progress progress) throws LrdktException {
+        try (stepMemory; evalMemory) {
+            return train(progress);
+        }
+    }
+
+    private FinetuneResult train(Progress progress) throws LrdktException {
         long started = System.nanoTime();
         int[] order = shuffled(data.size(), new Random(options.seed()));
         int used = options.limit() > 0 ? Math.min(options.limit(), order.length) : order.length;
@@ -237,7 +247,7 @@ public final class Finetuner {
         int[] scored = held > 0 ? heldOut : train;
         KtLoss loss = new KtLoss(options.softWeight(), options.temperature(), options.hintWeight());
         Optimizer optimizer = new Optimizer(options.optimizer(), options.learningRate(), options.momentum(),
-                options.weightDecay());
+                options.weightDecay(), student);
         Map<String, INDArray> best = copy(student.parameters());
         List<FinetuneResult.Epoch> history = new ArrayList<>();
         double teacherScore = score(teacher, scored);
@@ -314,6 +324,13 @@ public final class Finetuner {
     }
 
     private KtLoss.Terms step(int[] idx, KtLoss loss, Optimizer optimizer, Random views) throws LrdktException {
+        try (MemoryWorkspace ignored = stepMemory.cycle()) {
+            return stepInScratch(idx, loss, optimizer, views);
+        }
+    }
+
+    private KtLoss.Terms stepInScratch(int[] idx, KtLoss loss, Optimizer optimizer, Random views)
+            throws LrdktException {
         INDArray x = data.batch(idx, inputShape, DataType.FLOAT, augmentation, views);
         boolean needTeacher = options.softWeight() > 0 || (options.hintWeight() > 0 && !hints.isEmpty())
                 || !useLabels;
@@ -327,7 +344,7 @@ public final class Finetuner {
         }
         KtLoss.Evaluation e = loss.evaluate(logits, s.get(logits), t.get(logits),
                 useLabels ? data.labels(idx) : null, pairs);
-        optimizer.step(student.parameters(), student.backward(s, e.gradients()));
+        optimizer.step(student.backward(s, e.gradients()));
         return e.terms();
     }
 
@@ -336,12 +353,14 @@ public final class Finetuner {
         long correct = 0;
         for (int from = 0; from < samples.length; from += EVAL_BATCH) {
             int[] idx = Arrays.copyOfRange(samples, from, Math.min(samples.length, from + EVAL_BATCH));
-            INDArray x = data.batch(idx, inputShape, DataType.FLOAT);
-            INDArray predicted = model.forward(Map.of(input, x)).get(logits).argMax(1);
-            int[] reference = useLabels ? data.labels(idx)
-                    : teacher.forward(Map.of(input, x)).get(logits).argMax(1).toIntVector();
-            for (int i = 0; i < idx.length; i++) {
-                correct += predicted.getInt(i) == reference[i] ? 1 : 0;
+            try (MemoryWorkspace ignored = evalMemory.cycle()) {
+                INDArray x = data.batch(idx, inputShape, DataType.FLOAT);
+                int[] predicted = model.forward(Map.of(input, x)).get(logits).argMax(1).toIntVector();
+                int[] reference = useLabels ? data.labels(idx)
+                        : teacher.forward(Map.of(input, x)).get(logits).argMax(1).toIntVector();
+                for (int i = 0; i < idx.length; i++) {
+                    correct += predicted[i] == reference[i] ? 1 : 0;
+                }
             }
         }
         return (double) correct / samples.length;

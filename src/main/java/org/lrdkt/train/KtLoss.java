@@ -3,8 +3,6 @@ package org.lrdkt.train;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The knowledge-transfer loss of LRDKT (DESIGN.md, "Knowledge transfer") and its gradients:
@@ -40,26 +38,41 @@ public record KtLoss(double softWeight, double temperature, double hintWeight) {
      */
     public Evaluation evaluate(String logitsName, INDArray student, INDArray teacher, int[] labels,
                                Map<String, INDArray[]> hints) {
-        long batch = student.size(0);
-        Map<String, INDArray> grads = new LinkedHashMap<>();
-        INDArray gradLogits = Nd4j.zeros(student.dataType(), student.shape());
+        // the logits are small ([batch, classes]): both cross-entropies run in Java, in double, instead of as a
+        // dozen ND4J ops that each cost more to dispatch than to compute
+        int batch = (int) student.size(0);
+        int classes = (int) student.size(1);
+        double[] s = Nd.doubles(student);
+        double[] gradLogits = new double[s.length];
         double hard = 0;
         if (labels != null) {
-            INDArray logP = logSoftmax(student);
-            INDArray oneHot = oneHot(labels, student);
-            hard = -logP.mul(oneHot).sumNumber().doubleValue() / batch;
-            gradLogits.addi(Transforms.exp(logP, true).subi(oneHot).divi(batch));
+            double[] logP = logSoftmax(s, classes, 1);
+            for (int i = 0; i < batch; i++) {
+                if (labels[i] < 0 || labels[i] >= classes) {
+                    throw new IllegalArgumentException("label " + labels[i] + " outside the model's " + classes
+                            + " classes");
+                }
+                hard -= logP[i * classes + labels[i]] / batch;
+                for (int c = 0; c < classes; c++) {
+                    int k = i * classes + c;
+                    gradLogits[k] += (Math.exp(logP[k]) - (c == labels[i] ? 1 : 0)) / batch;
+                }
+            }
         }
         double soft = 0;
         if (softWeight != 0 && teacher != null) {
-            INDArray logPs = logSoftmax(student.div(temperature));
-            INDArray pt = Transforms.exp(logSoftmax(teacher.div(temperature)), false);
+            double[] logPs = logSoftmax(s, classes, temperature);
+            double[] logPt = logSoftmax(Nd.doubles(teacher), classes, temperature);
             double scale = softWeight * temperature * temperature;
-            soft = -scale * pt.mul(logPs).sumNumber().doubleValue() / batch;
-            // d/ds of −Σ p_t·log softmax(s/T) = (softmax(s/T) − p_t)/T
-            gradLogits.addi(Transforms.exp(logPs, false).subi(pt).muli(scale / (temperature * batch)));
+            for (int k = 0; k < s.length; k++) {
+                double pt = Math.exp(logPt[k]);
+                soft -= scale * pt * logPs[k] / batch;
+                // d/ds of −Σ p_t·log softmax(s/T) = (softmax(s/T) − p_t)/T
+                gradLogits[k] += (Math.exp(logPs[k]) - pt) * scale / (temperature * batch);
+            }
         }
-        grads.put(logitsName, gradLogits);
+        Map<String, INDArray> grads = new LinkedHashMap<>();
+        grads.put(logitsName, Nd.fromDoubles(gradLogits, student.shape(), student.dataType()));
         double hint = 0;
         if (hintWeight != 0) {
             for (Map.Entry<String, INDArray[]> h : hints.entrySet()) {
@@ -76,21 +89,22 @@ public record KtLoss(double softWeight, double temperature, double hintWeight) {
         return new Evaluation(new Terms(hard, soft, hint), grads);
     }
 
-    /** log softmax over axis 1 of [batch, classes], computed stably. */
-    static INDArray logSoftmax(INDArray logits) {
-        INDArray shifted = logits.subColumnVector(logits.max(1));
-        INDArray logSum = Transforms.log(Transforms.exp(shifted, true).sum(true, 1), false);
-        return shifted.subiColumnVector(logSum);
-    }
-
-    private static INDArray oneHot(int[] labels, INDArray like) {
-        INDArray out = Nd4j.zeros(like.dataType(), like.shape());
-        for (int i = 0; i < labels.length; i++) {
-            if (labels[i] < 0 || labels[i] >= like.size(1)) {
-                throw new IllegalArgumentException("label " + labels[i] + " outside the model's " + like.size(1)
-                        + " classes");
+    /** Row-wise log softmax of {@code logits / temperature} ([rows, classes] in C order), computed stably. */
+    static double[] logSoftmax(double[] logits, int classes, double temperature) {
+        double[] out = new double[logits.length];
+        for (int row = 0; row < logits.length; row += classes) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int c = row; c < row + classes; c++) {
+                max = Math.max(max, logits[c] / temperature);
             }
-            out.putScalar(i, labels[i], 1.0);
+            double sum = 0;
+            for (int c = row; c < row + classes; c++) {
+                sum += Math.exp(logits[c] / temperature - max);
+            }
+            double logSum = Math.log(sum);
+            for (int c = row; c < row + classes; c++) {
+                out[c] = logits[c] / temperature - max - logSum;
+            }
         }
         return out;
     }

@@ -1,6 +1,7 @@
 package org.lrdkt.train;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -23,6 +24,7 @@ import org.lrdkt.onnx.proto.Onnx.TensorProto;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * An ONNX graph mirrored as ND4J arrays and ops that can run forward and backward: the student during
@@ -35,8 +37,18 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class Mirror {
 
-    /** A weight: where it lives in the ONNX model and its current value. */
-    public record Parameter(String name, TensorProto original, INDArray value) {
+    /**
+     * A weight: where it lives in the ONNX model, its current value (a view into {@link #flatParameters()}) and
+     * where that view starts in the flat vector.
+     */
+    public record Parameter(String name, TensorProto original, INDArray value, long offset) {
+    }
+
+    /**
+     * Gradients of every trainable parameter: one flat vector laid out like {@link #flatParameters()} and a view
+     * of it per parameter name. A parameter that nothing in the loss reaches gets zeros.
+     */
+    public record Gradients(INDArray flat, Map<String, INDArray> byName) {
     }
 
     private record Step(NodeProto node, MirrorOp op, String[] inputs, String[] outputs) {
@@ -51,6 +63,7 @@ public final class Mirror {
     private final List<String> inputNames = new ArrayList<>();
     private final List<String> outputNames = new ArrayList<>();
     private final Set<String> produced = new HashSet<>();
+    private INDArray flatParameters;
 
     private Mirror(ModelProto model, DataType dataType) {
         this.model = model;
@@ -106,6 +119,7 @@ public final class Mirror {
         }
         if (trainable) {
             findParameters(graph);
+            flattenParameters();
         }
         for (Step s : steps) {
             for (String in : s.inputs()) {
@@ -188,10 +202,41 @@ public final class Mirror {
                 }
                 TensorProto original = graph.initializer(source) != null ? graph.initializer(source)
                         : constantValue(graph.producer(source));
-                parameters.put(source, new Parameter(source, original, value));
+                parameters.put(source, new Parameter(source, original, value, 0));
                 needsGrad.add(source);
             }
         }
+    }
+
+    /**
+     * Moves every parameter into one contiguous vector and makes its value a view of it, so that an optimizer
+     * updates all weights with a handful of whole-vector operations instead of several per weight.
+     */
+    private void flattenParameters() {
+        if (parameters.isEmpty()) {
+            return;
+        }
+        long length = parameters.values().stream().mapToLong(p -> p.value().length()).sum();
+        flatParameters = Nd4j.create(dataType, length);
+        long offset = 0;
+        for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
+            Parameter p = e.getValue();
+            INDArray view = segment(flatParameters, offset, p.value().shape());
+            view.assign(p.value());
+            e.setValue(new Parameter(p.name(), p.original(), view, offset));
+            constants.put(p.name(), view);
+            offset += view.length();
+        }
+    }
+
+    /** The view of {@code flat} (a vector laid out like {@link #flatParameters()}) that holds parameter {@code p}. */
+    static INDArray segment(INDArray flat, Parameter p) {
+        return segment(flat, p.offset(), p.value().shape());
+    }
+
+    private static INDArray segment(INDArray flat, long offset, long[] shape) {
+        long length = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+        return flat.get(NDArrayIndex.interval(offset, offset + length)).reshape('c', shape);
     }
 
     private static boolean weightSlot(String op, int input) {
@@ -247,6 +292,11 @@ public final class Mirror {
         return Collections.unmodifiableMap(parameters);
     }
 
+    /** Every trainable weight in one vector, in {@link #parameters()} order; null when nothing trains. */
+    public INDArray flatParameters() {
+        return flatParameters;
+    }
+
     /** Runs the graph; returns every tensor's value (inputs, constants, activations) by name. */
     public Map<String, INDArray> forward(Map<String, INDArray> feeds) throws LrdktException {
         Map<String, INDArray> values = new HashMap<>(constants);
@@ -278,9 +328,9 @@ public final class Mirror {
 
     /**
      * Back-propagates from the given tensor gradients (e.g. of the logits and hint tensors) through a forward
-     * pass's values; returns the gradient of every trainable parameter (absent when nothing reached it).
+     * pass's values; returns the gradients of the trainable parameters.
      */
-    public Map<String, INDArray> backward(Map<String, INDArray> values, Map<String, INDArray> seeds)
+    public Gradients backward(Map<String, INDArray> values, Map<String, INDArray> seeds)
             throws LrdktException {
         Map<String, INDArray> grads = new HashMap<>();
         seeds.forEach((k, v) -> accumulate(grads, k, v));
@@ -322,14 +372,20 @@ public final class Mirror {
                 }
             }
         }
-        Map<String, INDArray> result = new LinkedHashMap<>();
-        for (String p : parameters.keySet()) {
-            INDArray g = grads.get(p);
-            if (g != null) {
-                result.put(p, g.reshape('c', parameters.get(p).value().shape()));
-            }
+        if (flatParameters == null) {
+            return new Gradients(null, Map.of());
         }
-        return result;
+        INDArray flat = Nd4j.zeros(dataType, flatParameters.length());
+        Map<String, INDArray> byName = new LinkedHashMap<>();
+        for (Parameter p : parameters.values()) {
+            INDArray view = segment(flat, p);
+            INDArray g = grads.get(p.name());
+            if (g != null) {
+                view.assign(g.reshape('c', p.value().shape()));
+            }
+            byName.put(p.name(), view);
+        }
+        return new Gradients(flat, Collections.unmodifiableMap(byName));
     }
 
     private static void accumulate(Map<String, INDArray> grads, String tensor, INDArray g) {

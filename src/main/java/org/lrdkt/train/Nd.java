@@ -25,6 +25,26 @@ final class Nd {
         return Nd4j.exec(b.build());
     }
 
+    /**
+     * op(a)·op(b) for 2-D operands through libnd4j's matmul op (oneDNN): unlike {@code INDArray.mmul} it takes
+     * the transposes as flags instead of strided views and never goes through OpenBLAS, whose worker threads
+     * spin on sched_yield between calls and take CPU time from the OpenMP threads every other op uses.
+     */
+    static INDArray matmul(INDArray a, INDArray b, boolean transA, boolean transB) {
+        return exec("matmul", new INDArray[] {a, b}, new int[] {transA ? 1 : 0, transB ? 1 : 0, 0})[0];
+    }
+
+    /** The elements of {@code x} in C order as doubles, for loops that run in Java over small tensors. */
+    static double[] doubles(INDArray x) {
+        INDArray c = x.isView() || x.ordering() != 'c' ? x.dup('c') : x;
+        return c.data().asDouble();
+    }
+
+    /** An array of {@code type} and {@code shape} holding {@code values} (C order). */
+    static INDArray fromDoubles(double[] values, long[] shape, DataType type) {
+        return Nd4j.create(values, shape, type);
+    }
+
     private static Double[] box(double[] values) {
         Double[] out = new Double[values.length];
         for (int i = 0; i < values.length; i++) {

@@ -2,12 +2,17 @@ package org.lrdkt.train;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.Axpy;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * SGD with momentum (PyTorch's form: v ← μv + g + λw, w ← w − η·v) or Adam with L2 weight decay added to the
- * gradient. Updates parameters in place; its state (per parameter) can be saved and restored for --resume.
+ * gradient. Works on the student's flat parameter vector ({@link Mirror#flatParameters()}) with state vectors of
+ * the same layout, so one step is a few whole-vector operations however many weights there are. Updates the
+ * parameters in place; its state can be saved and restored per parameter name for --resume.
  */
 public final class Optimizer {
 
@@ -24,15 +29,28 @@ public final class Optimizer {
     private double learningRate;
     private final double momentum;
     private final double weightDecay;
-    private final Map<String, INDArray> first = new LinkedHashMap<>();
-    private final Map<String, INDArray> second = new LinkedHashMap<>();
+    private final Map<String, Mirror.Parameter> parameters;
+    private final INDArray weights;
+    private final INDArray first;
+    private final INDArray second;
     private long steps;
 
-    public Optimizer(Kind kind, double learningRate, double momentum, double weightDecay) {
+    /** An optimizer of {@code student}'s parameters (a trainable mirror with at least one). */
+    public Optimizer(Kind kind, double learningRate, double momentum, double weightDecay, Mirror student) {
         this.kind = kind;
         this.learningRate = learningRate;
         this.momentum = momentum;
         this.weightDecay = weightDecay;
+        this.parameters = student.parameters();
+        this.weights = student.flatParameters();
+        if (weights == null) {
+            throw new IllegalArgumentException("the mirror has no trainable parameters");
+        }
+        // state lives as long as the optimizer, never in a step's scratch memory
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            first = Nd4j.zeros(weights.dataType(), weights.length());
+            second = kind == Kind.ADAM ? Nd4j.zeros(weights.dataType(), weights.length()) : null;
+        }
     }
 
     /** Sets the learning rate of the next steps (schedules). */
@@ -40,34 +58,38 @@ public final class Optimizer {
         learningRate = rate;
     }
 
-    /** One update of every parameter that has a gradient. */
-    public void step(Map<String, Mirror.Parameter> parameters, Map<String, INDArray> gradients) {
+    /** One update of every parameter; uses the gradient vector as scratch (its values are gone afterwards). */
+    public void step(Mirror.Gradients gradients) {
         steps++;
-        for (Map.Entry<String, INDArray> e : gradients.entrySet()) {
-            INDArray w = parameters.get(e.getKey()).value();
-            INDArray g = weightDecay == 0 ? e.getValue() : e.getValue().add(w.mul(weightDecay));
-            if (kind == Kind.SGD) {
-                INDArray v = first.computeIfAbsent(e.getKey(), k -> w.ulike().assign(0));
-                v.muli(momentum).addi(g);
-                w.subi(v.mul(learningRate));
-            } else {
-                INDArray m = first.computeIfAbsent(e.getKey(), k -> w.ulike().assign(0));
-                INDArray s = second.computeIfAbsent(e.getKey(), k -> w.ulike().assign(0));
-                m.muli(BETA1).addi(g.mul(1 - BETA1));
-                s.muli(BETA2).addi(g.mul(g).muli(1 - BETA2));
-                double correction1 = 1 - Math.pow(BETA1, steps);
-                double correction2 = 1 - Math.pow(BETA2, steps);
-                INDArray denominator = Transforms.sqrt(s.div(correction2), false).addi(EPSILON);
-                w.subi(m.div(correction1).divi(denominator).muli(learningRate));
-            }
+        INDArray g = gradients.flat();
+        if (weightDecay != 0) {
+            axpy(weightDecay, weights, g);
         }
+        if (kind == Kind.SGD) {
+            first.muli(momentum).addi(g);
+            axpy(-learningRate, first, weights);
+            return;
+        }
+        axpy(1 - BETA1, g, first.muli(BETA1));
+        axpy(1 - BETA2, g.muli(g), second.muli(BETA2));
+        double correction1 = 1 - Math.pow(BETA1, steps);
+        double correction2 = 1 - Math.pow(BETA2, steps);
+        INDArray denominator = Transforms.sqrt(second.div(correction2), false).addi(EPSILON);
+        weights.subi(first.div(correction1).divi(denominator).muli(learningRate));
     }
 
-    /** State by "first/NAME", "second/NAME" and the step count, for checkpoints. */
+    /** y ← a·x + y in one pass: libnd4j's pairwise op, not BLAS axpy, which wakes OpenBLAS's spinning threads. */
+    private static void axpy(double a, INDArray x, INDArray y) {
+        Nd4j.exec(new Axpy(x, y, y, a));
+    }
+
+    /** State by "first/NAME", "second/NAME" (views, per parameter) and the step count, for checkpoints. */
     public Map<String, INDArray> state() {
         Map<String, INDArray> out = new LinkedHashMap<>();
-        first.forEach((k, v) -> out.put("first/" + k, v));
-        second.forEach((k, v) -> out.put("second/" + k, v));
+        parameters.values().forEach(p -> out.put("first/" + p.name(), Mirror.segment(first, p)));
+        if (second != null) {
+            parameters.values().forEach(p -> out.put("second/" + p.name(), Mirror.segment(second, p)));
+        }
         return out;
     }
 
@@ -75,14 +97,17 @@ public final class Optimizer {
         return steps;
     }
 
+    /** Restores {@link #state()}; parameters absent from {@code state} start from zero state. */
     public void restore(Map<String, INDArray> state, long stepCount) {
-        first.clear();
-        second.clear();
+        first.assign(0);
+        if (second != null) {
+            second.assign(0);
+        }
         state.forEach((k, v) -> {
-            if (k.startsWith("first/")) {
-                first.put(k.substring(6), v);
-            } else if (k.startsWith("second/")) {
-                second.put(k.substring(7), v);
+            INDArray target = k.startsWith("first/") ? first : k.startsWith("second/") ? second : null;
+            Mirror.Parameter p = parameters.get(k.substring(k.indexOf('/') + 1));
+            if (target != null && p != null) {
+                Mirror.segment(target, p).assign(v.reshape('c', p.value().shape()));
             }
         });
         steps = stepCount;

@@ -26,6 +26,11 @@ final class PoolOp implements MirrorOp {
             throw new MirrorShapeException(node.getOpType() + " '" + node.getName() + "' with a " + kernel.length
                     + "-D kernel (the mirror pools over 2-D)");
         }
+        if (window.dilationH() != 1 || window.dilationW() != 1) {
+            // libnd4j's pooling ops ignore them: the result would silently differ from ONNX Runtime's
+            throw new MirrorShapeException(node.getOpType() + " '" + node.getName() + "' with dilations "
+                    + window.dilationH() + "x" + window.dilationW() + " (the mirror pools undilated windows only)");
+        }
     }
 
     private int[] args() {

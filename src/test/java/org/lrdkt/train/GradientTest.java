@@ -83,7 +83,7 @@ class GradientTest {
         INDArray x = randn(21, inputShape);
         Map<String, INDArray> values = mirror.forward(Map.of(input, x));
         INDArray readout = randn(22, values.get(output).shape());
-        Map<String, INDArray> grads = mirror.backward(values, Map.of(output, readout));
+        Map<String, INDArray> grads = mirror.backward(values, Map.of(output, readout)).byName();
         ToDoubleFunction<INDArray> loss = ignored -> {
             try {
                 return mirror.forward(Map.of(input, x)).get(output).mul(readout).sumNumber().doubleValue();
@@ -91,9 +91,10 @@ class GradientTest {
                 throw new IllegalStateException(e);
             }
         };
-        assertTrue(grads.keySet().equals(mirror.parameters().keySet()), "every parameter gets a gradient: "
+        assertTrue(grads.keySet().equals(mirror.parameters().keySet()), "a gradient per parameter: "
                 + grads.keySet() + " vs " + mirror.parameters().keySet());
         for (Mirror.Parameter p : mirror.parameters().values()) {
+            assertTrue(grads.get(p.name()).amaxNumber().doubleValue() > 0, "the loss reaches " + p.name());
             check(p.name(), p.value(), grads.get(p.name()), loss, samplesPerParameter, p.name().hashCode());
         }
     }
@@ -101,6 +102,11 @@ class GradientTest {
     @Test
     void opZooParameterGradients() throws Exception {
         checkMirror(MirrorTest.opZoo(), new long[] {2, 4, 11, 11}, 8);
+    }
+
+    @Test
+    void linearAndPoolingParameterGradients() throws Exception {
+        checkMirror(MirrorTest.linearAndPooling(), new long[] {2, 3, 9, 9}, 8);
     }
 
     @Test
@@ -131,7 +137,7 @@ class GradientTest {
             };
             Map<String, INDArray> s = student.forward(Map.of("input", x));
             KtLoss.Evaluation e = loss.evaluate("logits", s.get("logits"), t.get("logits"), y, pairs(hints, s, t));
-            Map<String, INDArray> grads = student.backward(s, e.gradients());
+            Map<String, INDArray> grads = student.backward(s, e.gradients()).byName();
             for (String p : List.of("/conv2/Conv/lrd_v.weight", "/fc1/Gemm/lrd_a.weight", "conv1.weight")) {
                 check(loss + " " + p, student.parameters().get(p).value(), grads.get(p), value, 6, p.hashCode());
             }

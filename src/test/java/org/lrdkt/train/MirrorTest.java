@@ -139,6 +139,55 @@ class MirrorTest {
         return b.build("probs", 14);
     }
 
+    /** Gemm with each transpose flag, MatMul, and a MaxPool with asymmetric pads and overlapping windows. */
+    static OnnxModel linearAndPooling() {
+        GraphBuilder b = new GraphBuilder(9).input("input", -1, 3, 9, 9);
+        String x = b.node("Conv", in("input", b.weight("c.w", 0.4, 4, 3, 3, 3)), ofInts("kernel_shape", 3, 3),
+                ofInts("pads", 1, 1, 1, 1));
+        x = b.node("MaxPool", in(x), ofInts("kernel_shape", 3, 3), ofInts("pads", 0, 1, 1, 0));
+        x = b.node("Flatten", in(b.node("Relu", in(x))));
+        x = b.node("Transpose", in(x), ofInts("perm", 1, 0));
+        x = b.node("Gemm", in(x, b.weight("ta.w", 0.2, 256, 6)), ofInt("transA", 1));
+        x = b.node("Gemm", in(x, b.weight("tb.w", 0.4, 5, 6), b.weight("tb.b", 0.2, 5)), ofInt("transB", 1));
+        x = b.node("Gemm", in(b.node("Transpose", in(x), ofInts("perm", 1, 0)), b.weight("tab.w", 0.4, 3, 5)),
+                ofInt("transA", 1), ofInt("transB", 1));
+        b.node("MatMul", "out", in(x, b.weight("mm.w", 0.4, 3, 4)));
+        return b.build("out", 14);
+    }
+
+    @Test
+    void linearAndPoolingMatchOrt() throws Exception {
+        assertTrue(relativeError(linearAndPooling(), new long[] {2, 3, 9, 9}, -1, 1) < 1e-4);
+    }
+
+    @Test
+    void dilatedPoolingIsRefusedNotMiscomputed() {
+        GraphBuilder b = new GraphBuilder(3).input("input", -1, 2, 9, 9);
+        b.node("MaxPool", "out", in("input"), ofInts("kernel_shape", 2, 2), ofInts("dilations", 2, 2));
+        LrdktException e = assertThrows(LrdktException.class, () -> Mirror.of(b.build("out", 14), DataType.FLOAT, true));
+        assertTrue(e.getMessage().contains("MaxPool '/out/MaxPool' with dilations 2x2"), e.getMessage());
+    }
+
+    @Test
+    void parametersAreViewsOfOneFlatVector() throws Exception {
+        Mirror mirror = Mirror.of(linearAndPooling(), DataType.FLOAT, true);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 9, 9);
+        INDArray before = mirror.forward(Map.of("input", x)).get("out").dup();
+        long total = 0;
+        for (Mirror.Parameter p : mirror.parameters().values()) {
+            assertEquals(total, p.offset(), p.name());
+            assertEquals(p.value(), Mirror.segment(mirror.flatParameters(), p), p.name());
+            total += p.value().length();
+        }
+        assertEquals(total, mirror.flatParameters().length());
+        INDArray weight = mirror.parameters().get("mm.w").value();
+        double first = weight.getDouble(0);
+        mirror.flatParameters().muli(2);
+        assertEquals(2 * first, weight.getDouble(0), 0, "a parameter's value follows the flat vector");
+        INDArray after = mirror.forward(Map.of("input", x)).get("out");
+        assertTrue(after.sub(before).amaxNumber().doubleValue() > 1e-3, "forward reads the updated weights");
+    }
+
     @Test
     void opZooMatchesOrt() throws Exception {
         assertTrue(relativeError(opZoo(), new long[] {3, 4, 11, 11}, -1, 1) < 1e-4);

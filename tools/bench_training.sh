@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Training throughput of LeNet-5 (batch 64, 2 threads): lrdkt's labels-only fine-tuning next to PyTorch's
+# (tools/bench_pytorch_lenet.py), run alternately for several rounds so that both see the same machine load;
+# prints each round, then medians and the lrdkt/PyTorch ratio. Usage:
+#   tools/bench_training.sh [-r ROUNDS] [-e EPOCHS] [-b BASELINE_CHECKOUT] [-k STUDENT] [-o OUT_DIR]
+# lrdkt side: `lrdkt finetune` of LeNet-5 against itself on testdata/mnist with no teacher terms (soft weight 0,
+# no hints), batch 64, constant lr: forward, cross-entropy, backward and SGD-momentum update, plus the batch
+# assembly (with its random-shift augmentation). Its per-epoch images/s (7,200 images, 112.5 steps) of epochs
+# 2..EPOCHS count; epoch 1 warms the JIT up and JVM start is never timed. PyTorch side: median of 3 × 100 steps
+# after 30 warm-up steps. -b adds a third contestant: a built checkout of another commit (`mvn -q -DskipTests
+# package` there), e.g. the commit before a change, so that before and after are measured in the same rounds.
+# -k STUDENT measures full knowledge-transfer steps instead (no PyTorch): STUDENT (e.g. from `lrdkt compress
+# testdata/lenet5.onnx --target-macs 0.25`) against LeNet-5 with `finetune`'s default flags (batch 32, soft
+# targets, hints, cosine lr). Each lrdkt run's peak resident memory (whole process) is shown too.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+rounds=5 epochs=4 base="" student="" out=/tmp/lrdkt-bench-training
+while getopts "r:e:b:k:o:" opt; do
+  case "$opt" in
+    r) rounds="$OPTARG" ;;
+    e) epochs="$OPTARG" ;;
+    b) base="$(cd "$OPTARG" && pwd)" ;;
+    k) student="$(realpath "$OPTARG")" ;;
+    o) out="$OPTARG" ;;
+    *) echo "usage: $0 [-r ROUNDS] [-e EPOCHS] [-b BASELINE_CHECKOUT] [-k STUDENT] [-o OUT_DIR]" >&2; exit 2 ;;
+  esac
+done
+(( epochs >= 2 )) || { echo "$0: need at least 2 epochs (epoch 1 is warm-up)" >&2; exit 2; }
+mkdir -p "$out"
+"$root/lrdkt" --help >/dev/null 2>&1  # build outside the timed runs
+export OMP_NUM_THREADS=2
+if [[ -n "$student" ]]; then
+  job=(--student "$student" --epochs "$epochs")
+else
+  job=(--student "$root/testdata/lenet5.onnx" --epochs "$epochs" --batch 64 --soft-weight 0 --hints none --lr 0.001
+       --lr-schedule constant)
+fi
+
+lrdkt() { # label checkout round
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/time -f %M -o "$out/$1-$3.rss" java -Xss8m -Xmx4g \
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$2/target/lrdkt.jar:$(cat "$2/target/classpath.txt")" \
+    org.lrdkt.cli.Main finetune --teacher "$root/testdata/lenet5.onnx" --data "$root/testdata/mnist" \
+    -o "$out/$1.onnx" "${job[@]}" --report "$out/$1-$3.json" >/dev/null 2>&1
+}
+pytorch() { # round
+  (cd "$root" && /usr/bin/python3 tools/bench_pytorch_lenet.py --warmup 30 --reps 3 --out "$out/pytorch-$1.json" \
+    >/dev/null)
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+if [[ -n "$student" ]]; then contestants=(lrdkt ${base:+base}); else contestants=(pytorch lrdkt ${base:+base}); fi
+for ((r = 1; r <= rounds; r++)); do
+  echo "round $r: load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  # rotate the order so that no contestant always runs first
+  for ((i = 0; i < ${#contestants[@]}; i++)); do
+    c="${contestants[$(( (i + r - 1) % ${#contestants[@]} ))]}"
+    case "$c" in
+      pytorch) pytorch "$r" ;;
+      lrdkt) lrdkt lrdkt "$root" "$r" ;;
+      base) lrdkt base "$base" "$r" ;;
+    esac
+  done
+done
+
+/usr/bin/python3 - "$out" "$rounds" "$epochs" "${contestants[@]}" <<'PY'
+import json, statistics, sys
+out, rounds, epochs, names = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+
+def value(name, r):
+    if name == "pytorch":
+        return json.load(open(f"{out}/pytorch-{r}.json"))["pytorch_train_images_per_s_b64_2threads"]
+    history = json.load(open(f"{out}/{name}-{r}.json"))["history"]
+    return statistics.median(e["imagesPerSecond"] for e in history[1:])
+
+def rss(name, r):
+    return int(open(f"{out}/{name}-{r}.rss").read().split()[-1]) / 1024
+
+ratios = [("lrdkt", "pytorch"), ("lrdkt", "base")]
+ratios = [(a, b) for a, b in ratios if a in names and b in names]
+rows = [{n: value(n, r) for n in names} for r in range(1, rounds + 1)]
+peaks = [{n: rss(n, r) for n in names if n != "pytorch"} for r in range(1, rounds + 1)]
+print("round  " + "  ".join(f"{n:>8}" for n in names) + "".join(f"  {a}/{b:<7}" for a, b in ratios)
+      + "".join(f"  {n} MiB" for n in peaks[0]))
+def line(label, row, ratio_values, peak):
+    return (f"{label:>6} " + "  ".join(f"{row[n]:>8.0f}" for n in names)
+            + "".join(f"  {v:>13.2f}" for v in ratio_values) + "".join(f"  {peak[n]:>9.0f}" for n in peak))
+for i, (row, peak) in enumerate(zip(rows, peaks), 1):
+    print(line(str(i), row, [row[a] / row[b] for a, b in ratios], peak))
+print(line("median", {n: statistics.median(row[n] for row in rows) for n in names},
+           [statistics.median(row[a] / row[b] for row in rows) for a, b in ratios],
+           {n: statistics.median(p[n] for p in peaks) for n in peaks[0]}))
+print(f"images/s; lrdkt = median of epochs 2..{epochs} per round"
+      + (", PyTorch = median of 3 x 100 steps per round" if "pytorch" in names else "")
+      + "; ratios are per round, then their median; MiB = peak resident memory of the whole lrdkt process")
+PY
