@@ -198,15 +198,16 @@ final class FinetuneCommand implements Command {
     }
 
     static String table(FinetuneResult r) {
-        TextTable t = new TextTable("epoch", "loss", "hard CE", "soft CE", "hint", "held-out " + r.metric(),
-                "images/s", "seconds");
-        t.row("0", "", "", "", "", pct(r.initialScore()), "", "");
+        TextTable t = new TextTable("epoch", "loss", "hard CE", "soft CE", "hint", "held-out loss",
+                "held-out " + r.metric(), "images/s", "seconds");
+        t.row("0" + (r.bestEpoch() == 0 ? " *" : ""), "", "", "", "", String.format("%.4f", r.initialLoss()),
+                pct(r.initialScore()), "", "");
         for (FinetuneResult.Epoch e : r.history()) {
             t.row(e.epoch() + (e.epoch() == r.bestEpoch() ? " *" : ""), String.format("%.4f", e.total()),
                     String.format("%.4f", e.hard()), String.format("%.5f", e.soft()), String.format("%.5f", e.hint()),
-                    pct(e.score()), String.format("%.0f", e.imagesPerSecond()), String.format("%.1f", e.seconds()));
+                    String.format("%.4f", e.heldOutLoss()), pct(e.score()), String.format("%.0f", e.imagesPerSecond()), String.format("%.1f", e.seconds()));
         }
-        return t.render() + String.format("teacher held-out %s %s; best epoch %d (%s); %d training / %d held-out "
+        return t.render() + String.format("teacher held-out %s %s; best epoch %d (lowest held-out loss; %s); %d training / %d held-out "
                 + "samples; hints %s; %.1f s%n", r.metric(), pct(r.teacherScore()), r.bestEpoch(),
                 pct(r.bestScore()), r.trainSamples(), r.heldOutSamples(), r.hints().isEmpty() ? "none" : r.hints(),
                 r.seconds());

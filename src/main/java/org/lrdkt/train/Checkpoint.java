@@ -30,7 +30,7 @@ final class Checkpoint {
     private static final String OPTIMIZER = "lrdkt.checkpoint/optimizer/";
 
     /** What a resumed run continues from. */
-    record State(int epochsDone, int bestEpoch, double bestScore, List<FinetuneResult.Epoch> history) {
+    record State(int epochsDone, int bestEpoch, double bestScore, double bestLoss, List<FinetuneResult.Epoch> history) {
     }
 
     private record Stored(String fingerprint, long optimizerSteps, State state) {

@@ -8,7 +8,9 @@ import java.util.List;
  * batch 32, which are kept. Its lr 1e-3 is for hundreds of thousands of ImageNet iterations; a run of minutes needs
  * 0.01 with a cosine decay. Its λ_soft 0.003 and λ_hint 0.0005 belong to Caffe's unnormalised terms; here the soft
  * term carries Hinton's T² and hints are relative errors ({@link KtLoss}), so the defaults are λ_soft 0.4 and
- * λ_hint 1 (LeNet-5 at 25% MACs, BENCHMARKS.md). Images are moved by up to 2 px, as the LeNet teacher was trained.
+ * λ_hint 1 (LeNet-5 at 25% MACs, BENCHMARKS.md). Images are moved by up to 2 px, as the LeNet teacher was trained,
+ * and also turned by up to 10° and scaled by up to ±10%: the teacher labels every new view, and with that richer
+ * augmentation a longer run (40 epochs) keeps improving where 20 epochs of shifts alone plateau (BENCHMARKS.md).
  *
  * @param cosine       decay the learning rate to 0 along a half cosine over the run (else constant)
  * @param warmupEpochs ramp the learning rate up linearly over this many epochs first: the factor pairs of a
@@ -32,7 +34,7 @@ public record FinetuneOptions(int epochs, int batch, double learningRate, double
                               Path checkpoint, boolean resume) {
 
     public static FinetuneOptions defaults() {
-        return new FinetuneOptions(20, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 1, 2, 10, 0.1, 5, 0.4, 1,
+        return new FinetuneOptions(40, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 1, 2, 10, 0.1, 5, 0.4, 1,
                 null, false, 1, 0, 0.1, null, false);
     }
 

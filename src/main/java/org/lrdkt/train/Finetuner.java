@@ -250,9 +250,10 @@ public final class Finetuner {
                 options.weightDecay(), student);
         Map<String, INDArray> best = copy(student.parameters());
         List<FinetuneResult.Epoch> history = new ArrayList<>();
-        double teacherScore = score(teacher, scored);
-        double initialScore = score(student, scored);
-        double bestScore = initialScore;
+        double teacherScore = check(teacher, scored, null).score();
+        HeldOut initial = check(student, scored, loss);
+        double bestScore = initial.score();
+        double bestLoss = initial.loss();
         int bestEpoch = 0;
         int firstEpoch = 1;
         if (options.resume()) {
@@ -260,22 +261,25 @@ public final class Finetuner {
                     best, optimizer);
             history.addAll(state.history());
             bestScore = state.bestScore();
+            bestLoss = state.bestLoss();
             bestEpoch = state.bestEpoch();
             firstEpoch = state.epochsDone() + 1;
         }
         for (int epoch = firstEpoch; epoch <= options.epochs(); epoch++) {
             FinetuneResult.Epoch stats = trainEpoch(epoch, train, loss, optimizer, progress, scored);
             history.add(stats);
-            // ties go to the later epoch: it trained longer, at a lower learning rate
-            boolean improved = stats.score() >= bestScore;
+            // the held-out loss, not the accuracy: on a few hundred samples accuracy moves in steps of one sample
+            // and peaks by chance, early; ties go to the later epoch, trained longer at a lower learning rate
+            boolean improved = stats.heldOutLoss() <= bestLoss;
             if (improved) {
                 bestScore = stats.score();
+                bestLoss = stats.heldOutLoss();
                 bestEpoch = epoch;
                 best = copy(student.parameters());
             }
             if (options.checkpoint() != null) {
                 Checkpoint.save(options.checkpoint(), student.writeBack(studentModel), options.fingerprint(),
-                        new Checkpoint.State(epoch, bestEpoch, bestScore, history), best, optimizer);
+                        new Checkpoint.State(epoch, bestEpoch, bestScore, bestLoss, history), best, optimizer);
             }
             progress.epochEnd(stats, improved);
         }
@@ -283,8 +287,8 @@ public final class Finetuner {
             student.parameters().get(e.getKey()).value().assign(e.getValue());
         }
         String metric = useLabels ? "accuracy" : "agreement";
-        return new FinetuneResult(student.writeBack(studentModel), metric, initialScore, teacherScore, bestEpoch,
-                bestScore, hints, history, train.length, held, (System.nanoTime() - started) / 1e9);
+        return new FinetuneResult(student.writeBack(studentModel), metric, initial.score(), initial.loss(),
+                teacherScore, bestEpoch, bestScore, hints, history, train.length, held, (System.nanoTime() - started) / 1e9);
     }
 
     private FinetuneResult.Epoch trainEpoch(int epoch, int[] train, KtLoss loss, Optimizer optimizer,
@@ -319,8 +323,9 @@ public final class Finetuner {
             progress.step(done, terms, done / ((System.nanoTime() - start) / 1e9));
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        double score = score(student, scored);
-        return new FinetuneResult.Epoch(epoch, hard / done, soft / done, hint / done, score, seconds, done / seconds);
+        HeldOut check = check(student, scored, loss);
+        return new FinetuneResult.Epoch(epoch, hard / done, soft / done, hint / done, check.score(), check.loss(),
+                seconds, done / seconds);
     }
 
     private KtLoss.Terms step(int[] idx, KtLoss loss, Optimizer optimizer, Random views) throws LrdktException {
@@ -332,38 +337,57 @@ public final class Finetuner {
     private KtLoss.Terms stepInScratch(int[] idx, KtLoss loss, Optimizer optimizer, Random views)
             throws LrdktException {
         INDArray x = data.batch(idx, inputShape, DataType.FLOAT, augmentation, views);
-        boolean needTeacher = options.softWeight() > 0 || (options.hintWeight() > 0 && !hints.isEmpty())
-                || !useLabels;
-        Map<String, INDArray> t = needTeacher ? teacher.forward(Map.of(input, x)) : Map.of();
+        Map<String, INDArray> t = needsTeacher() ? teacher.forward(Map.of(input, x)) : Map.of();
         Map<String, INDArray> s = student.forward(Map.of(input, x));
+        KtLoss.Evaluation e = evaluate(loss, idx, s, t);
+        optimizer.step(student.backward(s, e.gradients()));
+        return e.terms();
+    }
+
+    private boolean needsTeacher() {
+        return options.softWeight() > 0 || (options.hintWeight() > 0 && !hints.isEmpty()) || !useLabels;
+    }
+
+    /** The loss of student outputs {@code s} against teacher outputs {@code t} on samples {@code idx}. */
+    private KtLoss.Evaluation evaluate(KtLoss loss, int[] idx, Map<String, INDArray> s, Map<String, INDArray> t) {
         Map<String, INDArray[]> pairs = new HashMap<>();
         if (options.hintWeight() > 0) {
             for (String h : hints) {
                 pairs.put(h, new INDArray[] {s.get(h), t.get(h)});
             }
         }
-        KtLoss.Evaluation e = loss.evaluate(logits, s.get(logits), t.get(logits),
-                useLabels ? data.labels(idx) : null, pairs);
-        optimizer.step(student.backward(s, e.gradients()));
-        return e.terms();
+        return loss.evaluate(logits, s.get(logits), t.get(logits), useLabels ? data.labels(idx) : null, pairs);
     }
 
-    /** Accuracy against labels, or top-1 agreement with the teacher for unlabelled data. */
-    private double score(Mirror model, int[] samples) throws LrdktException {
+    /** A held-out check: the score, and the mean loss (NaN when not asked for). */
+    private record HeldOut(double score, double loss) {
+    }
+
+    /**
+     * Accuracy against labels (or top-1 agreement with the teacher for unlabelled data) of {@code model} on
+     * unaugmented {@code samples}, and, when {@code loss} is given, the student's knowledge-transfer loss on them.
+     */
+    private HeldOut check(Mirror model, int[] samples, KtLoss loss) throws LrdktException {
         long correct = 0;
+        double lossSum = 0;
         for (int from = 0; from < samples.length; from += EVAL_BATCH) {
             int[] idx = Arrays.copyOfRange(samples, from, Math.min(samples.length, from + EVAL_BATCH));
             try (MemoryWorkspace ignored = evalMemory.cycle()) {
                 INDArray x = data.batch(idx, inputShape, DataType.FLOAT);
-                int[] predicted = model.forward(Map.of(input, x)).get(logits).argMax(1).toIntVector();
-                int[] reference = useLabels ? data.labels(idx)
-                        : teacher.forward(Map.of(input, x)).get(logits).argMax(1).toIntVector();
+                Map<String, INDArray> out = model.forward(Map.of(input, x));
+                Map<String, INDArray> t = (loss != null && needsTeacher()) || !useLabels
+                        ? teacher.forward(Map.of(input, x)) : Map.of();
+                int[] predicted = out.get(logits).argMax(1).toIntVector();
+                int[] reference = useLabels ? data.labels(idx) : t.get(logits).argMax(1).toIntVector();
                 for (int i = 0; i < idx.length; i++) {
                     correct += predicted[i] == reference[i] ? 1 : 0;
                 }
+                if (loss != null) {
+                    lossSum += evaluate(loss, idx, out, t).terms().total() * idx.length;
+                }
             }
         }
-        return (double) correct / samples.length;
+        return new HeldOut((double) correct / samples.length, loss == null ? Double.NaN : lossSum / samples.length);
     }
 
     private static Map<String, INDArray> copy(Map<String, Mirror.Parameter> parameters) {

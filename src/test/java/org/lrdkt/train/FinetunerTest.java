@@ -136,7 +136,7 @@ class FinetunerTest {
         for (int i = 0; i < epochs.size(); i++) {
             FinetuneResult.Epoch e = epochs.get(i);
             FinetuneResult.Epoch t = timed.get(i);
-            out.add(new FinetuneResult.Epoch(e.epoch(), e.hard(), e.soft(), e.hint(), e.score(), t.seconds(),
+            out.add(new FinetuneResult.Epoch(e.epoch(), e.hard(), e.soft(), e.hint(), e.score(), e.heldOutLoss(), t.seconds(),
                     t.imagesPerSecond()));
         }
         return out;
