@@ -109,6 +109,15 @@ public final class Pipeline {
             points.add(new ReportData.ModelPoint("student, fine-tuned", top1(finetuned), speedup, s.params(),
                     s.macsPerSample()));
         }
+        List<ReportData.TrainingEpoch> training = new ArrayList<>();
+        if (finetune != null) {
+            training.add(new ReportData.TrainingEpoch(0, finetune.initialLoss(), finetune.initialScore(),
+                    finetune.bestEpoch() == 0));
+            for (FinetuneResult.Epoch e : finetune.history()) {
+                training.add(new ReportData.TrainingEpoch(e.epoch(), e.heldOutLoss(), e.score(),
+                        e.epoch() == finetune.bestEpoch()));
+            }
+        }
         Map<String, Object> sections = new LinkedHashMap<>();
         sections.put("compress", compress);
         if (finetune != null) {
@@ -122,7 +131,8 @@ public final class Pipeline {
             }
         }
         sections.put("bench", bench);
-        return new ReportData("lrdkt run: " + options.model().getFileName(), energies, macs, points, sections);
+        return new ReportData("lrdkt run: " + options.model().getFileName(), energies, macs, points, training,
+                sections);
     }
 
     private static Double top1(EvalResult eval) {

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
@@ -57,6 +58,17 @@ public final class HtmlReport {
         if (!data.layerMacs().isEmpty()) {
             body.append("<h2>MACs per layer, before and after</h2>\n").append(image(macsChart(data.layerMacs()),
                     "MACs per layer"));
+        }
+        if (!data.training().isEmpty()) {
+            body.append("<h2>Fine-tuning on the held-out split</h2>\n<p>Knowledge-transfer loss and score after each "
+                    + "epoch; the red marker is the epoch whose weights were kept. The untrained student (epoch 0, "
+                    + "in report.json) is drawn only when it was kept: it is far off the trained epochs' scale.</p>\n"
+                    + "<div class=\"grid\">\n")
+                    .append(image(trainingChart(data.training(), "held-out loss",
+                            ReportData.TrainingEpoch::heldOutLoss), "held-out loss per epoch"))
+                    .append(image(trainingChart(data.training(), "held-out score %",
+                            e -> 100 * e.heldOutScore()), "held-out score per epoch"))
+                    .append("</div>\n");
         }
         if (!data.energies().isEmpty()) {
             body.append("<h2>Singular-value energy per layer</h2>\n<p>Cumulative share of Σσ² kept by the top K "
@@ -111,6 +123,32 @@ public final class HtmlReport {
             chart.setTitle(e.layer() + "  (K = " + k + " of " + energy.length + ")");
         } else {
             chart.setTitle(e.layer() + "  (left alone)");
+        }
+        return chart;
+    }
+
+    static XYChart trainingChart(List<ReportData.TrainingEpoch> epochs, String quantity,
+                                 ToDoubleFunction<ReportData.TrainingEpoch> value) {
+        XYChart chart = new XYChartBuilder().width(2 * SMALL_WIDTH).height(SMALL_HEIGHT)
+                .title(quantity + " per epoch").xAxisTitle("epoch").yAxisTitle(quantity).build();
+        style(chart.getStyler());
+        chart.getStyler().setLegendVisible(false);
+        chart.getStyler().setXAxisDecimalPattern("#");
+        List<ReportData.TrainingEpoch> drawn = epochs.stream()
+                .filter(e -> e.epoch() > 0 || e.kept() || epochs.size() == 1).toList();
+        double[] x = new double[drawn.size()];
+        double[] y = new double[drawn.size()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = drawn.get(i).epoch();
+            y[i] = value.applyAsDouble(drawn.get(i));
+        }
+        chart.addSeries(quantity, x, y).setMarker(SeriesMarkers.NONE).setLineColor(new Color(0x1f77b4));
+        for (ReportData.TrainingEpoch e : drawn) {
+            if (e.kept()) {
+                chart.addSeries("kept", new double[] {e.epoch()}, new double[] {value.applyAsDouble(e)})
+                        .setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter).setMarker(SeriesMarkers.CIRCLE)
+                        .setMarkerColor(Color.RED);
+            }
         }
         return chart;
     }

@@ -11,10 +11,11 @@ import java.util.Map;
  * @param energies per-layer singular-value energy curves with the chosen rank (from the compress report)
  * @param layerMacs per-layer MACs before and after compression
  * @param models   one point per model: accuracy against measured speedup
+ * @param training fine-tuning history, one entry per epoch (epoch 0 = before training)
  * @param sections further results (eval, bench, compress reports...) shown as JSON under their names
  */
 public record ReportData(String title, List<LayerEnergy> energies, List<LayerMacs> layerMacs, List<ModelPoint> models,
-                         Map<String, Object> sections) {
+                         List<TrainingEpoch> training, Map<String, Object> sections) {
 
     /**
      * @param cumulativeEnergy entry i = fraction of Σσ² kept by the top i+1 singular values (ascending to 1)
@@ -34,10 +35,19 @@ public record ReportData(String title, List<LayerEnergy> energies, List<LayerMac
     public record ModelPoint(String name, Double accuracy, double speedup, long params, long macs) {
     }
 
+    /**
+     * @param heldOutLoss  the knowledge-transfer loss on the held-out split after this epoch
+     * @param heldOutScore the held-out accuracy (or agreement with the teacher) as a fraction
+     * @param kept         whether this epoch's weights are the ones written
+     */
+    public record TrainingEpoch(int epoch, double heldOutLoss, double heldOutScore, boolean kept) {
+    }
+
     public ReportData {
         energies = List.copyOf(energies);
         layerMacs = List.copyOf(layerMacs);
         models = List.copyOf(models);
+        training = List.copyOf(training);
         sections = sections == null ? Map.of() : new LinkedHashMap<>(sections);
     }
 }

@@ -63,7 +63,10 @@ class HtmlReportTest {
                 new ReportData.ModelPoint("teacher", 0.985, 1.0, 61_706, 416_520),
                 new ReportData.ModelPoint("student <e=0.7>", 0.97, 1.8, 20_000, 150_000),
                 new ReportData.ModelPoint("unlabelled", null, 2.0, 10_000, 90_000));
-        return new ReportData("LeNet-5 & friends", energies, macs, points, Map.of("note", Map.of("k", 1)));
+        List<ReportData.TrainingEpoch> training = List.of(new ReportData.TrainingEpoch(0, 25.0, 0.36, false),
+                new ReportData.TrainingEpoch(1, 12.5, 0.97, false), new ReportData.TrainingEpoch(2, 11.6, 0.99, true),
+                new ReportData.TrainingEpoch(3, 11.7, 0.99, false));
+        return new ReportData("LeNet-5 & friends", energies, macs, points, training, Map.of("note", Map.of("k", 1)));
     }
 
     @Test
@@ -89,7 +92,9 @@ class HtmlReportTest {
             assertTrue(png.getWidth() >= 300);
             images++;
         }
-        assertEquals(1 + 1 + 5, images, "scatter, MACs bars and one energy curve per layer");
+        assertEquals(1 + 1 + 2 + 5, images, "scatter, MACs bars, held-out loss and score, one energy curve per layer");
+        assertEquals(4, json.get("training").size());
+        assertTrue(json.get("training").get(2).get("kept").asBoolean());
         assertTrue(page.contains("(left alone)"));
 
         String demo = System.getenv("LRDKT_REPORT_DEMO");
@@ -100,7 +105,7 @@ class HtmlReportTest {
 
     @Test
     void emptyReportStillRenders() throws Exception {
-        HtmlReport.write(dir, new ReportData("empty", List.of(), List.of(), List.of(), null));
+        HtmlReport.write(dir, new ReportData("empty", List.of(), List.of(), List.of(), List.of(), null));
         assertTrue(Files.readString(dir.resolve("report.html")).contains("<h1>empty</h1>"));
     }
 }
