@@ -7,7 +7,9 @@
 # no hints), batch 64, constant lr: forward, cross-entropy, backward and SGD-momentum update, plus the batch
 # assembly (with its random-shift augmentation). Its per-epoch images/s (7,200 images, 112.5 steps) of epochs
 # 2..EPOCHS count; epoch 1 warms the JIT up and JVM start is never timed. PyTorch side: median of 3 × 100 steps
-# after 30 warm-up steps. -b adds a third contestant: a built checkout of another commit (`mvn -q -DskipTests
+# after 30 warm-up steps, run twice per round: with its default OpenMP wait policy (`pytorch`: threads spin
+# between ops, which is fastest on an idle machine and collapses under load) and with OMP_WAIT_POLICY=PASSIVE
+# (`pytorch_passive`, the policy the lrdkt side runs with). -b adds another contestant: a built checkout of another commit (`mvn -q -DskipTests
 # package` there), e.g. the commit before a change, so that before and after are measured in the same rounds.
 # -k STUDENT measures full knowledge-transfer steps instead (no PyTorch): STUDENT (e.g. from `lrdkt compress
 # testdata/lenet5.onnx --target-macs 0.25`) against LeNet-5 with `finetune`'s default flags (batch 32, soft
@@ -42,20 +44,21 @@ lrdkt() { # label checkout round
     org.lrdkt.cli.Main finetune --teacher "$root/testdata/lenet5.onnx" --data "$root/testdata/mnist" \
     -o "$out/$1.onnx" "${job[@]}" --report "$out/$1-$3.json" >/dev/null 2>&1
 }
-pytorch() { # round
-  (cd "$root" && /usr/bin/python3 tools/bench_pytorch_lenet.py --warmup 30 --reps 3 --out "$out/pytorch-$1.json" \
-    >/dev/null)
+pytorch() { # label round [wait policy]
+  (cd "$root" && env ${3:+OMP_WAIT_POLICY=$3} /usr/bin/python3 tools/bench_pytorch_lenet.py --warmup 30 --reps 3 \
+    --out "$out/$1-$2.json" >/dev/null)
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-if [[ -n "$student" ]]; then contestants=(lrdkt ${base:+base}); else contestants=(pytorch lrdkt ${base:+base}); fi
+if [[ -n "$student" ]]; then contestants=(lrdkt ${base:+base}); else contestants=(pytorch pytorch_passive lrdkt ${base:+base}); fi
 for ((r = 1; r <= rounds; r++)); do
   echo "round $r: load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   # rotate the order so that no contestant always runs first
   for ((i = 0; i < ${#contestants[@]}; i++)); do
     c="${contestants[$(( (i + r - 1) % ${#contestants[@]} ))]}"
     case "$c" in
-      pytorch) pytorch "$r" ;;
+      pytorch) pytorch pytorch "$r" ;;
+      pytorch_passive) pytorch pytorch_passive "$r" PASSIVE ;;
       lrdkt) lrdkt lrdkt "$root" "$r" ;;
       base) lrdkt base "$base" "$r" ;;
     esac
@@ -67,29 +70,31 @@ import json, statistics, sys
 out, rounds, epochs, names = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 
 def value(name, r):
-    if name == "pytorch":
-        return json.load(open(f"{out}/pytorch-{r}.json"))["pytorch_train_images_per_s_b64_2threads"]
+    if name.startswith("pytorch"):
+        return json.load(open(f"{out}/{name}-{r}.json"))["pytorch_train_images_per_s_b64_2threads"]
     history = json.load(open(f"{out}/{name}-{r}.json"))["history"]
     return statistics.median(e["imagesPerSecond"] for e in history[1:])
 
 def rss(name, r):
     return int(open(f"{out}/{name}-{r}.rss").read().split()[-1]) / 1024
 
-ratios = [("lrdkt", "pytorch"), ("lrdkt", "base")]
+ratios = [("lrdkt", "pytorch"), ("lrdkt", "pytorch_passive"), ("lrdkt", "base")]
 ratios = [(a, b) for a, b in ratios if a in names and b in names]
 rows = [{n: value(n, r) for n in names} for r in range(1, rounds + 1)]
-peaks = [{n: rss(n, r) for n in names if n != "pytorch"} for r in range(1, rounds + 1)]
-print("round  " + "  ".join(f"{n:>8}" for n in names) + "".join(f"  {a}/{b:<7}" for a, b in ratios)
+peaks = [{n: rss(n, r) for n in names if not n.startswith("pytorch")} for r in range(1, rounds + 1)]
+width = {n: max(8, len(n)) for n in names}
+print("round  " + "  ".join(f"{n:>{width[n]}}" for n in names) + "".join(f"  {a}/{b:<7}" for a, b in ratios)
       + "".join(f"  {n} MiB" for n in peaks[0]))
 def line(label, row, ratio_values, peak):
-    return (f"{label:>6} " + "  ".join(f"{row[n]:>8.0f}" for n in names)
-            + "".join(f"  {v:>13.2f}" for v in ratio_values) + "".join(f"  {peak[n]:>9.0f}" for n in peak))
+    return (f"{label:>6} " + "  ".join(f"{row[n]:>{width[n]}.0f}" for n in names)
+            + "".join(f"  {v:>{len(a) + len(b) + 1 + max(0, 7 - len(b))}.2f}" for v, (a, b) in zip(ratio_values, ratios)) + "".join(f"  {peak[n]:>9.0f}" for n in peak))
 for i, (row, peak) in enumerate(zip(rows, peaks), 1):
     print(line(str(i), row, [row[a] / row[b] for a, b in ratios], peak))
 print(line("median", {n: statistics.median(row[n] for row in rows) for n in names},
            [statistics.median(row[a] / row[b] for row in rows) for a, b in ratios],
            {n: statistics.median(p[n] for p in peaks) for n in peaks[0]}))
 print(f"images/s; lrdkt = median of epochs 2..{epochs} per round"
-      + (", PyTorch = median of 3 x 100 steps per round" if "pytorch" in names else "")
+      + (", PyTorch = median of 3 x 100 steps per round (pytorch_passive: OMP_WAIT_POLICY=PASSIVE)"
+         if "pytorch" in names else "")
       + "; ratios are per round, then their median; MiB = peak resident memory of the whole lrdkt process")
 PY

@@ -22,6 +22,7 @@ import org.lrdkt.onnx.proto.Onnx.NodeProto;
 import org.lrdkt.onnx.proto.Onnx.OperatorSetIdProto;
 import org.lrdkt.onnx.proto.Onnx.TensorProto;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -46,7 +47,8 @@ public final class Mirror {
 
     /**
      * Gradients of every trainable parameter: one flat vector laid out like {@link #flatParameters()} and a view
-     * of it per parameter name. A parameter that nothing in the loss reaches gets zeros.
+     * of it per parameter name. A parameter that nothing in the loss reaches gets zeros. The mirror reuses the
+     * vector: it holds these gradients until its next {@link #backward}.
      */
     public record Gradients(INDArray flat, Map<String, INDArray> byName) {
     }
@@ -64,6 +66,7 @@ public final class Mirror {
     private final List<String> outputNames = new ArrayList<>();
     private final Set<String> produced = new HashSet<>();
     private INDArray flatParameters;
+    private Gradients gradients;
 
     private Mirror(ModelProto model, DataType dataType) {
         this.model = model;
@@ -217,7 +220,12 @@ public final class Mirror {
             return;
         }
         long length = parameters.values().stream().mapToLong(p -> p.value().length()).sum();
-        flatParameters = Nd4j.create(dataType, length);
+        INDArray flatGradients;
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            flatParameters = Nd4j.create(dataType, length);
+            flatGradients = Nd4j.create(dataType, length);
+        }
+        Map<String, INDArray> gradientViews = new LinkedHashMap<>();
         long offset = 0;
         for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
             Parameter p = e.getValue();
@@ -225,8 +233,11 @@ public final class Mirror {
             view.assign(p.value());
             e.setValue(new Parameter(p.name(), p.original(), view, offset));
             constants.put(p.name(), view);
+            gradientViews.put(p.name(), segment(flatGradients, offset, p.value().shape()));
             offset += view.length();
         }
+        // the views are made once: creating ~2 views per parameter cost more per step than copying the gradients
+        gradients = new Gradients(flatGradients, Collections.unmodifiableMap(gradientViews));
     }
 
     /** The view of {@code flat} (a vector laid out like {@link #flatParameters()}) that holds parameter {@code p}. */
@@ -375,17 +386,16 @@ public final class Mirror {
         if (flatParameters == null) {
             return new Gradients(null, Map.of());
         }
-        INDArray flat = Nd4j.zeros(dataType, flatParameters.length());
-        Map<String, INDArray> byName = new LinkedHashMap<>();
-        for (Parameter p : parameters.values()) {
-            INDArray view = segment(flat, p);
-            INDArray g = grads.get(p.name());
-            if (g != null) {
-                view.assign(g.reshape('c', p.value().shape()));
+        for (Map.Entry<String, INDArray> e : gradients.byName().entrySet()) {
+            INDArray view = e.getValue();
+            INDArray g = grads.get(e.getKey());
+            if (g == null) {
+                view.assign(0);
+            } else {
+                view.assign(Arrays.equals(g.shape(), view.shape()) ? g : g.reshape('c', view.shape()));
             }
-            byName.put(p.name(), view);
         }
-        return new Gradients(flat, Collections.unmodifiableMap(byName));
+        return gradients;
     }
 
     private static void accumulate(Map<String, INDArray> grads, String tensor, INDArray g) {

@@ -1,6 +1,9 @@
 package org.lrdkt.train;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.lrdkt.onnx.Attrs.ofInt;
+import static org.lrdkt.onnx.Attrs.ofInts;
+import static org.lrdkt.train.GraphBuilder.in;
 
 import java.util.HashMap;
 import java.util.List;
@@ -112,6 +115,21 @@ class GradientTest {
     @Test
     void resnetStyleParameterGradients() throws Exception {
         checkMirror(MirrorTest.resnetStyle(), new long[] {2, 3, 16, 16}, 5);
+    }
+
+    /**
+     * Convolutions on the graph input take the weight-gradient-only path (no input gradient): symmetric pads
+     * inline, asymmetric pads with dilation and a bias, several input channels.
+     */
+    @Test
+    void firstLayerConvolutionGradients() throws Exception {
+        GraphBuilder b = new GraphBuilder(11).input("input", -1, 2, 9, 9);
+        String sym = b.node("Conv", in("input", b.weight("sym.w", 0.4, 3, 2, 3, 3), b.weight("sym.b", 0.2, 3)),
+                ofInts("kernel_shape", 3, 3), ofInts("pads", 1, 1, 1, 1));
+        String asym = b.node("Conv", in("input", b.weight("asym.w", 0.4, 2, 2, 3, 2), b.weight("asym.b", 0.2, 2)),
+                ofInts("kernel_shape", 3, 2), ofInts("pads", 1, 0, 2, 1), ofInts("dilations", 2, 3));
+        b.node("Concat", "out", in(b.node("Flatten", in(sym)), b.node("Flatten", in(asym))), ofInt("axis", 1));
+        checkMirror(b.build("out", 14), new long[] {2, 2, 9, 9}, 8);
     }
 
     @Test
