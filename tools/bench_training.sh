@@ -1,36 +1,42 @@
 #!/usr/bin/env bash
 # Training throughput of LeNet-5 (batch 64, 2 threads): lrdkt's labels-only fine-tuning next to PyTorch's
 # (tools/bench_pytorch_lenet.py), run alternately for several rounds so that both see the same machine load;
-# prints each round, then medians and the lrdkt/PyTorch ratio. Usage:
-#   tools/bench_training.sh [-r ROUNDS] [-e EPOCHS] [-b BASELINE_CHECKOUT] [-k STUDENT] [-o OUT_DIR]
+# prints each round, then medians and the lrdkt/PyTorch ratios. Usage:
+#   tools/bench_training.sh [-r ROUNDS] [-e EPOCHS] [-w WARMUP_EPOCHS] [-b BASELINE_CHECKOUT] [-k STUDENT] [-o OUT_DIR]
 # lrdkt side: `lrdkt finetune` of LeNet-5 against itself on testdata/mnist with no teacher terms (soft weight 0,
 # no hints), batch 64, constant lr: forward, cross-entropy, backward and SGD-momentum update, plus the batch
-# assembly (with its random-shift augmentation). Its per-epoch images/s (7,200 images, 112.5 steps) of epochs
-# 2..EPOCHS count; epoch 1 warms the JIT up and JVM start is never timed. PyTorch side: median of 3 × 100 steps
-# after 30 warm-up steps, run twice per round: with its default OpenMP wait policy (`pytorch`: threads spin
-# between ops, which is fastest on an idle machine and collapses under load) and with OMP_WAIT_POLICY=PASSIVE
-# (`pytorch_passive`, the policy the lrdkt side runs with). -b adds another contestant: a built checkout of another commit (`mvn -q -DskipTests
-# package` there), e.g. the commit before a change, so that before and after are measured in the same rounds.
+# assembly (with its random-shift augmentation), run through the checkout's own ./lrdkt launcher. Its per-epoch
+# images/s (7,200 images, 112.5 steps) of epochs WARMUP+1..EPOCHS count (default 7..12): the JIT needs about
+# 1,000 steps to reach full speed (ND4J's per-op Java code), and JVM start is never timed. PyTorch side: median
+# of 3 × 100 steps after 30 warm-up steps. Both run twice per round: with their default OpenMP wait policy
+# (`pytorch`: libgomp spins 300,000 times between ops, fastest on an idle machine, collapses under load; `lrdkt`:
+# the launcher's short spin) and with OMP_WAIT_POLICY=PASSIVE (`pytorch_passive`, `lrdkt_passive`: sleep at once).
+# -b adds another contestant: a built checkout of another commit (`mvn -q -DskipTests package` there) run
+# through its own launcher, e.g. the commit before a change, so that before and after are measured in the same
+# rounds.
 # -k STUDENT measures full knowledge-transfer steps instead (no PyTorch): STUDENT (e.g. from `lrdkt compress
 # testdata/lenet5.onnx --target-macs 0.25`) against LeNet-5 with `finetune`'s default flags (batch 32, soft
 # targets, hints, cosine lr). Each lrdkt run's peak resident memory (whole process) is shown too.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-rounds=5 epochs=4 base="" student="" out=/tmp/lrdkt-bench-training
-while getopts "r:e:b:k:o:" opt; do
+rounds=5 epochs=12 warmup=6 base="" student="" out=/tmp/lrdkt-bench-training
+while getopts "r:e:w:b:k:o:" opt; do
   case "$opt" in
     r) rounds="$OPTARG" ;;
     e) epochs="$OPTARG" ;;
+    w) warmup="$OPTARG" ;;
     b) base="$(cd "$OPTARG" && pwd)" ;;
     k) student="$(realpath "$OPTARG")" ;;
     o) out="$OPTARG" ;;
-    *) echo "usage: $0 [-r ROUNDS] [-e EPOCHS] [-b BASELINE_CHECKOUT] [-k STUDENT] [-o OUT_DIR]" >&2; exit 2 ;;
+    *) echo "usage: $0 [-r ROUNDS] [-e EPOCHS] [-w WARMUP_EPOCHS] [-b BASELINE_CHECKOUT] [-k STUDENT] [-o OUT_DIR]" >&2
+       exit 2 ;;
   esac
 done
-(( epochs >= 2 )) || { echo "$0: need at least 2 epochs (epoch 1 is warm-up)" >&2; exit 2; }
+(( warmup >= 1 && epochs > warmup )) || { echo "$0: need 1 <= WARMUP_EPOCHS < EPOCHS" >&2; exit 2; }
 mkdir -p "$out"
-"$root/lrdkt" --help >/dev/null 2>&1  # build outside the timed runs
+for checkout in "$root" ${base:+"$base"}; do "$checkout/lrdkt" --help >/dev/null 2>&1; done  # builds outside the timed runs
 export OMP_NUM_THREADS=2
+unset OMP_WAIT_POLICY GOMP_SPINCOUNT  # each contestant's own default unless named
 if [[ -n "$student" ]]; then
   job=(--student "$student" --epochs "$epochs")
 else
@@ -40,10 +46,10 @@ else
        --lr-schedule constant --rotate 0 --zoom 0)
 fi
 
-lrdkt() { # label checkout round
-  OMP_WAIT_POLICY=PASSIVE /usr/bin/time -f %M -o "$out/$1-$3.rss" java -Xss8m -Xmx4g \
-    -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$2/target/lrdkt.jar:$(cat "$2/target/classpath.txt")" \
-    org.lrdkt.cli.Main finetune --teacher "$root/testdata/lenet5.onnx" --data "$root/testdata/mnist" \
+lrdkt() { # label checkout round [wait policy]
+  # the launcher execs java, so /usr/bin/time sees the JVM's peak memory
+  env ${4:+OMP_WAIT_POLICY=$4} LRDKT_JAVA_OPTS=-Xmx4g /usr/bin/time -f %M -o "$out/$1-$3.rss" "$2/lrdkt" finetune \
+    --teacher "$root/testdata/lenet5.onnx" --data "$root/testdata/mnist" \
     -o "$out/$1.onnx" "${job[@]}" --report "$out/$1-$3.json" >/dev/null 2>&1
 }
 pytorch() { # label round [wait policy]
@@ -52,7 +58,8 @@ pytorch() { # label round [wait policy]
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-if [[ -n "$student" ]]; then contestants=(lrdkt ${base:+base}); else contestants=(pytorch pytorch_passive lrdkt ${base:+base}); fi
+if [[ -n "$student" ]]; then contestants=(lrdkt ${base:+base})
+else contestants=(pytorch pytorch_passive lrdkt lrdkt_passive ${base:+base}); fi
 for ((r = 1; r <= rounds; r++)); do
   echo "round $r: load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   # rotate the order so that no contestant always runs first
@@ -62,25 +69,26 @@ for ((r = 1; r <= rounds; r++)); do
       pytorch) pytorch pytorch "$r" ;;
       pytorch_passive) pytorch pytorch_passive "$r" PASSIVE ;;
       lrdkt) lrdkt lrdkt "$root" "$r" ;;
+      lrdkt_passive) lrdkt lrdkt_passive "$root" "$r" PASSIVE ;;
       base) lrdkt base "$base" "$r" ;;
     esac
   done
 done
 
-/usr/bin/python3 - "$out" "$rounds" "$epochs" "${contestants[@]}" <<'PY'
+/usr/bin/python3 - "$out" "$rounds" "$epochs" "$warmup" "${contestants[@]}" <<'PY'
 import json, statistics, sys
-out, rounds, epochs, names = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+out, rounds, epochs, warmup, names = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
 
 def value(name, r):
     if name.startswith("pytorch"):
         return json.load(open(f"{out}/{name}-{r}.json"))["pytorch_train_images_per_s_b64_2threads"]
     history = json.load(open(f"{out}/{name}-{r}.json"))["history"]
-    return statistics.median(e["imagesPerSecond"] for e in history[1:])
+    return statistics.median(e["imagesPerSecond"] for e in history[warmup:])
 
 def rss(name, r):
     return int(open(f"{out}/{name}-{r}.rss").read().split()[-1]) / 1024
 
-ratios = [("lrdkt", "pytorch"), ("lrdkt", "pytorch_passive"), ("lrdkt", "base")]
+ratios = [("lrdkt", "pytorch"), ("lrdkt_passive", "pytorch_passive"), ("lrdkt", "base")]
 ratios = [(a, b) for a, b in ratios if a in names and b in names]
 rows = [{n: value(n, r) for n in names} for r in range(1, rounds + 1)]
 peaks = [{n: rss(n, r) for n in names if not n.startswith("pytorch")} for r in range(1, rounds + 1)]
@@ -95,8 +103,8 @@ for i, (row, peak) in enumerate(zip(rows, peaks), 1):
 print(line("median", {n: statistics.median(row[n] for row in rows) for n in names},
            [statistics.median(row[a] / row[b] for row in rows) for a, b in ratios],
            {n: statistics.median(p[n] for p in peaks) for n in peaks[0]}))
-print(f"images/s; lrdkt = median of epochs 2..{epochs} per round"
-      + (", PyTorch = median of 3 x 100 steps per round (pytorch_passive: OMP_WAIT_POLICY=PASSIVE)"
+print(f"images/s; lrdkt = median of epochs {warmup + 1}..{epochs} per round"
+      + (", PyTorch = median of 3 x 100 steps per round (*_passive: OMP_WAIT_POLICY=PASSIVE)"
          if "pytorch" in names else "")
       + "; ratios are per round, then their median; MiB = peak resident memory of the whole lrdkt process")
 PY
