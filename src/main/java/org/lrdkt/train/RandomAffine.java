@@ -79,15 +79,29 @@ final class RandomAffine {
         }
     }
 
-    /** Whole-pixel moves copy exactly (no interpolation). */
+    /** Whole-pixel moves copy exactly (no interpolation): a clamped shift of each row, the edges repeated. */
     private void translate(float[] sample, float[] batch, int from, int dy, int dx) {
-        for (int y = 0; y < height; y++) {
-            int sy = clamp(y + dy, height);
-            for (int x = 0; x < width; x++) {
-                int sx = clamp(x + dx, width);
-                for (int c = 0; c < channels; c++) {
-                    batch[from + index(c, y, x)] = sample[index(c, sy, sx)];
+        if (channelsLast) {
+            for (int y = 0; y < height; y++) {
+                int sy = clamp(y + dy, height);
+                for (int x = 0; x < width; x++) {
+                    System.arraycopy(sample, index(0, sy, clamp(x + dx, width)), batch, from + index(0, y, x), channels);
                 }
+            }
+            return;
+        }
+        // the columns x with 0 ≤ x + dx < width read one contiguous run; the rest repeat an edge pixel
+        int inside0 = Math.min(width, Math.max(0, -dx));
+        int inside1 = Math.max(inside0, Math.min(width, width - dx));
+        for (int c = 0; c < channels; c++) {
+            for (int y = 0; y < height; y++) {
+                int src = index(c, clamp(y + dy, height), 0);
+                int dst = from + index(c, y, 0);
+                java.util.Arrays.fill(batch, dst, dst + inside0, sample[src]);
+                if (inside1 > inside0) {
+                    System.arraycopy(sample, src + inside0 + dx, batch, dst + inside0, inside1 - inside0);
+                }
+                java.util.Arrays.fill(batch, dst + inside1, dst + width, sample[src + width - 1]);
             }
         }
     }
@@ -98,10 +112,19 @@ final class RandomAffine {
         double cx = (width - 1) / 2.0;
         double cos = Math.cos(angle) / scale;
         double sin = Math.sin(angle) / scale;
+        // the column terms of both source coordinates, hoisted out of the row loop (same sums, same rounding)
+        double[] sinX = new double[width];
+        double[] cosX = new double[width];
+        for (int x = 0; x < width; x++) {
+            sinX[x] = sin * (x - cx);
+            cosX[x] = cos * (x - cx);
+        }
         for (int y = 0; y < height; y++) {
+            double rowY = cy + cos * (y - cy);
+            double rowX = cx + sin * (y - cy);
             for (int x = 0; x < width; x++) {
-                double sy = cy + cos * (y - cy) - sin * (x - cx) + dy;
-                double sx = cx + sin * (y - cy) + cos * (x - cx) + dx;
+                double sy = rowY - sinX[x] + dy;
+                double sx = rowX + cosX[x] + dx;
                 int y0 = (int) Math.floor(sy);
                 int x0 = (int) Math.floor(sx);
                 float wy = (float) (sy - y0);

@@ -78,6 +78,40 @@ class RandomAffineTest {
         assertArrayEquals(moved, again, "same seed, same offsets");
     }
 
+    /** Every pixel of every channel against the clamped-index definition, with offsets up to past the image. */
+    @Test
+    void wholePixelShiftsMatchClampedIndexingEvenPastTheBorder() {
+        int c = 3;
+        int h = 8;
+        int w = 10;
+        int shiftBy = 12; // draws offsets beyond both sides, where every pixel repeats an edge
+        RandomAffine shift = RandomAffine.forSamples(new long[] {c, h, w}, shiftBy, 0, 0);
+        int per = c * h * w;
+        int samples = 60;
+        float[] batch = new float[samples * per];
+        Random values = new Random(11);
+        for (int i = 0; i < batch.length; i++) {
+            batch[i] = values.nextFloat();
+        }
+        float[] original = batch.clone();
+        shift.apply(batch, new Random(5));
+        Random replay = new Random(5);
+        for (int s = 0; s < samples; s++) {
+            int dy = replay.nextInt(2 * shiftBy + 1) - shiftBy;
+            int dx = replay.nextInt(2 * shiftBy + 1) - shiftBy;
+            for (int ch = 0; ch < c; ch++) {
+                for (int y = 0; y < h; y++) {
+                    for (int x = 0; x < w; x++) {
+                        int sy = Math.min(h - 1, Math.max(0, y + dy));
+                        int sx = Math.min(w - 1, Math.max(0, x + dx));
+                        assertEquals(original[s * per + (ch * h + sy) * w + sx], batch[s * per + (ch * h + y) * w + x],
+                                "sample " + s + " (dy " + dy + ", dx " + dx + ") at " + ch + "," + y + "," + x);
+                    }
+                }
+            }
+        }
+    }
+
     /** Draws the largest angle and zoom every time; no whole-pixel shift is drawn when shift is 0. */
     private static final class Extremes extends Random {
         @Override
