@@ -2,7 +2,7 @@
 # Training throughput of LeNet-5 (batch 64, 2 threads): lrdkt's labels-only fine-tuning next to PyTorch's
 # (tools/bench_pytorch_lenet.py), run alternately for several rounds so that both see the same machine load;
 # prints each round, then medians and the lrdkt/PyTorch ratios. Usage:
-#   tools/bench_training.sh [-r ROUNDS] [-e EPOCHS] [-w WARMUP_EPOCHS] [-b BASELINE_CHECKOUT] [-k STUDENT] [-o OUT_DIR]
+#   tools/bench_training.sh [-r ROUNDS] [-e EPOCHS] [-w WARMUP_EPOCHS] [-s] [-b BASELINE_CHECKOUT] [-k STUDENT] [-o OUT_DIR]
 # lrdkt side: `lrdkt finetune` of LeNet-5 against itself on testdata/mnist with no teacher terms (soft weight 0,
 # no hints), batch 64, constant lr: forward, cross-entropy, backward and SGD-momentum update, plus the batch
 # assembly (with its random-shift augmentation), run through the checkout's own ./lrdkt launcher. Its per-epoch
@@ -11,6 +11,8 @@
 # of 3 × 100 steps after 30 warm-up steps. Both run twice per round: with their default OpenMP wait policy
 # (`pytorch`: libgomp spins 300,000 times between ops, fastest on an idle machine, collapses under load; `lrdkt`:
 # the launcher's short spin) and with OMP_WAIT_POLICY=PASSIVE (`pytorch_passive`, `lrdkt_passive`: sleep at once).
+# -s adds each side under the other's default: `pytorch_spin3000` (GOMP_SPINCOUNT=3000, lrdkt's) and
+# `lrdkt_spin300000` (GOMP_SPINCOUNT=300000, libgomp's and so PyTorch's), so that every policy has a like-for-like pair.
 # -b adds another contestant: a built checkout of another commit (`mvn -q -DskipTests package` there) run
 # through its own launcher, e.g. the commit before a change, so that before and after are measured in the same
 # rounds.
@@ -19,16 +21,17 @@
 # targets, hints, cosine lr). Each lrdkt run's peak resident memory (whole process) is shown too.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-rounds=5 epochs=12 warmup=6 base="" student="" out=/tmp/lrdkt-bench-training
-while getopts "r:e:w:b:k:o:" opt; do
+rounds=5 epochs=12 warmup=6 swap="" base="" student="" out=/tmp/lrdkt-bench-training
+while getopts "r:e:w:sb:k:o:" opt; do
   case "$opt" in
     r) rounds="$OPTARG" ;;
     e) epochs="$OPTARG" ;;
     w) warmup="$OPTARG" ;;
+    s) swap=1 ;;
     b) base="$(cd "$OPTARG" && pwd)" ;;
     k) student="$(realpath "$OPTARG")" ;;
     o) out="$OPTARG" ;;
-    *) echo "usage: $0 [-r ROUNDS] [-e EPOCHS] [-w WARMUP_EPOCHS] [-b BASELINE_CHECKOUT] [-k STUDENT] [-o OUT_DIR]" >&2
+    *) echo "usage: $0 [-r ROUNDS] [-e EPOCHS] [-w WARMUP_EPOCHS] [-s] [-b BASELINE_CHECKOUT] [-k STUDENT] [-o OUT_DIR]" >&2
        exit 2 ;;
   esac
 done
@@ -46,20 +49,20 @@ else
        --lr-schedule constant --rotate 0 --zoom 0)
 fi
 
-lrdkt() { # label checkout round [wait policy]
+lrdkt() { # label checkout round [OpenMP setting]
   # the launcher execs java, so /usr/bin/time sees the JVM's peak memory
-  env ${4:+OMP_WAIT_POLICY=$4} LRDKT_JAVA_OPTS=-Xmx4g /usr/bin/time -f %M -o "$out/$1-$3.rss" "$2/lrdkt" finetune \
+  env ${4:+"$4"} LRDKT_JAVA_OPTS=-Xmx4g /usr/bin/time -f %M -o "$out/$1-$3.rss" "$2/lrdkt" finetune \
     --teacher "$root/testdata/lenet5.onnx" --data "$root/testdata/mnist" \
     -o "$out/$1.onnx" "${job[@]}" --report "$out/$1-$3.json" >/dev/null 2>&1
 }
-pytorch() { # label round [wait policy]
-  (cd "$root" && env ${3:+OMP_WAIT_POLICY=$3} /usr/bin/python3 tools/bench_pytorch_lenet.py --warmup 30 --reps 3 \
+pytorch() { # label round [OpenMP setting]
+  (cd "$root" && env ${3:+"$3"} /usr/bin/python3 tools/bench_pytorch_lenet.py --warmup 30 --reps 3 \
     --out "$out/$1-$2.json" >/dev/null)
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 if [[ -n "$student" ]]; then contestants=(lrdkt ${base:+base})
-else contestants=(pytorch pytorch_passive lrdkt lrdkt_passive ${base:+base}); fi
+else contestants=(pytorch pytorch_passive lrdkt lrdkt_passive ${swap:+pytorch_spin3000 lrdkt_spin300000} ${base:+base}); fi
 for ((r = 1; r <= rounds; r++)); do
   echo "round $r: load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   # rotate the order so that no contestant always runs first
@@ -67,9 +70,11 @@ for ((r = 1; r <= rounds; r++)); do
     c="${contestants[$(( (i + r - 1) % ${#contestants[@]} ))]}"
     case "$c" in
       pytorch) pytorch pytorch "$r" ;;
-      pytorch_passive) pytorch pytorch_passive "$r" PASSIVE ;;
+      pytorch_passive) pytorch pytorch_passive "$r" OMP_WAIT_POLICY=PASSIVE ;;
+      pytorch_spin3000) pytorch pytorch_spin3000 "$r" GOMP_SPINCOUNT=3000 ;;
       lrdkt) lrdkt lrdkt "$root" "$r" ;;
-      lrdkt_passive) lrdkt lrdkt_passive "$root" "$r" PASSIVE ;;
+      lrdkt_passive) lrdkt lrdkt_passive "$root" "$r" OMP_WAIT_POLICY=PASSIVE ;;
+      lrdkt_spin300000) lrdkt lrdkt_spin300000 "$root" "$r" GOMP_SPINCOUNT=300000 ;;
       base) lrdkt base "$base" "$r" ;;
     esac
   done
@@ -88,7 +93,8 @@ def value(name, r):
 def rss(name, r):
     return int(open(f"{out}/{name}-{r}.rss").read().split()[-1]) / 1024
 
-ratios = [("lrdkt", "pytorch"), ("lrdkt_passive", "pytorch_passive"), ("lrdkt", "base")]
+ratios = [("lrdkt", "pytorch"), ("lrdkt_passive", "pytorch_passive"), ("lrdkt", "pytorch_spin3000"),
+          ("lrdkt_spin300000", "pytorch"), ("lrdkt", "base")]
 ratios = [(a, b) for a, b in ratios if a in names and b in names]
 rows = [{n: value(n, r) for n in names} for r in range(1, rounds + 1)]
 peaks = [{n: rss(n, r) for n in names if not n.startswith("pytorch")} for r in range(1, rounds + 1)]
@@ -104,7 +110,7 @@ print(line("median", {n: statistics.median(row[n] for row in rows) for n in name
            [statistics.median(row[a] / row[b] for row in rows) for a, b in ratios],
            {n: statistics.median(p[n] for p in peaks) for n in peaks[0]}))
 print(f"images/s; lrdkt = median of epochs {warmup + 1}..{epochs} per round"
-      + (", PyTorch = median of 3 x 100 steps per round (*_passive: OMP_WAIT_POLICY=PASSIVE)"
+      + (", PyTorch = median of 3 x 100 steps per round (*_passive: OMP_WAIT_POLICY=PASSIVE, *_spinN: GOMP_SPINCOUNT=N)"
          if "pytorch" in names else "")
       + "; ratios are per round, then their median; MiB = peak resident memory of the whole lrdkt process")
 PY
