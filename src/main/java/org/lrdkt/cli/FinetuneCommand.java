@@ -62,6 +62,8 @@ final class FinetuneCommand implements Command {
                         + "decay to 0 (default) or constant"))
                 .addOption(Flags.valued("warmup-epochs", "E", "ramp the learning rate up linearly over the first E "
                         + "epochs (default " + d.warmupEpochs() + "; 0 = off)"))
+                .addOption(Flags.valued("clip-norm", "X", "scale each step's gradient down to L2 norm X when it is "
+                        + "longer, so that higher learning rates do not diverge (default off)"))
                 .addOption(Flags.valued("shift", "PX", "augmentation: move each training image by a random offset of "
                         + "up to PX pixels per axis, repeating edge pixels (default " + d.shift() + "; 0 = off; only "
                         + "[C,H,W] or [H,W,C] inputs)"))
@@ -125,6 +127,7 @@ final class FinetuneCommand implements Command {
                 Flags.doubleValue(line, "weight-decay", d.weightDecay(), 0, 10),
                 Optimizer.Kind.valueOf(optimizer), schedule.equals("cosine"),
                 Flags.doubleValue(line, "warmup-epochs", d.warmupEpochs(), 0, 100_000),
+                Flags.doubleValue(line, "clip-norm", d.clipNorm(), 0, 1e12),
                 Flags.intValue(line, "shift", d.shift(), 0, 1 << 10),
                 Flags.doubleValue(line, "rotate", d.rotate(), 0, 180),
                 Flags.doubleValue(line, "zoom", d.zoom(), 0, 0.9),

@@ -15,6 +15,8 @@ import java.util.List;
  * @param cosine       decay the learning rate to 0 along a half cosine over the run (else constant)
  * @param warmupEpochs ramp the learning rate up linearly over this many epochs first: the factor pairs of a
  *                     decomposed layer start unbalanced, and full-rate momentum steps from there can diverge
+ * @param clipNorm     scale each step's loss gradient down to this L2 norm when it is longer (0 = off): keeps
+ *                     higher learning rates from diverging on the large soft-target gradients of early steps
  * @param shift        augmentation: move each training image by up to this many pixels (0 = off; non-image
  *                     inputs are never moved)
  * @param rotate       augmentation: turn each training image by up to this many degrees (0 = off)
@@ -27,26 +29,27 @@ import java.util.List;
  * @param resume       continue from {@code checkpoint}
  */
 public record FinetuneOptions(int epochs, int batch, double learningRate, double momentum, double weightDecay,
-                              Optimizer.Kind optimizer, boolean cosine, double warmupEpochs, int shift, double rotate,
+                              Optimizer.Kind optimizer, boolean cosine, double warmupEpochs, double clipNorm,
+                              int shift, double rotate,
                               double zoom, double temperature,
                               double softWeight, double hintWeight, List<String> hints, boolean ignoreLabels, long seed,
                               int limit, double valFraction,
                               Path checkpoint, boolean resume) {
 
     public static FinetuneOptions defaults() {
-        return new FinetuneOptions(40, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 1, 2, 10, 0.1, 5, 0.4, 1,
+        return new FinetuneOptions(40, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 1, 0, 2, 10, 0.1, 5, 0.4, 1,
                 null, false, 1, 0, 0.1, null, false);
     }
 
     public FinetuneOptions withEpochs(int n) {
         return new FinetuneOptions(n, batch, learningRate, momentum, weightDecay, optimizer, cosine, warmupEpochs,
-                shift, rotate, zoom, temperature, softWeight, hintWeight, hints, ignoreLabels, seed, limit, valFraction,
+                clipNorm, shift, rotate, zoom, temperature, softWeight, hintWeight, hints, ignoreLabels, seed, limit, valFraction,
                 checkpoint, resume);
     }
 
     public FinetuneOptions withCheckpoint(Path file, boolean resumeFromIt) {
         return new FinetuneOptions(epochs, batch, learningRate, momentum, weightDecay, optimizer, cosine, warmupEpochs,
-                shift, rotate, zoom, temperature, softWeight, hintWeight, hints, ignoreLabels, seed, limit, valFraction,
+                clipNorm, shift, rotate, zoom, temperature, softWeight, hintWeight, hints, ignoreLabels, seed, limit, valFraction,
                 file, resumeFromIt);
     }
 
@@ -54,6 +57,7 @@ public record FinetuneOptions(int epochs, int batch, double learningRate, double
     String fingerprint() {
         return String.join(",", String.valueOf(batch), String.valueOf(learningRate), String.valueOf(momentum),
                 String.valueOf(weightDecay), optimizer.name(), String.valueOf(cosine), String.valueOf(warmupEpochs),
+                String.valueOf(clipNorm),
                 String.valueOf(shift), String.valueOf(rotate), String.valueOf(zoom), String.valueOf(epochs),
                 String.valueOf(temperature), String.valueOf(softWeight), String.valueOf(hintWeight),
                 String.valueOf(hints), String.valueOf(ignoreLabels), String.valueOf(seed), String.valueOf(limit),

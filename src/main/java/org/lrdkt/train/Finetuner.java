@@ -247,7 +247,7 @@ public final class Finetuner {
         int[] scored = held > 0 ? heldOut : train;
         KtLoss loss = new KtLoss(options.softWeight(), options.temperature(), options.hintWeight());
         Optimizer optimizer = new Optimizer(options.optimizer(), options.learningRate(), options.momentum(),
-                options.weightDecay(), student);
+                options.weightDecay(), options.clipNorm(), student);
         Map<String, INDArray> best = copy(student.parameters());
         List<FinetuneResult.Epoch> history = new ArrayList<>();
         double teacherScore = check(teacher, scored, null).score();

@@ -29,18 +29,25 @@ public final class Optimizer {
     private double learningRate;
     private final double momentum;
     private final double weightDecay;
+    private final double clipNorm;
     private final Map<String, Mirror.Parameter> parameters;
     private final INDArray weights;
     private final INDArray first;
     private final INDArray second;
     private long steps;
 
-    /** An optimizer of {@code student}'s parameters (a trainable mirror with at least one). */
-    public Optimizer(Kind kind, double learningRate, double momentum, double weightDecay, Mirror student) {
+    /**
+     * An optimizer of {@code student}'s parameters (a trainable mirror with at least one); {@code clipNorm} > 0
+     * scales each loss gradient down to that L2 norm when it is longer (before weight decay, as PyTorch's
+     * clip_grad_norm_ before an optimizer step).
+     */
+    public Optimizer(Kind kind, double learningRate, double momentum, double weightDecay, double clipNorm,
+                     Mirror student) {
         this.kind = kind;
         this.learningRate = learningRate;
         this.momentum = momentum;
         this.weightDecay = weightDecay;
+        this.clipNorm = clipNorm;
         this.parameters = student.parameters();
         this.weights = student.flatParameters();
         if (weights == null) {
@@ -62,6 +69,12 @@ public final class Optimizer {
     public void step(Mirror.Gradients gradients) {
         steps++;
         INDArray g = gradients.flat();
+        if (clipNorm > 0) {
+            double norm = g.norm2Number().doubleValue();
+            if (norm > clipNorm) {
+                g.muli(clipNorm / norm);
+            }
+        }
         if (weightDecay != 0) {
             axpy(weightDecay, weights, g);
         }

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 class FinetuneOptionsTest {
 
     private static FinetuneOptions schedule(int epochs, boolean cosine, double warmupEpochs) {
-        return new FinetuneOptions(epochs, 32, 0.1, 0.9, 0, Optimizer.Kind.SGD, cosine, warmupEpochs, 0, 0, 0, 5,
+        return new FinetuneOptions(epochs, 32, 0.1, 0.9, 0, Optimizer.Kind.SGD, cosine, warmupEpochs, 0, 0, 0, 0, 5,
                 0.4, 1, null, false, 1, 0, 0.1, null, false);
     }
 

@@ -39,7 +39,7 @@ class FinetunerTest {
     }
 
     static FinetuneOptions quick(int epochs, int limit) {
-        return new FinetuneOptions(epochs, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 1, 2, 10, 0.1, 5, 0.4, 1,
+        return new FinetuneOptions(epochs, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 1, 0, 2, 10, 0.1, 5, 0.4, 1,
                 null, false, 3, limit, 0.25, null, false);
     }
 
@@ -151,7 +151,7 @@ class FinetunerTest {
 
     @Test
     void pureTransferWithoutLabelsScoresAgreement() throws Exception {
-        FinetuneOptions o = new FinetuneOptions(1, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.ADAM, false, 0, 0, 0, 0, 5, 1,
+        FinetuneOptions o = new FinetuneOptions(1, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.ADAM, false, 0, 0, 0, 0, 0, 5, 1,
                 0.0005, List.of(), true, 3, 400, 0.25, null, false);
         FinetuneResult r = Finetuner.finetune(teacher, student, train, o, new Finetuner.Progress() { });
         assertEquals("agreement", r.metric());
@@ -161,7 +161,7 @@ class FinetunerTest {
 
     @Test
     void aDivergingRunStopsWithOneClearError() {
-        FinetuneOptions o = new FinetuneOptions(1, 32, 1e4, 0.9, 0, Optimizer.Kind.SGD, false, 0, 0, 0, 0, 5, 0.4, 1,
+        FinetuneOptions o = new FinetuneOptions(1, 32, 1e4, 0.9, 0, Optimizer.Kind.SGD, false, 0, 0, 0, 0, 0, 5, 0.4, 1,
                 null, false, 3, 256, 0.25, null, false);
         LrdktException e = assertThrows(LrdktException.class,
                 () -> Finetuner.finetune(teacher, student, train, o, new Finetuner.Progress() { }));

@@ -1,6 +1,7 @@
 package org.lrdkt.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -34,13 +35,14 @@ class OptimizerTest {
         return w - LR * mHat / (Math.sqrt(sHat) + 1e-8);
     };
 
-    private static void check(Optimizer.Kind kind, Rule rule) throws Exception {
+    /** Three steps of the optimizer against {@code rule}; {@code clipNorm} > 0 clips each gradient first. */
+    private static void check(Optimizer.Kind kind, Rule rule, double clipNorm) throws Exception {
         Mirror mirror = Mirror.of(MirrorTest.linearAndPooling(), DataType.DOUBLE, true);
         INDArray flat = mirror.flatParameters();
         double[] w = flat.toDoubleVector();
         double[] m = new double[w.length];
         double[] s = new double[w.length];
-        Optimizer optimizer = new Optimizer(kind, LR, MOMENTUM, DECAY, mirror);
+        Optimizer optimizer = new Optimizer(kind, LR, MOMENTUM, DECAY, clipNorm, mirror);
         for (int step = 1; step <= 3; step++) {
             double[] g = new double[w.length];
             Map<String, INDArray> byName = new LinkedHashMap<>();
@@ -51,6 +53,13 @@ class OptimizerTest {
             }
             mirror.parameters().values().forEach(p -> byName.put(p.name(), Mirror.segment(grad, p)));
             optimizer.step(new Mirror.Gradients(grad, byName));
+            double norm = Math.sqrt(java.util.Arrays.stream(g).map(v -> v * v).sum());
+            if (clipNorm > 0) {
+                assertTrue(norm > 2 * clipNorm, "the test gradient must be long enough to be clipped: " + norm);
+                for (int i = 0; i < g.length; i++) {
+                    g[i] *= clipNorm / norm;
+                }
+            }
             for (int i = 0; i < w.length; i++) {
                 w[i] = rule.apply(i, w[i], g[i], step, m, s);
             }
@@ -62,24 +71,31 @@ class OptimizerTest {
 
     @Test
     void sgdWithMomentumAndWeightDecay() throws Exception {
-        check(Optimizer.Kind.SGD, SGD);
+        check(Optimizer.Kind.SGD, SGD, 0);
     }
 
     @Test
     void adamWithWeightDecay() throws Exception {
-        check(Optimizer.Kind.ADAM, ADAM);
+        check(Optimizer.Kind.ADAM, ADAM, 0);
+    }
+
+    /** The loss gradient is scaled to the clip norm before weight decay joins it, for both rules. */
+    @Test
+    void clippingScalesTheGradientDownToTheNormBeforeDecay() throws Exception {
+        check(Optimizer.Kind.SGD, SGD, 0.5);
+        check(Optimizer.Kind.ADAM, ADAM, 0.5);
     }
 
     @Test
     void stateSurvivesARestoreByName() throws Exception {
         Mirror mirror = Mirror.of(MirrorTest.linearAndPooling(), DataType.DOUBLE, true);
-        Optimizer optimizer = new Optimizer(Optimizer.Kind.ADAM, LR, MOMENTUM, DECAY, mirror);
+        Optimizer optimizer = new Optimizer(Optimizer.Kind.ADAM, LR, MOMENTUM, DECAY, 0, mirror);
         INDArray grad = mirror.flatParameters().ulike().assign(0.5);
         optimizer.step(new Mirror.Gradients(grad, Map.of()));
         Map<String, INDArray> saved = new LinkedHashMap<>();
         optimizer.state().forEach((k, v) -> saved.put(k, v.dup()));
         assertEquals(2 * mirror.parameters().size(), saved.size());
-        Optimizer fresh = new Optimizer(Optimizer.Kind.ADAM, LR, MOMENTUM, DECAY, mirror);
+        Optimizer fresh = new Optimizer(Optimizer.Kind.ADAM, LR, MOMENTUM, DECAY, 0, mirror);
         fresh.restore(saved, optimizer.steps());
         assertEquals(optimizer.steps(), fresh.steps());
         fresh.state().forEach((k, v) -> assertEquals(saved.get(k), v, k));
