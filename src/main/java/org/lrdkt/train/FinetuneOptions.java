@@ -30,11 +30,9 @@ import java.util.List;
  */
 public record FinetuneOptions(int epochs, int batch, double learningRate, double momentum, double weightDecay,
                               Optimizer.Kind optimizer, boolean cosine, double warmupEpochs, double clipNorm,
-                              int shift, double rotate,
-                              double zoom, double temperature,
-                              double softWeight, double hintWeight, List<String> hints, boolean ignoreLabels, long seed,
-                              int limit, double valFraction,
-                              Path checkpoint, boolean resume) {
+                              int shift, double rotate, double zoom, double temperature, double softWeight,
+                              double hintWeight, List<String> hints, boolean ignoreLabels, long seed, int limit,
+                              double valFraction, Path checkpoint, boolean resume) {
 
     public static FinetuneOptions defaults() {
         return new FinetuneOptions(40, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 1, 0, 2, 10, 0.1, 5, 0.4, 1,
@@ -43,23 +41,22 @@ public record FinetuneOptions(int epochs, int batch, double learningRate, double
 
     public FinetuneOptions withEpochs(int n) {
         return new FinetuneOptions(n, batch, learningRate, momentum, weightDecay, optimizer, cosine, warmupEpochs,
-                clipNorm, shift, rotate, zoom, temperature, softWeight, hintWeight, hints, ignoreLabels, seed, limit, valFraction,
-                checkpoint, resume);
+                clipNorm, shift, rotate, zoom, temperature, softWeight, hintWeight, hints, ignoreLabels, seed, limit,
+                valFraction, checkpoint, resume);
     }
 
     public FinetuneOptions withCheckpoint(Path file, boolean resumeFromIt) {
         return new FinetuneOptions(epochs, batch, learningRate, momentum, weightDecay, optimizer, cosine, warmupEpochs,
-                clipNorm, shift, rotate, zoom, temperature, softWeight, hintWeight, hints, ignoreLabels, seed, limit, valFraction,
-                file, resumeFromIt);
+                clipNorm, shift, rotate, zoom, temperature, softWeight, hintWeight, hints, ignoreLabels, seed, limit,
+                valFraction, file, resumeFromIt);
     }
 
     /** What must be equal for a checkpoint to be resumed with these options (everything but the paths). */
     String fingerprint() {
         return String.join(",", String.valueOf(batch), String.valueOf(learningRate), String.valueOf(momentum),
                 String.valueOf(weightDecay), optimizer.name(), String.valueOf(cosine), String.valueOf(warmupEpochs),
-                String.valueOf(clipNorm),
-                String.valueOf(shift), String.valueOf(rotate), String.valueOf(zoom), String.valueOf(epochs),
-                String.valueOf(temperature), String.valueOf(softWeight), String.valueOf(hintWeight),
+                String.valueOf(clipNorm), String.valueOf(shift), String.valueOf(rotate), String.valueOf(zoom),
+                String.valueOf(epochs), String.valueOf(temperature), String.valueOf(softWeight), String.valueOf(hintWeight),
                 String.valueOf(hints), String.valueOf(ignoreLabels), String.valueOf(seed), String.valueOf(limit),
                 String.valueOf(valFraction));
     }

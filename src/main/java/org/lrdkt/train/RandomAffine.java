@@ -1,5 +1,6 @@
 package org.lrdkt.train;
 
+import java.util.Arrays;
 import java.util.Random;
 
 /**
@@ -85,7 +86,8 @@ final class RandomAffine {
             for (int y = 0; y < height; y++) {
                 int sy = clamp(y + dy, height);
                 for (int x = 0; x < width; x++) {
-                    System.arraycopy(sample, index(0, sy, clamp(x + dx, width)), batch, from + index(0, y, x), channels);
+                    int src = index(0, sy, clamp(x + dx, width));
+                    System.arraycopy(sample, src, batch, from + index(0, y, x), channels);
                 }
             }
             return;
@@ -97,11 +99,11 @@ final class RandomAffine {
             for (int y = 0; y < height; y++) {
                 int src = index(c, clamp(y + dy, height), 0);
                 int dst = from + index(c, y, 0);
-                java.util.Arrays.fill(batch, dst, dst + inside0, sample[src]);
+                Arrays.fill(batch, dst, dst + inside0, sample[src]);
                 if (inside1 > inside0) {
                     System.arraycopy(sample, src + inside0 + dx, batch, dst + inside0, inside1 - inside0);
                 }
-                java.util.Arrays.fill(batch, dst + inside1, dst + width, sample[src + width - 1]);
+                Arrays.fill(batch, dst + inside1, dst + width, sample[src + width - 1]);
             }
         }
     }
