@@ -63,14 +63,15 @@ public final class LowRank {
 
     /** Decomposes a matrix with the given solver ({@link Solver#AUTO} picks by size). */
     public static LowRank of(Matrix matrix, Solver solver) throws LrdktException {
-        Spectrum.checkFinite(matrix);
         int rows = matrix.rows();
         int cols = matrix.cols();
         int n = Math.min(rows, cols);
         Solver chosen = solver == Solver.AUTO ? (n > GRAM_MIN_SIDE ? Solver.RANDOMIZED : Solver.SVD) : solver;
         if (chosen == Solver.RANDOMIZED) {
+            // Spectrum.of refuses NaN/Inf itself
             return new LowRank(chosen, rows, cols, Spectrum.of(matrix), null, null, null, null, false);
         }
+        Spectrum.checkFinite(matrix);
         if (chosen == Solver.SVD) {
             Lapack.Svd svd = Lapack.svd(matrix.toArray(), rows, cols);
             return new LowRank(chosen, rows, cols, Spectrum.ofSingularValues(svd.s()), svd.u(), svd.s(), svd.vt(),

@@ -287,8 +287,9 @@ public final class Finetuner {
             student.parameters().get(e.getKey()).value().assign(e.getValue());
         }
         String metric = useLabels ? "accuracy" : "agreement";
+        double seconds = (System.nanoTime() - started) / 1e9;
         return new FinetuneResult(student.writeBack(studentModel), metric, initial.score(), initial.loss(),
-                teacherScore, bestEpoch, bestScore, hints, history, train.length, held, (System.nanoTime() - started) / 1e9);
+                teacherScore, bestEpoch, bestScore, hints, history, train.length, held, seconds);
     }
 
     private FinetuneResult.Epoch trainEpoch(int epoch, int[] train, KtLoss loss, Optimizer optimizer,
