@@ -16,6 +16,7 @@ import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
+import org.lrdkt.decompose.Calibration;
 import org.lrdkt.decompose.CompressOptions;
 import org.lrdkt.decompose.Compressor;
 import org.lrdkt.decompose.LowRank;
@@ -45,7 +46,7 @@ final class CompressCommand implements Command {
 
     @Override
     public Options options() {
-        return new Options()
+        Options options = new Options()
                 .addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE")
                         .desc("where to write the compressed model (required; never the input)").build())
                 .addOption(Flags.valued("energy", "E", "keep fraction E of each layer's singular-value energy "
@@ -77,6 +78,21 @@ final class CompressCommand implements Command {
                         + "layers, randomized for the rest (default)"))
                 .addOption(Flags.valued("threads", "N", "layers analysed in parallel (default 1: LAPACK uses every "
                         + "core)"));
+        addCalibrationOptions(options);
+        PreprocessingFlags.addTo(options);
+        return options;
+    }
+
+    private static void addCalibrationOptions(Options options) {
+        options.addOption(Flags.valued("calibration", "D", "calibrate the closed form on unlabelled samples (any "
+                        + "data finetune --data reads): each layer keeps the directions its inputs excite, and its "
+                        + "bias absorbs the mean shift"))
+                .addOption(Flags.valued("calibration-samples", "N", "samples used, spread evenly over the data "
+                        + "(default " + Calibration.DEFAULT_SAMPLES + ")"))
+                .addOption(Flags.valued("calibration-ranks", "data|weights", "with calibration, rank policies spend "
+                        + "the data-aware spectra (default) or the weights' own"))
+                .addOption(Flags.valued("calibration-shrinkage", "A", "ridge toward the weights' spectrum as a share "
+                        + "of each layer's response energy (default " + Calibration.DEFAULT_SHRINKAGE + ")"));
     }
 
     @Override
@@ -103,6 +119,40 @@ final class CompressCommand implements Command {
     }
 
     static CompressOptions parse(CommandLine line) throws LrdktException {
+        return parse(line, null);
+    }
+
+    /**
+     * The flags as compress options; {@code defaultCalibration} (null: none) is the data the closed form is
+     * calibrated on when no --calibration is given.
+     */
+    static CompressOptions parse(CommandLine line, Path defaultCalibration) throws LrdktException {
+        return rankPolicy(line).withCalibration(calibration(line, defaultCalibration));
+    }
+
+    /** The calibration the flags ask for, on {@code defaultData} when no --calibration is given (null: none). */
+    static Calibration calibration(CommandLine line, Path defaultData) throws LrdktException {
+        Path data = line.hasOption("calibration") ? Flags.path(line.getOptionValue("calibration")) : defaultData;
+        if (data == null) {
+            for (String flag : List.of("calibration-samples", "calibration-ranks", "calibration-shrinkage")) {
+                if (line.hasOption(flag)) {
+                    throw LrdktException.usage("--" + flag + " needs --calibration D");
+                }
+            }
+            return null;
+        }
+        String ranks = line.getOptionValue("calibration-ranks", "data").trim().toLowerCase();
+        if (!ranks.equals("data") && !ranks.equals("weights")) {
+            throw LrdktException.usage("--calibration-ranks expects data or weights, got '" + ranks + "'");
+        }
+        return new Calibration(data, PreprocessingFlags.parse(line),
+                Flags.intValue(line, "calibration-samples", Calibration.DEFAULT_SAMPLES, 1, 1 << 24),
+                ranks.equals("data"),
+                Flags.doubleValue(line, "calibration-shrinkage", Calibration.DEFAULT_SHRINKAGE, 0, 1e6));
+    }
+
+    /** The rank policy and the other decomposition flags, without calibration. */
+    static CompressOptions rankPolicy(CommandLine line) throws LrdktException {
         List<String> given = new ArrayList<>();
         for (String p : POLICIES) {
             if (line.hasOption(p)) {

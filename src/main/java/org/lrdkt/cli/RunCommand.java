@@ -55,7 +55,9 @@ final class RunCommand implements Command {
                 .addOption(Option.builder("o").longOpt("output").hasArg().argName("OUT.onnx").desc("the final "
                         + "student (default lrdkt-out/MODEL_lrdkt.onnx)").build())
                 .addOption(Flags.valued("report", "DIR", "write report.json and report.html (charts) into DIR"))
-                .addOption(Flags.toggle("no-finetune", "stop after the closed-form decomposition"));
+                .addOption(Flags.toggle("no-finetune", "stop after the closed-form decomposition"))
+                .addOption(Flags.toggle("no-calibration", "compute the closed form from the weights alone (default: "
+                        + "calibrated on the training data, or on --calibration D)"));
         new CompressCommand().options().getOptions().stream().filter(o -> !OWN_FLAGS.contains(o.getLongOpt()))
                 .forEach(options::addOption);
         new FinetuneCommand().options().getOptions().stream().filter(o -> !OWN_FLAGS.contains(o.getLongOpt()))
@@ -68,7 +70,11 @@ final class RunCommand implements Command {
     public int run(CommandLine line) throws LrdktException {
         boolean example = Flags.positional(line, 0, 1, "MODEL").isEmpty();
         // every flag is checked before the example is unpacked or any model read
-        CompressOptions compress = CompressCommand.parse(line);
+        CompressOptions compress = CompressCommand.rankPolicy(line);
+        if (line.hasOption("no-calibration") && line.hasOption("calibration")) {
+            throw LrdktException.usage("--no-calibration and --calibration contradict each other; give one");
+        }
+        CompressCommand.calibration(line, Path.of(".")); // checks the calibration flags before any work
         boolean exampleBudget = example && Arrays.stream(CompressCommand.POLICIES).noneMatch(line::hasOption);
         if (exampleBudget) {
             compress = compress.withTarget(CompressOptions.Policy.TARGET_MACS, EXAMPLE_TARGET_MACS);
@@ -87,6 +93,8 @@ final class RunCommand implements Command {
         Path output = line.hasOption("output") ? Flags.path(line.getOptionValue("output"))
                 : Path.of("lrdkt-out", stem(model) + "_lrdkt.onnx");
         AtomicFiles.checkNotSameFile(model, output);
+        compress = compress.withCalibration(CompressCommand.calibration(line,
+                line.hasOption("no-calibration") ? null : data));
         PipelineOptions options = new PipelineOptions(model, data, testData, preprocessing, compress,
                 line.hasOption("no-finetune") || data == null ? null : finetune, bench, output, reportDir);
         if (example) {

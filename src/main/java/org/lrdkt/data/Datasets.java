@@ -37,4 +37,13 @@ public final class Datasets {
         return IdxDataset.load(path, labelsOrNull != null ? labelsOrNull : IdxDataset.conventionalLabels(path),
                 preprocessing);
     }
+
+    /**
+     * Opens training data like {@link #open}, except that a folder holding MNIST-style
+     * {@code train-images-idx3-ubyte[.gz]} means those images (and their labels file, if present).
+     */
+    public static Dataset openTraining(Path path, Preprocessing preprocessing) throws LrdktException {
+        Path mnist = IdxDataset.mnistImages(path, "train");
+        return open(mnist != null ? mnist : path, null, preprocessing);
+    }
 }

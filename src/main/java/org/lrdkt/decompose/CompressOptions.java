@@ -19,10 +19,12 @@ import java.util.regex.Pattern;
  * @param solver     how factors are computed
  * @param threads    layers analysed in parallel (1 = one at a time, BLAS uses every core)
  * @param latency    how ranks are priced by measured latency; null: by the budget's own metric
+ * @param calibration data for the calibrated (data-aware) closed form; null: from the weights alone
  */
 public record CompressOptions(Policy policy, double energy, Map<String, Integer> ranks, double target, int roundTo,
                               Scheme scheme, Pattern include, Pattern exclude, long[] inputShape,
-                              LowRank.Solver solver, int threads, Latency latency) {
+                              LowRank.Solver solver, int threads, Latency latency,
+                              Calibration calibration) {
 
     /** Rank policies. */
     public enum Policy { ENERGY, RANKS, TARGET_MACS, TARGET_PARAMS, TARGET_LATENCY }
@@ -49,17 +51,17 @@ public record CompressOptions(Policy policy, double energy, Map<String, Integer>
     /** The paper's rule at the default energy 0.9, spatial scheme, every layer. */
     public static CompressOptions defaults() {
         return new CompressOptions(Policy.ENERGY, DEFAULT_ENERGY, Map.of(), 0, 1, Scheme.SPATIAL, null, null, null,
-                LowRank.Solver.AUTO, 1, null);
+                LowRank.Solver.AUTO, 1, null, null);
     }
 
     public CompressOptions withEnergy(double e) {
         return new CompressOptions(Policy.ENERGY, e, ranks, target, roundTo, scheme, include, exclude, inputShape,
-                solver, threads, latency);
+                solver, threads, latency, calibration);
     }
 
     public CompressOptions withRanks(Map<String, Integer> r) {
         return new CompressOptions(Policy.RANKS, energy, Map.copyOf(r), target, roundTo, scheme, include, exclude,
-                inputShape, solver, threads, latency);
+                inputShape, solver, threads, latency, calibration);
     }
 
     /**
@@ -71,54 +73,60 @@ public record CompressOptions(Policy policy, double energy, Map<String, Integer>
             throw new IllegalArgumentException("not a target policy: " + p);
         }
         return new CompressOptions(p, energy, ranks, fraction, roundTo, scheme, include, exclude, inputShape, solver,
-                threads, latency);
+                threads, latency, calibration);
     }
 
     /** Keeps the policy; changes the energy level AUTO compares schemes at. */
     public CompressOptions withAutoEnergy(double e) {
         return new CompressOptions(policy, e, ranks, target, roundTo, scheme, include, exclude, inputShape, solver,
-                threads, latency);
+                threads, latency, calibration);
     }
 
     public CompressOptions withRoundTo(int m) {
         return new CompressOptions(policy, energy, ranks, target, m, scheme, include, exclude, inputShape, solver,
-                threads, latency);
+                threads, latency, calibration);
     }
 
     public CompressOptions withScheme(Scheme s) {
         return new CompressOptions(policy, energy, ranks, target, roundTo, s, include, exclude, inputShape, solver,
-                threads, latency);
+                threads, latency, calibration);
     }
 
     public CompressOptions withInclude(Pattern p) {
         return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, p, exclude, inputShape, solver,
-                threads, latency);
+                threads, latency, calibration);
     }
 
     public CompressOptions withExclude(Pattern p) {
         return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, p, inputShape, solver,
-                threads, latency);
+                threads, latency, calibration);
     }
 
     public CompressOptions withInputShape(long[] shape) {
         return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, shape, solver,
-                threads, latency);
+                threads, latency, calibration);
     }
 
     public CompressOptions withSolver(LowRank.Solver s) {
         return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, inputShape, s,
-                threads, latency);
+                threads, latency, calibration);
     }
 
     public CompressOptions withThreads(int n) {
         return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, inputShape,
-                solver, n, latency);
+                solver, n, latency, calibration);
     }
 
     /** Prices ranks by measured latency (with TARGET_MACS: the latency objective); null turns that off. */
     public CompressOptions withLatency(Latency l) {
         return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, inputShape,
-                solver, threads, l);
+                solver, threads, l, calibration);
+    }
+
+    /** Calibrates the closed form on data; null turns that off. */
+    public CompressOptions withCalibration(Calibration c) {
+        return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, inputShape,
+                solver, threads, latency, c);
     }
 
     /** One line describing the policy, for reports. */
@@ -133,6 +141,7 @@ public record CompressOptions(Policy policy, double energy, Map<String, Integer>
         if (latency != null && policy == Policy.TARGET_MACS) {
             p += ", objective latency";
         }
-        return p + ", scheme " + scheme.name().toLowerCase() + (roundTo > 1 ? ", round to " + roundTo : "");
+        return p + ", scheme " + scheme.name().toLowerCase() + (roundTo > 1 ? ", round to " + roundTo : "")
+                + (calibration != null ? ", " + calibration.describe() : "");
     }
 }

@@ -4,6 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.lrdkt.TextTable;
+import org.lrdkt.onnx.Costs;
+import org.lrdkt.onnx.Layer;
+import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.Shapes;
 
 /**
@@ -15,9 +18,10 @@ import org.lrdkt.onnx.Shapes;
  * @param layers      one decision per layer, in graph order
  * @param totals      sums and ratios
  * @param latency     the measured per-layer latency tables (null unless ranks were priced by latency)
+ * @param calibrated  whether the closed form was calibrated on data (the policy line says on what)
  */
 public record CompressReport(String model, String policy, Map<String, long[]> inputShapes, List<LayerDecision> layers,
-                             Totals totals, List<LayerLatency> latency) {
+                             Totals totals, List<LayerLatency> latency, boolean calibrated) {
 
     /** Whether a layer was rewritten. */
     public enum Status { DECOMPOSED, SKIPPED }
@@ -45,7 +49,9 @@ public record CompressReport(String model, String policy, Map<String, long[]> in
      * @param nodes            names of the nodes that replace it (empty when skipped)
      * @param solver           how the factors were computed (SVD or GRAM; null when not analysed)
      * @param cumulativeEnergy normalised cumulative σ² curve of the scheme's unfolding: entry i = energy kept by
-     *                         rank i+1 (null when not analysed)
+     *                         rank i+1 (null when not analysed); when calibrated, of the responses on the
+     *                         calibration set (the data-aware spectrum)
+     * @param cumulativeWeightEnergy the same curve for the weights alone, when calibrated (else null)
      * @param latencyMs        the layer's measured ONNX Runtime time in ms (null when not measured)
      * @param latencyMsAfter   the chosen pair's time, interpolated between measured ranks (= before when skipped)
      */
@@ -53,7 +59,8 @@ public record CompressReport(String model, String policy, Map<String, long[]> in
                                 String scheme, Integer rank, int fullRank, int numericalRank, double breakEven,
                                 double energyKept, long paramsBefore, long paramsAfter, long macsBefore,
                                 long macsAfter, String outputTensor, List<String> nodes, String solver,
-                                float[] cumulativeEnergy, Double latencyMs, Double latencyMsAfter) {
+                                float[] cumulativeEnergy, float[] cumulativeWeightEnergy,
+                                Double latencyMs, Double latencyMsAfter) {
     }
 
     /**
@@ -90,6 +97,62 @@ public record CompressReport(String model, String policy, Map<String, long[]> in
         public double paramsReduction() {
             return modelParamsAfter == 0 ? 0 : (double) modelParamsBefore / modelParamsAfter;
         }
+    }
+
+    /** The report of one compression, from every layer's plan in graph order. */
+    static CompressReport assemble(OnnxModel teacher, CompressOptions options, Map<String, long[]> inputs,
+                                   Map<String, long[]> shapes, List<LayerPlan> plans, Map<String, List<String>> nodes,
+                                   long modelBefore, long modelAfter) {
+        List<LayerDecision> rows = new ArrayList<>();
+        List<LayerLatency> latency = new ArrayList<>();
+        long pb = 0;
+        long pa = 0;
+        long mb = 0;
+        long ma = 0;
+        int decomposed = 0;
+        for (LayerPlan p : plans) {
+            Layer l = p.layer;
+            Candidate c = p.candidate;
+            boolean done = p.analysed() && p.rank > 0;
+            Costs.Cost before = Costs.of(l, shapes.get(l.node().getOutput(0)));
+            String op = l.node().getOpType() + (l.biasAdd() != null ? "+Add" : "")
+                    + (c != null && c.batchNorm() != null ? "+BN" : "");
+            Costs.Cost after = done ? c.costAfter(p.unfolding, p.rank) : before;
+            float[] curve = p.analysed() ? cumulative(p.lowRank.spectrum()) : null;
+            float[] weightCurve = p.weightSpectrum != null ? cumulative(p.weightSpectrum) : null;
+            Double msBefore = p.latency != null ? p.latency.original() : null;
+            Double msAfter = p.latency == null ? null : done ? p.latency.at(p.rank) : msBefore;
+            rows.add(new LayerDecision(l.name(), op, l.weightShape(),
+                    done ? Status.DECOMPOSED : Status.SKIPPED, done ? null : p.skipReason,
+                    p.analysed() ? p.unfolding.name().toLowerCase() : null,
+                    done ? Integer.valueOf(p.rank) : p.refusedRank > 0 ? Integer.valueOf(p.refusedRank) : null,
+                    p.analysed() ? p.unfolding.fullRank(c.shape()) : 0, p.analysed() ? p.lowRank.numericalRank() : 0,
+                    p.analysed() ? p.unfolding.breakEven(c.shape()) : 0,
+                    done ? p.rankSpectrum.kept(p.rank) : 1, before.params(), after.params(), before.macs(),
+                    after.macs(), c != null ? c.outputTensor() : l.outputTensor(), nodes.getOrDefault(l.name(),
+                    List.of()), p.analysed() ? (p.lowRank.calibrated() ? "CALIBRATED" : p.lowRank.solver().name()) : null,
+                    curve, weightCurve, msBefore, msAfter));
+            if (p.latency != null) {
+                latency.add(new LayerLatency(l.name(), p.latency.key(), p.latency.millis()));
+            }
+            pb += before.params();
+            pa += after.params();
+            mb += before.macs();
+            ma += after.macs();
+            decomposed += done ? 1 : 0;
+        }
+        return new CompressReport(teacher.source() == null ? "" : teacher.source().toString(), options.describe(),
+                inputs, rows, new Totals(pb, pa, mb, ma, modelBefore, modelAfter, decomposed,
+                plans.size() - decomposed), latency.isEmpty() ? null : latency,
+                options.calibration() != null);
+    }
+
+    private static float[] cumulative(Spectrum s) {
+        float[] curve = new float[s.size()];
+        for (int i = 0; i < curve.length; i++) {
+            curve[i] = (float) s.kept(i + 1);
+        }
+        return curve;
     }
 
     /** The report as printed by {@code lrdkt compress}; measured latency columns when ranks were priced by it. */

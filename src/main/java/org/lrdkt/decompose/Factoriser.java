@@ -3,7 +3,9 @@ package org.lrdkt.decompose;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.Attrs;
+import org.lrdkt.onnx.Layer;
 import org.lrdkt.onnx.TensorData;
 import org.lrdkt.onnx.proto.Onnx.AttributeProto;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
@@ -36,8 +38,13 @@ final class Factoriser {
         };
     }
 
-    static Replacement build(Candidate c, Unfolding unfolding, LowRank.Factors f, ConvGeometry geometry,
-                             UniqueNames names) {
+    /**
+     * The nodes and initializers standing in for one layer. {@code biasShift} (null: none) is added to the layer's
+     * effective bias, in the units of the unfolded weight (before a Gemm's alpha): the calibrated closed form's
+     * mean correction.
+     */
+    static Replacement build(Candidate c, Unfolding unfolding, LowRank.Factors f, double[] biasShift,
+                             ConvGeometry geometry, UniqueNames names) throws LrdktException {
         String[] suffix = suffixes(unfolding);
         String first = names.take(c.name() + "/" + suffix[0]);
         String second = names.take(c.name() + "/" + suffix[1]);
@@ -47,14 +54,31 @@ final class Factoriser {
         NodeProto node = c.layer().node();
         String output = c.batchNorm() != null ? c.batchNorm().getOutput(0) : node.getOutput(0);
         List<TensorProto> inits = new ArrayList<>();
-        String bias = c.layer().kind() == org.lrdkt.onnx.Layer.Kind.MATMUL ? null : c.layer().biasTensor();
-        if (c.foldedBias() != null) {
+        boolean matMul = c.layer().kind() == Layer.Kind.MATMUL;
+        String bias = matMul ? null : c.layer().biasTensor();
+        float[] biasValues = biasShift != null && !matMul ? correctedBias(c, biasShift) : c.foldedBias();
+        if (biasValues != null) {
             bias = names.take(second + ".bias");
-            inits.add(TensorData.fromFloats(bias, new long[] {c.foldedBias().length}, c.foldedBias(), c.dataType()));
+            inits.add(TensorData.fromFloats(bias, new long[] {biasValues.length}, biasValues, c.dataType()));
         }
         int k = f.k();
         List<NodeProto> nodes = switch (unfolding) {
-            case FC -> fullyConnected(c, f, first, second, firstWeight, secondWeight, middle, output, bias, inits);
+            case FC -> {
+                boolean shiftAfter = matMul && biasShift != null;
+                String product = shiftAfter ? names.take(second + ".output") : output;
+                List<NodeProto> pair = fullyConnected(c, f, first, second, firstWeight, secondWeight, middle,
+                        product, bias, biasShift != null, inits);
+                if (!shiftAfter) {
+                    yield pair;
+                }
+                // a MatMul has no bias input: the mean correction is an Add of its own, before any bias Add
+                String shiftName = names.take(second + ".mean_shift");
+                inits.add(TensorData.fromFloats(shiftName, new long[] {biasShift.length}, Matrix.narrow(biasShift),
+                        c.dataType()));
+                yield List.of(pair.get(0), pair.get(1), NodeProto.newBuilder().setName(names.take(second + "/shift"))
+                        .setOpType("Add").setDomain(node.getDomain()).addInput(product).addInput(shiftName)
+                        .addOutput(output).build());
+            }
             case SPATIAL, CHANNEL -> {
                 long n = c.shape()[0];
                 long ch = c.shape()[1];
@@ -84,6 +108,38 @@ final class Factoriser {
             }
         };
         return new Replacement(nodes, inits);
+    }
+
+    /**
+     * The layer's effective bias plus the mean correction. A conv's is its (BN-folded) bias per output channel; a
+     * Gemm's is beta·C (C of one value broadcast) plus alpha·shift, written with beta 1.
+     */
+    private static float[] correctedBias(Candidate c, double[] shift) throws LrdktException {
+        int n = shift.length;
+        double scale = 1;
+        float[] base = c.foldedBias();
+        if (base == null && c.layer().biasTensor() != null) {
+            base = TensorData.toFloats(c.graph().constant(c.layer().biasTensor()).orElseThrow());
+        }
+        if (c.layer().kind() == Layer.Kind.GEMM) {
+            NodeProto node = c.layer().node();
+            scale = Attrs.getFloat(node, "alpha", 1f);
+            double beta = Attrs.getFloat(node, "beta", 1f);
+            if (base != null && base.length != n && base.length != 1) {
+                throw LrdktException.unsupported("Gemm bias of " + base.length + " values for " + n + " outputs "
+                        + "cannot take the calibration's mean correction");
+            }
+            float[] effective = new float[n];
+            for (int i = 0; base != null && i < n; i++) {
+                effective[i] = (float) (beta * base[base.length == 1 ? 0 : i]);
+            }
+            base = effective;
+        }
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = (float) ((base == null ? 0 : base[i]) + scale * shift[i]);
+        }
+        return out;
     }
 
     /** The second conv's weight (N, K, 1, kw) from right = K × (N·kw): W[n, k, 0, j] = right[k, (n, j)]. */
@@ -122,12 +178,13 @@ final class Factoriser {
      */
     private static List<NodeProto> fullyConnected(Candidate c, LowRank.Factors f, String first, String second,
                                                   String firstWeight, String secondWeight, String middle,
-                                                  String output, String bias, List<TensorProto> inits) {
+                                                  String output, String bias, boolean effectiveBias,
+                                                  List<TensorProto> inits) {
         NodeProto node = c.layer().node();
         int k = f.k();
         int out = f.rows();
         int in = f.cols();
-        boolean gemm = c.layer().kind() == org.lrdkt.onnx.Layer.Kind.GEMM;
+        boolean gemm = c.layer().kind() == Layer.Kind.GEMM;
         boolean transB = gemm && Attrs.getInt(node, "transB", 0) != 0;
         // stored as op(B) expects: (K × in) / (out × K) when transposed, else (in × K) / (K × out)
         inits.add(transB ? TensorData.fromFloats(firstWeight, new long[] {k, in}, f.right(), c.dataType())
@@ -139,13 +196,15 @@ final class Factoriser {
         NodeProto.Builder a = NodeProto.newBuilder().setName(first).setOpType(node.getOpType())
                 .setDomain(node.getDomain()).addInput(node.getInput(0)).addInput(firstWeight).addOutput(middle);
         NodeProto.Builder b = NodeProto.newBuilder().setName(second).setOpType(node.getOpType())
-                .setDomain(node.getDomain()).addInput(middle).addInput(secondWeight).addOutput(node.getOutput(0));
+                .setDomain(node.getDomain()).addInput(middle).addInput(secondWeight).addOutput(output);
         if (gemm) {
             a.addAttribute(Attrs.ofInt("transB", transB ? 1 : 0))
                     .addAttribute(Attrs.ofFloat("alpha", Attrs.getFloat(node, "alpha", 1f)));
             b.addAttribute(Attrs.ofInt("transB", transB ? 1 : 0));
             if (bias != null) {
-                b.addInput(bias).addAttribute(Attrs.ofFloat("beta", Attrs.getFloat(node, "beta", 1f)));
+                // a corrected bias already holds beta·C
+                b.addInput(bias).addAttribute(Attrs.ofFloat("beta", effectiveBias ? 1f : Attrs.getFloat(node, "beta",
+                        1f)));
             }
         }
         return List.of(a.build(), b.build());

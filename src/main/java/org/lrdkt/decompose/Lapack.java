@@ -38,9 +38,13 @@ public final class Lapack {
      * Only the upper triangle is filled (row-major), which is what the symmetric eigensolvers here read.
      */
     public static Matrix gram(Matrix a) throws LrdktException {
+        return gram(a, a.cols() <= a.rows());
+    }
+
+    /** {@code AᵀA} (cols×cols) when {@code colsSide}, else {@code AAᵀ} (rows×rows); upper triangle only. */
+    public static Matrix gram(Matrix a, boolean colsSide) throws LrdktException {
         int rows = a.rows();
         int cols = a.cols();
-        boolean colsSide = cols <= rows;
         int n = colsSide ? cols : rows;
         int inner = colsSide ? rows : cols;
         Matrix g = Matrix.zeros(n, n);

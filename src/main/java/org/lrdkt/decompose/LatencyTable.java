@@ -157,7 +157,7 @@ final class LatencyTable {
         LowRank.Factors f = new LowRank.Factors(values(r, rows * k), values(r, k * cols), rows, cols, k);
         ConvGeometry geometry = c.layer().isConv() ? ConvGeometry.of(c.layer().node(), c.shape()[2], c.shape()[3],
                 c.inputShape(), c.name()) : null;
-        Factoriser.Replacement replacement = Factoriser.build(c, u, f, geometry,
+        Factoriser.Replacement replacement = Factoriser.build(c, u, f, null, geometry,
                 new UniqueNames(GraphProto.getDefaultInstance()));
         List<TensorProto> inits = new ArrayList<>(replacement.initializers());
         List<NodeProto> nodes = replacement.nodes();

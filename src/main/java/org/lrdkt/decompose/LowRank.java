@@ -47,9 +47,18 @@ public final class LowRank {
     // GRAM: eigenvectors of the smaller side's Gram, n×n row-major, columns in ascending eigenvalue order
     private final float[] basis;
     private final boolean basisOnCols;
+    // calibrated: the regularised response covariance (full symmetric, on the basisOnCols side) and the weights'
+    // own spectrum; null otherwise
+    private final float[] responseCovariance;
+    private final Spectrum weightSpectrum;
 
     private LowRank(Solver solver, int rows, int cols, Spectrum spectrum, float[] u, float[] s, float[] vt,
                     float[] basis, boolean basisOnCols) {
+        this(solver, rows, cols, spectrum, u, s, vt, basis, basisOnCols, null, null);
+    }
+
+    private LowRank(Solver solver, int rows, int cols, Spectrum spectrum, float[] u, float[] s, float[] vt,
+                    float[] basis, boolean basisOnCols, float[] responseCovariance, Spectrum weightSpectrum) {
         this.solver = solver;
         this.rows = rows;
         this.cols = cols;
@@ -59,6 +68,90 @@ public final class LowRank {
         this.vt = vt;
         this.basis = basis;
         this.basisOnCols = basisOnCols;
+        this.responseCovariance = responseCovariance;
+        this.weightSpectrum = weightSpectrum;
+    }
+
+    /**
+     * The data-aware decomposition: the rank-K minimiser of the response error ‖(M − M′)ᵀX‖ (response side cols) or
+     * ‖(M − M′)X‖ (response side rows) over calibration inputs X, in its output-space form M′ = M U_K U_Kᵀ (or
+     * U_K U_Kᵀ M), U_K the top-K eigenvectors of the response covariance C (Zhang et al., TPAMI 2016). It never
+     * forms the input-side covariance, which for VGG-16's fc6 would be 25,088². The spectrum rank policies spend is
+     * C's: the fraction of response energy a rank keeps.
+     *
+     * <p>A calibration set excites only some directions (fewer samples than inputs leave C singular); the ridge
+     * C + λ·G, with G the weights' Gram on the response side (what C would be for white inputs) and λ =
+     * {@code shrinkage}·tr C / tr G, ranks the directions the data never reached by the weights alone instead of
+     * arbitrarily. It is the closed form for inputs whose covariance is Σ + λI.
+     *
+     * @param covariance     the response covariance, full symmetric, d×d with d = cols (responseOnCols) or rows
+     * @param shrinkage      the ridge's share of the response energy (0 = the data alone)
+     */
+    public static LowRank calibrated(Matrix matrix, float[] covariance, boolean responseOnCols, double shrinkage)
+            throws LrdktException {
+        Spectrum.checkFinite(matrix);
+        int rows = matrix.rows();
+        int cols = matrix.cols();
+        int d = responseOnCols ? cols : rows;
+        if (covariance.length != (long) d * d) {
+            throw new IllegalArgumentException(covariance.length + " covariance values for response side " + d);
+        }
+        float[] gram;
+        try (Matrix g = Lapack.gram(matrix, responseOnCols)) {
+            gram = g.toArray(); // upper triangle
+        }
+        double traceC = 0;
+        double traceG = 0;
+        for (int i = 0; i < d; i++) {
+            traceC += covariance[i * d + i];
+            traceG += gram[i * d + i];
+        }
+        if (!Double.isFinite(traceC)) {
+            throw LrdktException.badInput("the calibration data's activations hold NaN or Inf");
+        }
+        // no measured response energy (a layer whose inputs never vary): the weights alone decide
+        double lambda = traceC > 0 && traceG > 0 ? shrinkage * traceC / traceG : 1;
+        double dataWeight = traceC > 0 ? 1 : 0;
+        float[] regularised = new float[d * d];
+        for (int i = 0; i < d; i++) {
+            for (int j = i; j < d; j++) {
+                float v = (float) (dataWeight * covariance[i * d + j] + lambda * gram[i * d + j]);
+                regularised[i * d + j] = v;
+                regularised[j * d + i] = v;
+            }
+        }
+        int n = Math.min(rows, cols);
+        Spectrum weights = topOf(Spectrum.ofEnergies(eigenvalues(gram, d)), n);
+        Spectrum data = topOf(Spectrum.ofEnergies(eigenvalues(regularised, d)), n);
+        return new LowRank(Solver.GRAM, rows, cols, data, null, null, null, null, responseOnCols, regularised,
+                weights);
+    }
+
+    private static double[] eigenvalues(float[] symmetric, int d) throws LrdktException {
+        float[] eig;
+        try (Matrix m = Matrix.of(symmetric, d, d)) { // the solver destroys its input: a copy
+            eig = Lapack.eigenvalues(m);
+        }
+        double[] e = new double[eig.length];
+        for (int i = 0; i < e.length; i++) {
+            e[i] = eig[i];
+        }
+        return e;
+    }
+
+    /** The largest {@code n} energies: a response side wider than the full rank adds only zero eigenvalues. */
+    private static Spectrum topOf(Spectrum s, int n) {
+        return s.size() <= n ? s : Spectrum.ofEnergies(java.util.Arrays.copyOf(s.energies(), n));
+    }
+
+    /** Whether the factors minimise the calibration set's response error rather than the weights' error. */
+    public boolean calibrated() {
+        return responseCovariance != null;
+    }
+
+    /** The weights' own σ² spectrum (for a calibrated decomposition, next to the data-aware one it spends). */
+    public Spectrum weightSpectrum() {
+        return calibrated() ? weightSpectrum : spectrum;
     }
 
     /** Decomposes a matrix with the given solver ({@link Solver#AUTO} picks by size). */
@@ -104,7 +197,7 @@ public final class LowRank {
      * (√n·ε)^½·σ₁ for it. Below the full rank the weights are rank-deficient.
      */
     public int numericalRank() {
-        double[] e = spectrum.energies();
+        double[] e = weightSpectrum().energies();
         if (e.length == 0 || e[0] <= 0) {
             return 0;
         }
@@ -126,6 +219,13 @@ public final class LowRank {
     public Factors factors(Matrix matrix, int k) throws LrdktException {
         if (k < 1 || k > Math.min(rows, cols)) {
             throw new IllegalArgumentException("rank " + k + " outside 1.." + Math.min(rows, cols));
+        }
+        if (calibrated()) {
+            float[] top;
+            try (Matrix c = Matrix.of(responseCovariance, basisOnCols ? cols : rows, basisOnCols ? cols : rows)) {
+                top = Lapack.topEigenvectors(c, k);
+            }
+            return project(matrix, top, k, basisOnCols);
         }
         return switch (solver) {
             case SVD -> svdFactors(k);

@@ -88,6 +88,15 @@ public final class Matrix implements AutoCloseable {
         return t;
     }
 
+    /** Doubles rounded to floats (statistics accumulated in double, handed to BLAS in float). */
+    static float[] narrow(double[] values) {
+        float[] out = new float[values.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) values[i];
+        }
+        return out;
+    }
+
     /** Index of the first NaN or Inf, or -1 when every value is finite. */
     public static int firstNonFinite(FloatBuffer values) {
         for (int i = values.position(); i < values.limit(); i++) {

@@ -90,12 +90,9 @@ public final class Pipeline {
         for (CompressReport.LayerDecision d : compress.layers()) {
             macs.add(new ReportData.LayerMacs(d.name(), d.macsBefore(), d.macsAfter()));
             if (d.cumulativeEnergy() != null) {
-                double[] curve = new double[d.cumulativeEnergy().length];
-                for (int i = 0; i < curve.length; i++) {
-                    curve[i] = d.cumulativeEnergy()[i];
-                }
                 boolean decomposed = d.status() == CompressReport.Status.DECOMPOSED;
-                energies.add(new ReportData.LayerEnergy(d.name(), curve, decomposed ? d.rank() : 0, threshold));
+                energies.add(new ReportData.LayerEnergy(d.name(), widen(d.cumulativeEnergy()),
+                        widen(d.cumulativeWeightEnergy()), decomposed ? d.rank() : 0, threshold));
             }
         }
         Benchmark.ModelBench t = bench.models().get(0);
@@ -103,7 +100,8 @@ public final class Pipeline {
         double speedup = bench.ratios().get(0).speedup();
         List<ReportData.ModelPoint> points = new ArrayList<>();
         points.add(new ReportData.ModelPoint("teacher", top1(teacher), 1, t.params(), t.macsPerSample()));
-        points.add(new ReportData.ModelPoint("student, closed form", top1(compressed), speedup, s.params(),
+        points.add(new ReportData.ModelPoint(compress.calibrated() ? "student, calibrated closed form"
+                : "student, closed form", top1(compressed), speedup, s.params(),
                 s.macsPerSample()));
         if (finetune != null) {
             points.add(new ReportData.ModelPoint("student, fine-tuned", top1(finetuned), speedup, s.params(),
@@ -133,6 +131,17 @@ public final class Pipeline {
         sections.put("bench", bench);
         return new ReportData("lrdkt run: " + options.model().getFileName(), energies, macs, points, training,
                 sections);
+    }
+
+    private static double[] widen(float[] values) {
+        if (values == null) {
+            return null;
+        }
+        double[] out = new double[values.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = values[i];
+        }
+        return out;
     }
 
     private static Double top1(EvalResult eval) {

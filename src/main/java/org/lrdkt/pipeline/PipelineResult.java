@@ -34,7 +34,8 @@ public record PipelineResult(CompressReport compress, FinetuneResult finetune, E
                 "P50 ms (batch " + bench.batch() + ")", "speedup ×", "top-1", "agrees with teacher");
         table.row("teacher", TextTable.human(t.params()), "1.00", TextTable.human(t.macsPerSample()), "1.00",
                 ms(t.latencyMs().p50()), "1.00", pct(teacher == null ? null : teacher.top1()), "");
-        studentRow(table, "student, closed form", s, r, compressed);
+        studentRow(table, compress.calibrated() ? "student, calibrated closed form" : "student, closed form", s, r,
+                compressed);
         if (finetune != null) {
             studentRow(table, "student, fine-tuned", s, r, finetuned);
         }

@@ -42,13 +42,9 @@ public final class TrainData {
         return new TrainData(all.values(), data.sampleShape(), all.labels(), data.description());
     }
 
-    /**
-     * Loads {@code path} like {@link Datasets#open}, except that a folder holding MNIST-style
-     * {@code train-images-idx3-ubyte[.gz]} means those images (and their labels file, if present).
-     */
+    /** Loads {@code path} as {@link Datasets#openTraining} opens it. */
     public static TrainData load(Path path, Preprocessing preprocessing) throws LrdktException {
-        Path mnist = IdxDataset.mnistImages(path, "train");
-        return of(Datasets.open(mnist != null ? mnist : path, null, preprocessing));
+        return of(Datasets.openTraining(path, preprocessing));
     }
 
     public int size() {

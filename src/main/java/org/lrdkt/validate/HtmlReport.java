@@ -104,8 +104,15 @@ public final class HtmlReport {
         for (int i = 0; i < ranks.length; i++) {
             ranks[i] = i + 1;
         }
-        XYSeries curve = chart.addSeries("energy", ranks, energy);
+        XYSeries curve = chart.addSeries(e.weightEnergy() != null ? "on the data" : "energy", ranks, energy);
         curve.setMarker(SeriesMarkers.NONE).setLineColor(new Color(0x1f77b4));
+        if (e.weightEnergy() != null) { // calibrated: the data-aware curve above, the weights' own dashed
+            chart.getStyler().setLegendVisible(true);
+            XYSeries weights = chart.addSeries("weights alone", ranks, e.weightEnergy());
+            weights.setMarker(SeriesMarkers.NONE).setLineColor(new Color(0xff7f0e))
+                    .setLineStyle(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
+                            new float[] {4f, 4f}, 0f));
+        }
         if (e.threshold() != null) {
             XYSeries level = chart.addSeries("threshold", new double[] {1, Math.max(2, energy.length)},
                     new double[] {e.threshold(), e.threshold()});

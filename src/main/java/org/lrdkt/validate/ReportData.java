@@ -18,11 +18,14 @@ public record ReportData(String title, List<LayerEnergy> energies, List<LayerMac
                          List<TrainingEpoch> training, Map<String, Object> sections) {
 
     /**
-     * @param cumulativeEnergy entry i = fraction of Σσ² kept by the top i+1 singular values (ascending to 1)
+     * @param cumulativeEnergy entry i = fraction of Σσ² kept by the top i+1 singular values (ascending to 1): of the
+     *                         responses on the calibration data when calibrated
+     * @param weightEnergy     the same curve for the weights alone when calibrated, else null
      * @param chosenRank       the rank kept, or 0 when the layer was left alone
      * @param threshold        the energy threshold that chose it, or null when the rank was given directly
      */
-    public record LayerEnergy(String layer, double[] cumulativeEnergy, int chosenRank, Double threshold) {
+    public record LayerEnergy(String layer, double[] cumulativeEnergy, double[] weightEnergy, int chosenRank,
+                              Double threshold) {
     }
 
     public record LayerMacs(String layer, long before, long after) {

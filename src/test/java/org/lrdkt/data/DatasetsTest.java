@@ -21,6 +21,7 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lrdkt.LrdktException;
+import org.lrdkt.Npy;
 
 /** Every loader on small hand-made files, including the malformed ones (one-line errors). */
 class DatasetsTest {
@@ -188,31 +189,13 @@ class DatasetsTest {
 
     // ---- npy ----
 
-    private static byte[] npy(String descr, boolean fortran, String shape, ByteBuffer data, int version) {
-        String dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': ("
-                + shape + "), }";
-        int prefix = version == 1 ? 10 : 12;
-        int padded = ((prefix + dict.length() + 1 + 63) / 64) * 64 - prefix;
-        String header = dict + " ".repeat(padded - dict.length() - 1) + "\n";
-        ByteBuffer b = ByteBuffer.allocate(prefix + padded + data.capacity()).order(ByteOrder.LITTLE_ENDIAN);
-        b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', (byte) version, 0});
-        if (version == 1) {
-            b.putShort((short) padded);
-        } else {
-            b.putInt(padded);
-        }
-        b.put(header.getBytes(StandardCharsets.ISO_8859_1));
-        data.rewind();
-        return b.put(data).array();
-    }
-
     @Test
     void npyFloat32Float64Uint8AndBigEndian() throws Exception {
         ByteBuffer f4 = ByteBuffer.allocate(6 * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < 6; i++) {
             f4.putFloat(i * 0.5f);
         }
-        Dataset d = Datasets.open(write("a.npy", npy("<f4", false, "2, 3", f4, 1)), null, Preprocessing.defaults());
+        Dataset d = Datasets.open(write("a.npy", Npy.bytes("<f4", false, "2, 3", f4, 1)), null, Preprocessing.defaults());
         assertEquals(2, d.size());
         assertFalse(d.labelled());
         assertArrayEquals(new long[] {3}, d.sampleShape());
@@ -222,7 +205,7 @@ class DatasetsTest {
         for (int i = 0; i < 4; i++) {
             f8.putDouble(i + 0.25);
         }
-        Dataset big = Datasets.open(write("b.npy", npy(">f8", false, "1, 2, 2", f8, 2)), null,
+        Dataset big = Datasets.open(write("b.npy", Npy.bytes(">f8", false, "1, 2, 2", f8, 2)), null,
                 Preprocessing.defaults());
         assertArrayEquals(new float[] {0.25f, 1.25f, 2.25f, 3.25f}, big.batch(0, 1).values());
 
@@ -230,7 +213,7 @@ class DatasetsTest {
         ByteBuffer u1 = ByteBuffer.wrap(new byte[] {0, (byte) 255, (byte) 255, 0});
         Preprocessing p = new Preprocessing(null, new double[] {0, 1}, new double[] {1, 1}, 0, 0, 0,
                 Preprocessing.Layout.NCHW);
-        Dataset bytes = Datasets.open(write("c.npy", npy("|u1", false, "1, 2, 1, 2", u1, 1)), null, p);
+        Dataset bytes = Datasets.open(write("c.npy", Npy.bytes("|u1", false, "1, 2, 1, 2", u1, 1)), null, p);
         assertArrayEquals(new float[] {0, 1, 0, -1}, bytes.batch(0, 1).values(), 1e-6f);
         assertTrue(bytes.preprocessing().describe().startsWith("scale 1/255, mean 0,1"));
     }
@@ -238,7 +221,7 @@ class DatasetsTest {
     @Test
     void npyMalformedFilesGiveOneLineErrors() throws Exception {
         ByteBuffer f4 = ByteBuffer.allocate(8);
-        byte[] good = npy("<f4", false, "2, 1", f4, 1);
+        byte[] good = Npy.bytes("<f4", false, "2, 1", f4, 1);
         byte[] badMagic = good.clone();
         badMagic[1] = 'X';
         assertBadInput(write("m.npy", badMagic), "bad magic");
@@ -247,9 +230,9 @@ class DatasetsTest {
         assertBadInput(write("n.npy", good), null);
         String garbled = new String(good, StandardCharsets.ISO_8859_1).replace("'shape'", "'shapo'");
         assertBadInput(write("g.npy", garbled.getBytes(StandardCharsets.ISO_8859_1)), "'shape'");
-        assertBadInput(write("f.npy", npy("<f4", true, "2, 1", f4, 1)), "Fortran order");
-        assertBadInput(write("i.npy", npy("<i8", false, "1, 1", ByteBuffer.allocate(8), 1)), "dtype '<i8'");
-        assertBadInput(write("s.npy", npy("<f4", false, "8,", ByteBuffer.allocate(32), 1)), "(N, sample dims...)");
+        assertBadInput(write("f.npy", Npy.bytes("<f4", true, "2, 1", f4, 1)), "Fortran order");
+        assertBadInput(write("i.npy", Npy.bytes("<i8", false, "1, 1", ByteBuffer.allocate(8), 1)), "dtype '<i8'");
+        assertBadInput(write("s.npy", Npy.bytes("<f4", false, "8,", ByteBuffer.allocate(32), 1)), "(N, sample dims...)");
         byte[] v9 = good.clone();
         v9[6] = 9;
         assertBadInput(write("v.npy", v9), "version 9");

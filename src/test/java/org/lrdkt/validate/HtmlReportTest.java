@@ -55,7 +55,7 @@ class HtmlReportTest {
                 cumulative[k - 1] = s.kept(k);
             }
             int rank = s.rankFor(0.7);
-            energies.add(new ReportData.LayerEnergy(layer.name(), cumulative, i == 0 ? 0 : rank, 0.7));
+            energies.add(new ReportData.LayerEnergy(layer.name(), cumulative, null, i == 0 ? 0 : rank, 0.7));
             macs.add(new ReportData.LayerMacs(layer.name(), layerMacs[i], layerMacs[i] / (i + 2)));
             i++;
         }
