@@ -35,8 +35,13 @@ final class CalibrationRun {
     static void collect(OnnxModel teacher, List<LayerPlan> plans, Map<String, long[]> shapes,
                         CompressOptions options) throws LrdktException {
         Calibration calibration = options.calibration();
-        Dataset data = Datasets.openTraining(calibration.data(),
-                calibration.preprocessing().withModelInput(Shapes.declaredInputDims(teacher)));
+        Dataset data;
+        try {
+            data = Datasets.openTraining(calibration.data(),
+                    calibration.preprocessing().withModelInput(Shapes.declaredInputDims(teacher)));
+        } catch (LrdktException e) {
+            throw new LrdktException(e.kind(), "calibration: " + e.getMessage(), e);
+        }
         Graph graph = Graph.of(teacher);
         List<ValueInfoProto> inputs = graph.realInputs();
         if (inputs.size() != 1) {

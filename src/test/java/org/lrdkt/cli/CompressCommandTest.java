@@ -19,6 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.lrdkt.Cli;
 import org.lrdkt.Json;
 import org.lrdkt.ModelBuilder;
+import org.lrdkt.Npy;
 import org.lrdkt.onnx.Attrs;
 import org.lrdkt.onnx.OnnxModel;
 
@@ -116,7 +117,14 @@ class CompressCommandTest {
                 new String[] {"compress", lenet, "-o", "OUT", "--target-latency", "0.5", "--target-macs", "0.5"},
                 new String[] {"compress", lenet, "-o", "OUT", "--objective", "latency"},
                 new String[] {"compress", lenet, "-o", "OUT", "--objective", "latency", "--energy", "0.5"},
-                new String[] {"compress", lenet, "-o", "OUT", "--objective", "speed", "--target-macs", "0.5"})
+                new String[] {"compress", lenet, "-o", "OUT", "--objective", "speed", "--target-macs", "0.5"},
+                new String[] {"compress", lenet, "-o", "OUT", "--calibration-samples", "64"},
+                new String[] {"compress", lenet, "-o", "OUT", "--calibration", "testdata/mnist",
+                    "--calibration-samples", "0"},
+                new String[] {"compress", lenet, "-o", "OUT", "--calibration", "testdata/mnist",
+                    "--calibration-ranks", "both"},
+                new String[] {"compress", lenet, "-o", "OUT", "--calibration", "testdata/mnist",
+                    "--calibration-shrinkage", "-1"})
                 .map(a -> Arguments.of((Object) a));
     }
 
@@ -154,5 +162,27 @@ class CompressCommandTest {
             assertTrue(files.allMatch(p -> p.getFileName().toString().equals("ranks.json")));
         }
         assertEquals(lenetSize, Files.size(LENET));
+    }
+
+    static Stream<Arguments> badCalibrationData() {
+        return Stream.of(Arguments.of("missing", null, "does not exist"),
+                Arguments.of("wrong shape", new long[] {4, 3, 28, 28}, "gives samples of shape 3x28x28"),
+                Arguments.of("wrong rank", new long[] {4, 784}, "gives samples of shape 784"),
+                Arguments.of("empty", new long[] {0, 1, 28, 28}, "N > 0"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badCalibrationData")
+    void badCalibrationDataIsOneLineAndWritesNothing(String label, long[] shape, String fragment) throws Exception {
+        Path data = dir.resolve("calibration.npy");
+        if (shape != null) {
+            Npy.writeFloats(data, shape, new float[(int) java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b)]);
+        }
+        Path out = dir.resolve("out.onnx");
+        Cli.Result r = Cli.run("compress", LENET.toString(), "-o", out.toString(), "--calibration", data.toString());
+        assertEquals(1, r.exitCode(), r.err());
+        assertTrue(r.errIsOneLine(), r.err());
+        assertTrue(r.err().contains("calibration") && r.err().contains(fragment), r.err());
+        assertFalse(Files.exists(out), "nothing may be written");
     }
 }

@@ -47,6 +47,31 @@ class InspectCommandTest {
     }
 
     @Test
+    void calibrationAddsTheDataAwareRanks() throws Exception {
+        Cli.Result r = Cli.run("inspect", TestModels.LENET.toString(), "--json", "--calibration",
+                TestModels.MNIST.toString(), "--calibration-samples", "256");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode layers = Json.MAPPER.readTree(r.out()).get("layers");
+        int lower = 0;
+        for (JsonNode layer : layers) {
+            JsonNode data = layer.get("calibratedRanks");
+            JsonNode weights = layer.get("ranks");
+            assertEquals(4, data.size());
+            for (int i = 0; i < 4; i++) {
+                int k = data.get(i).asInt();
+                assertTrue(k >= 1 && k <= layer.get("fullRank").asInt());
+                assertTrue(i == 0 || k >= data.get(i - 1).asInt(), "ranks grow with the energy level");
+                lower += k < weights.get(i).asInt() ? 1 : 0;
+            }
+        }
+        // a digit classifier's responses live in fewer directions than its weights span
+        assertTrue(lower >= 10, "data-aware ranks below the weights' in only " + lower + " of 20 cells");
+        Cli.Result table = Cli.run("inspect", TestModels.LENET.toString(), "--calibration",
+                TestModels.MNIST.toString(), "--calibration-samples", "256");
+        assertTrue(table.out().contains("data K@50%"), table.out());
+    }
+
+    @Test
     void worksOnAThirdPartyModelWithConstantNodeWeights() throws Exception {
         Path cls = TestModels.paddleOcr("ch_ppocr_mobile_v2.0_cls_infer.onnx", dir);
         Cli.Result r = Cli.run("inspect", cls.toString(), "--input-shape", "1x3x48x192");
