@@ -26,6 +26,6 @@ run() { # label [extra flags...]
   rss="$(grep -oP 'Maximum resident set size \(kbytes\): \K.*' "$out/$label.time")"
   printf '%s\t%s\t%d MiB\t(load %s)\n' "$label" "$wall" "$((rss / 1024))" "$(cut -d' ' -f1 /proc/loadavg)"
 }
-echo "model $(du -m "$model" | cut -f1) MiB; calibration: $n images; energy $energy; $(nproc) cores"
+echo "model $(du -mL "$model" | cut -f1) MiB; calibration: $n images; energy $energy; $(nproc) cores"
 run plain1; run calibrated1 --calibration "$images" --calibration-samples "$n"
 run calibrated2 --calibration "$images" --calibration-samples "$n"; run plain2

@@ -50,7 +50,8 @@ final class CompressCommand implements Command {
                 .addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE")
                         .desc("where to write the compressed model (required; never the input)").build())
                 .addOption(Flags.valued("energy", "E", "keep fraction E of each layer's singular-value energy "
-                        + "(default 0.9; the paper's rule)"))
+                        + "(default 0.9; the paper used 0.7 and 0.5); with --calibration, of its responses on the "
+                        + "data"))
                 .addOption(Flags.valued("ranks", "FILE.json", "explicit ranks {\"layer name\": K, ...}; unnamed "
                         + "layers stay untouched"))
                 .addOption(Flags.valued("target-macs", "R", "keep fraction R of the decomposable layers' MACs, ranks "

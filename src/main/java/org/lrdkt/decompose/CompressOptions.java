@@ -48,7 +48,7 @@ public record CompressOptions(Policy policy, double energy, Map<String, Integer>
 
     public static final double DEFAULT_ENERGY = 0.9;
 
-    /** The paper's rule at the default energy 0.9, spatial scheme, every layer. */
+    /** The paper's energy rule at 0.9 (the paper used 0.7 and 0.5), spatial scheme, every layer. */
     public static CompressOptions defaults() {
         return new CompressOptions(Policy.ENERGY, DEFAULT_ENERGY, Map.of(), 0, 1, Scheme.SPATIAL, null, null, null,
                 LowRank.Solver.AUTO, 1, null, null);
