@@ -123,6 +123,23 @@ class CalibrationTest {
         return e;
     }
 
+    @org.junit.jupiter.api.Test
+    void halfPrecisionActivationsCalibrateToo() throws Exception {
+        Case c = new Case(() -> ModelBuilder.typed(org.lrdkt.onnx.proto.Onnx.TensorProto.DataType.FLOAT16_VALUE, 1, 4,
+                9, 9).conv("layer", new long[] {8, 4, 3, 3}, true, Attrs.ofInts("pads", 1, 1, 1, 1)),
+                CompressOptions.Scheme.SPATIAL, 12, 2);
+        ModelBuilder b = c.model().get();
+        OnnxModel teacher = b.build();
+        long[] shape = b.inputShape();
+        OnnxModel calibrated = compress(teacher, c, c.lowRank(), calibrationFile(shape, "cal.npy", 1), false);
+        OnnxModel plain = compress(teacher, c, c.lowRank(), null, false);
+        float[] fresh = samples(shape, SAMPLES, 2);
+        float[][] freshTeacher = outputs(teacher, fresh, shape);
+        double calibratedError = squaredError(outputs(calibrated, fresh, shape), freshTeacher);
+        double plainError = squaredError(outputs(plain, fresh, shape), freshTeacher);
+        assertTrue(calibratedError < 0.9 * plainError, "calibrated " + calibratedError + " vs plain " + plainError);
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void fullRankStaysExact(String label, Case c) throws Exception {
