@@ -121,8 +121,7 @@ public final class OnnxModel {
             // (VGG-16's 528 MiB once, not twice), and only the pages of the tensors actually read are touched.
             // Protobuf aliases a direct buffer only when it is marked immutable, which a plain
             // CodedInputStream.newInstance(ByteBuffer) is not (it copies every bytes field): wrap it first.
-            CodedInputStream coded = UnsafeByteOperations.unsafeWrap(channel.map(FileChannel.MapMode.READ_ONLY, 0,
-                    size)).newCodedInput();
+            CodedInputStream coded = UnsafeByteOperations.unsafeWrap(MappedFiles.map(path, channel)).newCodedInput();
             coded.enableAliasing(true);
             coded.setSizeLimit(Integer.MAX_VALUE);
             coded.setRecursionLimit(200);
@@ -210,17 +209,26 @@ public final class OnnxModel {
                 written += t.getRawData().size();
             }
         });
-        AtomicFiles.write(target, out -> {
-            CodedOutputStream coded = CodedOutputStream.newInstance(out);
-            withRefs.writeTo(coded);
-            coded.flush();
-        });
+        try {
+            AtomicFiles.write(target, out -> {
+                CodedOutputStream coded = CodedOutputStream.newInstance(out);
+                withRefs.writeTo(coded);
+                coded.flush();
+            });
+        } catch (LrdktException | RuntimeException | Error e) {
+            deleteQuietly(dataFile); // no model refers to it: a failed save leaves nothing behind
+            throw e;
+        }
         if (previous != null && !previous.equals(dataFile.getFileName().toString())) {
-            try {
-                Files.deleteIfExists(target.resolveSibling(previous)); // the replaced model's data, now unreferenced
-            } catch (IOException e) {
-                // harmless: an orphan file beside the model, overwritten by the next save
-            }
+            deleteQuietly(target.resolveSibling(previous)); // the replaced model's data, now unreferenced
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // harmless: an orphan file beside the model, overwritten by the next save
         }
     }
 
