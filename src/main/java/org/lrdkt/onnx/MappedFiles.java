@@ -22,7 +22,7 @@ import org.lrdkt.LrdktException;
  */
 public final class MappedFiles {
 
-    /** A file as it was when mapped; the file key (device and inode) tells a file rewritten in place from one replaced. */
+    /** A file as it was when mapped; its key (device, inode) tells a file rewritten in place from one replaced. */
     private record Mapped(Object fileKey, long size, FileTime modified) {
 
         static Mapped of(Path file) throws IOException {
@@ -59,7 +59,7 @@ public final class MappedFiles {
     /** Whether {@code e}, or one of its causes, is the JVM's report of a fault while reading mapped memory. */
     public static boolean isReadFault(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            // HotSpot's wording: "a fault occurred in [a recent] unsafe memory access operation [in compiled Java code]"
+            // HotSpot: "a fault occurred in [a recent] unsafe memory access operation [in compiled Java code]"
             if (t instanceof InternalError && String.valueOf(t.getMessage()).contains("unsafe memory access")) {
                 return true;
             }
