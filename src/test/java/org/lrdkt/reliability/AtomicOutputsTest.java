@@ -58,7 +58,10 @@ class AtomicOutputsTest {
         ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile())
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(workDir.resolve("child-stderr.txt").toFile());
-        // OMP_NUM_THREADS is inherited: OpenBLAS's thread count changes the float results (ReproducibleOutputsTest)
+        // OpenBLAS's thread count changes the float results (ReproducibleOutputsTest): the child gets this JVM's, stated
+        // here rather than left to whatever environment runs the tests (OpenBLAS takes every core when it is unset)
+        pb.environment().put("OMP_NUM_THREADS", System.getenv().getOrDefault("OMP_NUM_THREADS",
+                Integer.toString(Runtime.getRuntime().availableProcessors())));
         pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
         return pb.start();
     }
