@@ -74,6 +74,8 @@ class FinetuneCommandTest {
         assertTrue(r.out().contains("held-out accuracy") && r.out().contains("wrote "), r.out());
         // the folder holds both splits: test data means its 2,000 t10k digits, not the 8,000 training ones
         assertTrue(r.out().contains("test accuracy (ONNX Runtime, 2000 samples)"), r.out());
+        // stderr is no terminal here: plain lines for the log, no carriage-return frames of a bar
+        assertTrue(r.err().contains("lrdkt finetune: epoch 1/1 done in ") && !r.err().contains("\r"), r.err());
         assertFalse(Files.exists(Path.of(out + ".ckpt")), "checkpoint removed after a finished run");
         try (Inference ort = Inference.open(OnnxModel.load(out), new Inference.Settings(1, true, false))) {
             assertEquals(10, ort.run(new Inference.Tensor(new float[784], new long[] {1, 1, 28, 28})).values().length);
