@@ -1,13 +1,16 @@
 package org.lrdkt;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * A progress bar on stderr for a long step, silent when the process has no terminal (pipes, CI, tests) so that
- * logs and captured output stay clean. Stages take one of these rather than printing themselves.
+ * A progress bar on stderr for a long step, silent when stderr is not a terminal (pipes, CI, log files, tests) so
+ * that logs and captured output stay clean. Stages take one of these rather than printing themselves.
  */
 public final class Progress implements AutoCloseable {
 
@@ -17,15 +20,29 @@ public final class Progress implements AutoCloseable {
         this.bar = bar;
     }
 
-    /** A bar for {@code total} units when {@code enabled} and a terminal is attached; otherwise a silent one. */
+    /** A bar for {@code total} units when {@code enabled} and stderr is a terminal; otherwise a silent one. */
     public static Progress start(String task, long total, String unit, boolean enabled) {
-        if (!enabled || System.console() == null) {
+        if (!enabled || !stderrIsTerminal()) {
             return new Progress(null);
         }
         ProgressBar bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setUnit(" " + unit, 1)
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).continuousUpdate()
                 .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
         return new Progress(bar);
+    }
+
+    /**
+     * Whether stderr, where bars are drawn, is a terminal: a bar redraws itself with carriage returns, which a log
+     * file keeps as one endless line. Java 17 only tells whether stdin and stdout are a console; on Linux
+     * /proc/self/fd/2 names what stderr is, which also tells {@code lrdkt ... 2> log} from an interactive run.
+     */
+    public static boolean stderrIsTerminal() {
+        try {
+            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+        } catch (IOException | UnsupportedOperationException e) {
+            return System.console() != null; // no /proc: the console is the best guess there is
+        }
     }
 
     public void step(long units) {

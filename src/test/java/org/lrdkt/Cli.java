@@ -3,6 +3,7 @@ package org.lrdkt;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.function.IntSupplier;
 import org.lrdkt.cli.Main;
 
 /** Runs the CLI in-process and captures what it prints. */
@@ -19,7 +20,12 @@ public final class Cli {
     private Cli() {
     }
 
-    public static synchronized Result run(String... args) {
+    public static Result run(String... args) {
+        return capture(() -> Main.run(args));
+    }
+
+    /** Runs {@code main} (a call of Main that returns an exit code) with its output captured. */
+    public static synchronized Result capture(IntSupplier main) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -27,7 +33,7 @@ public final class Cli {
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
+            int code = main.getAsInt();
             return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(oldOut);

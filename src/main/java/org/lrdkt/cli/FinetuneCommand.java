@@ -88,7 +88,7 @@ final class FinetuneCommand implements Command {
                         + d.valFraction() + ")"))
                 .addOption(Flags.toggle("resume", "continue an interrupted run from OUT.onnx.ckpt (same flags)"))
                 .addOption(Flags.valued("test-data", "D", "labelled IDX data to score teacher and written student on "
-                        + "with ONNX Runtime afterwards (e.g. the t10k files)"))
+                        + "with ONNX Runtime afterwards: the t10k images, or a folder holding them"))
                 .addOption(Flags.valued("report", "FILE", "also write the run's history as JSON"));
         PreprocessingFlags.addTo(options);
         return options;
@@ -159,7 +159,7 @@ final class FinetuneCommand implements Command {
         Preprocessing preprocessing = PreprocessingFlags.parse(line, teacher);
         TrainData data = TrainData.load(dataPath, preprocessing);
         TrainData test = line.hasOption("test-data")
-                ? TrainData.load(Flags.path(line.getOptionValue("test-data")), preprocessing) : null;
+                ? TrainData.loadTest(Flags.path(line.getOptionValue("test-data")), preprocessing) : null;
         FinetuneResult result;
         try (ConsoleProgress bar = new ConsoleProgress("finetune")) {
             result = Finetuner.finetune(teacher, student, data, options, bar);

@@ -12,6 +12,7 @@ import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
 import org.lrdkt.LrdktException;
+import org.lrdkt.onnx.MappedFiles;
 
 /**
  * Entry point: {@code lrdkt COMMAND [flags]}. Errors end in one line on stderr and exit code 2 (usage) or 1
@@ -36,8 +37,13 @@ public final class Main {
 
     /** Runs a command line and returns the exit code; never calls System.exit (tests call this). */
     public static int run(String... args) {
+        return run(COMMANDS, args);
+    }
+
+    /** Runs a command line over the given commands (tests add their own to reach states no flag can). */
+    static int run(List<Command> commands, String... args) {
         Map<String, Command> byName = new LinkedHashMap<>();
-        COMMANDS.forEach(c -> byName.put(c.name(), c));
+        commands.forEach(c -> byName.put(c.name(), c));
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
             System.out.println(overview(byName));
             return args.length == 0 ? 2 : 0;
@@ -65,19 +71,31 @@ public final class Main {
                     + command.name() + " --help)");
             return 2;
         } catch (LrdktException e) {
-            System.err.println("lrdkt " + command.name() + ": error: " + oneLine(e.getMessage()));
-            printTrace(verbose, e);
-            return e.kind().exitCode();
+            return fail(command, e, verbose);
+        } catch (InternalError e) {
+            if (!MappedFiles.isReadFault(e)) {
+                throw e;
+            }
+            return fail(command, MappedFiles.changedWhileRead(e), verbose);
         } catch (OutOfMemoryError e) {
             System.err.println("lrdkt " + command.name() + ": error: out of memory; raise the heap with "
                     + "LRDKT_JAVA_OPTS=-Xmx16g or use a smaller model/batch");
             return 1;
         } catch (RuntimeException e) {
+            if (MappedFiles.isReadFault(e)) {
+                return fail(command, MappedFiles.changedWhileRead(e), verbose);
+            }
             System.err.println("lrdkt " + command.name() + ": internal error: " + oneLine(String.valueOf(e))
                     + (verbose ? "" : " (run with --verbose for details)"));
             printTrace(verbose, e);
             return 1;
         }
+    }
+
+    private static int fail(Command command, LrdktException e, boolean verbose) {
+        System.err.println("lrdkt " + command.name() + ": error: " + oneLine(e.getMessage()));
+        printTrace(verbose, e);
+        return e.kind().exitCode();
     }
 
     private static void printTrace(boolean verbose, Throwable e) {

@@ -88,7 +88,8 @@ final class RunCommand implements Command {
         Path model = example ? embedded.model() : Flags.path(line.getArgList().get(0));
         Path data = line.hasOption("data") ? Flags.path(line.getOptionValue("data"))
                 : example ? embedded.trainData() : null;
-        Path testData = line.hasOption("test-data") ? Flags.path(line.getOptionValue("test-data"))
+        Path testData = line.hasOption("test-data")
+                ? IdxDataset.testImages(Flags.path(line.getOptionValue("test-data")))
                 : example && !line.hasOption("data") ? embedded.testData() : IdxDataset.mnistImages(data, "t10k");
         Path output = line.hasOption("output") ? Flags.path(line.getOptionValue("output"))
                 : Path.of("lrdkt-out", stem(model) + "_lrdkt.onnx");

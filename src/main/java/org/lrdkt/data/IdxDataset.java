@@ -85,6 +85,26 @@ public final class IdxDataset extends LoadedDataset {
         return null;
     }
 
+    /**
+     * The data a test-data path means. A folder holding MNIST-style files means its test split
+     * ({@code t10k-images-idx3-ubyte[.gz]}, or {@code test-images-idx3-ubyte[.gz]}); one holding only the training
+     * split is refused, since scores on the data trained on would be reported as test accuracy. Any other path means
+     * itself.
+     */
+    public static Path testImages(Path path) throws LrdktException {
+        for (String split : new String[] {"t10k", "test"}) {
+            Path images = mnistImages(path, split);
+            if (images != null) {
+                return images;
+            }
+        }
+        if (mnistImages(path, "train") != null) {
+            throw LrdktException.usage("test data folder " + path + " holds the MNIST training split but no test "
+                    + "split (t10k-images-idx3-ubyte[.gz]); pass the test images or a folder holding them");
+        }
+        return path;
+    }
+
     /** Parses and checks an IDX header; returns its dims. */
     private static int[] header(Path file, byte[] data, int expectedDims, String what) throws LrdktException {
         if (data.length < 4 || data[0] != 0 || data[1] != 0) {

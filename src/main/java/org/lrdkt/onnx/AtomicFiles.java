@@ -6,15 +6,19 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
 import org.lrdkt.LrdktException;
 
 /**
  * Writes files so that a reader (or a user after a crash) sees either the previous complete file or the new
  * complete one, never a half-written one: write a hidden temp file in the same folder, force it to disk, rename.
+ * The file ends up with the permissions an ordinary write gives it: those of the file it replaces, else the ones
+ * the umask (and the folder's default ACL) give a new file.
  */
 public final class AtomicFiles {
 
@@ -40,13 +44,14 @@ public final class AtomicFiles {
         }
         Path temp = null;
         try {
-            temp = Files.createTempFile(dir, "." + absolute.getFileName(), ".tmp");
+            temp = createTemp(dir, absolute.getFileName().toString());
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE);
                  OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 20)) {
                 writer.write(out);
                 out.flush();
                 channel.force(true);
             }
+            keepPermissionsOfReplaced(absolute, temp);
             try {
                 Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -63,6 +68,34 @@ public final class AtomicFiles {
                     // the temp file is hidden and named after the target; nothing more to do
                 }
             }
+        }
+    }
+
+    /**
+     * A new hidden file beside the target, created the way an ordinary output is (not with
+     * {@code Files.createTempFile}, whose 0600 mode the rename would carry over to the output).
+     */
+    private static Path createTemp(Path dir, String targetName) throws IOException {
+        while (true) {
+            Path temp = dir.resolve("." + targetName + "." + Long.toUnsignedString(ThreadLocalRandom.current()
+                    .nextLong(), 36) + ".tmp");
+            try {
+                return Files.createFile(temp);
+            } catch (FileAlreadyExistsException e) {
+                // another writer drew the same name; draw again
+            }
+        }
+    }
+
+    /** Rewriting a file keeps its mode, as writing into it in place would. */
+    private static void keepPermissionsOfReplaced(Path target, Path temp) throws IOException {
+        if (!Files.isRegularFile(target)) {
+            return;
+        }
+        try {
+            Files.setPosixFilePermissions(temp, Files.getPosixFilePermissions(target));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: the new file keeps the defaults it was created with
         }
     }
 

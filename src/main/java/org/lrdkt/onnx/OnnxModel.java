@@ -27,8 +27,8 @@ import org.lrdkt.onnx.proto.Onnx.TensorProto;
 
 /**
  * An ONNX model in memory, with every tensor's data inline. Loading reads external data (refusing locations that
- * escape the model's folder); saving is atomic and writes external data when the model is too large for one
- * protobuf file (2 GiB) or when asked.
+ * escape the model's folder); saving is atomic, lists initializers as inputs where the IR version requires it, and
+ * writes external data when the model is too large for one protobuf file (2 GiB) or when asked.
  */
 public final class OnnxModel {
 
@@ -121,8 +121,7 @@ public final class OnnxModel {
             // (VGG-16's 528 MiB once, not twice), and only the pages of the tensors actually read are touched.
             // Protobuf aliases a direct buffer only when it is marked immutable, which a plain
             // CodedInputStream.newInstance(ByteBuffer) is not (it copies every bytes field): wrap it first.
-            CodedInputStream coded = UnsafeByteOperations.unsafeWrap(channel.map(FileChannel.MapMode.READ_ONLY, 0,
-                    size)).newCodedInput();
+            CodedInputStream coded = UnsafeByteOperations.unsafeWrap(MappedFiles.map(path, channel)).newCodedInput();
             coded.enableAliasing(true);
             coded.setSizeLimit(Integer.MAX_VALUE);
             coded.setRecursionLimit(200);
@@ -175,14 +174,15 @@ public final class OnnxModel {
         if (source != null) {
             AtomicFiles.checkNotSameFile(source, target);
         }
-        long size = inlineSize(proto);
+        ModelProto listed = LegacyInitializerInputs.listed(proto);
+        long size = inlineSize(listed);
         boolean external = mode == ExternalData.ALWAYS || (mode == ExternalData.AUTO && size > MAX_INLINE_BYTES);
         if (!external && size > MAX_INLINE_BYTES) {
             throw LrdktException.usage("model is " + (size >> 20) + " MiB, over protobuf's 2 GiB limit; "
                     + "save it with external data");
         }
         if (!external) {
-            AtomicFiles.write(target, out -> proto.writeTo(out));
+            AtomicFiles.write(target, out -> listed.writeTo(out));
             return;
         }
         // Data first, model last, and never into the data file a previous model of the same name refers to: until
@@ -193,7 +193,7 @@ public final class OnnxModel {
             dataFile = target.resolveSibling(target.getFileName() + ".b.data");
         }
         List<TensorProto> moved = new ArrayList<>();
-        ModelProto withRefs = externalize(proto, dataFile.getFileName().toString(), moved);
+        ModelProto withRefs = externalize(listed, dataFile.getFileName().toString(), moved);
         AtomicFiles.write(dataFile, out -> {
             // through a channel, which copies in small chunks: ByteString.writeTo(OutputStream) first copies a
             // mapped or wrapped tensor whole onto the heap
@@ -210,17 +210,26 @@ public final class OnnxModel {
                 written += t.getRawData().size();
             }
         });
-        AtomicFiles.write(target, out -> {
-            CodedOutputStream coded = CodedOutputStream.newInstance(out);
-            withRefs.writeTo(coded);
-            coded.flush();
-        });
+        try {
+            AtomicFiles.write(target, out -> {
+                CodedOutputStream coded = CodedOutputStream.newInstance(out);
+                withRefs.writeTo(coded);
+                coded.flush();
+            });
+        } catch (LrdktException | RuntimeException | Error e) {
+            deleteQuietly(dataFile); // no model refers to it: a failed save leaves nothing behind
+            throw e;
+        }
         if (previous != null && !previous.equals(dataFile.getFileName().toString())) {
-            try {
-                Files.deleteIfExists(target.resolveSibling(previous)); // the replaced model's data, now unreferenced
-            } catch (IOException e) {
-                // harmless: an orphan file beside the model, overwritten by the next save
-            }
+            deleteQuietly(target.resolveSibling(previous)); // the replaced model's data, now unreferenced
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // harmless: an orphan file beside the model, overwritten by the next save
         }
     }
 

@@ -47,6 +47,11 @@ public final class TrainData {
         return of(Datasets.openTraining(path, preprocessing));
     }
 
+    /** Loads {@code path} like {@link Datasets#open}, except that a folder of MNIST-style splits means its test split. */
+    public static TrainData loadTest(Path path, Preprocessing preprocessing) throws LrdktException {
+        return of(Datasets.open(IdxDataset.testImages(path), null, preprocessing));
+    }
+
     public int size() {
         return pixels.length / Math.max(1, sampleSize());
     }

@@ -68,14 +68,29 @@ class FinetuneCommandTest {
         Path out = dir.resolve("ft.onnx");
         Cli.Result r = Cli.run("finetune", "--teacher", teacher, "--student", teacher, "--data",
                 TestModels.MNIST.toString(), "-o", out.toString(), "--epochs", "1", "--limit", "256", "--batch", "64",
-                "--hints", "/conv2/Conv_output_0", "--report", dir.resolve("ft.json").toString());
+                "--hints", "/conv2/Conv_output_0", "--report", dir.resolve("ft.json").toString(),
+                "--test-data", TestModels.MNIST.toString());
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("held-out accuracy") && r.out().contains("wrote "), r.out());
+        // the folder holds both splits: test data means its 2,000 t10k digits, not the 8,000 training ones
+        assertTrue(r.out().contains("test accuracy (ONNX Runtime, 2000 samples)"), r.out());
+        // stderr is no terminal here: plain lines for the log, no carriage-return frames of a bar
+        assertTrue(r.err().contains("lrdkt finetune: epoch 1/1 done in ") && !r.err().contains("\r"), r.err());
         assertFalse(Files.exists(Path.of(out + ".ckpt")), "checkpoint removed after a finished run");
         try (Inference ort = Inference.open(OnnxModel.load(out), new Inference.Settings(1, true, false))) {
             assertEquals(10, ort.run(new Inference.Tensor(new float[784], new long[] {1, 1, 28, 28})).values().length);
         }
         assertTrue(Files.readString(dir.resolve("ft.json")).contains("\"history\""));
+    }
+
+    @Test
+    void aTestDataFolderWithOnlyTheTrainingSplitIsRefused() throws Exception {
+        Path trainOnly = Files.createDirectories(dir.resolve("train-only"));
+        for (String file : new String[] {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"}) {
+            Files.copy(TestModels.MNIST.resolve(file), trainOnly.resolve(file));
+        }
+        assertFailsWritingNothing(2, "holds the MNIST training split but no test split", "--teacher", teacher,
+                "--student", teacher, "--data", TestModels.MNIST.toString(), "--test-data", trainOnly.toString());
     }
 
     @Test

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -197,5 +198,15 @@ class OnnxModelTest {
         assertBadInput(externalModel("w.bin", 0, 120 * 400 * 4), "does not fit");
         assertBadInput(externalModel("w.bin", 5000, 16), "does not fit");
         assertBadInput(externalModel("nothere.bin", 0, 16), "not found");
+    }
+
+    @Test
+    void aSaveThatFailsAfterWritingTheDataFileRemovesIt() throws Exception {
+        Path folderInTheWay = Files.createDirectory(dir.resolve("m.onnx"));
+        OnnxModel model = OnnxModel.load(TestModels.LENET);
+        assertThrows(LrdktException.class, () -> model.save(folderInTheWay, OnnxModel.ExternalData.ALWAYS));
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(List.of(folderInTheWay), left.toList());
+        }
     }
 }

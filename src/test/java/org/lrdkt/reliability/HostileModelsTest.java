@@ -15,8 +15,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 import java.util.zip.GZIPInputStream;
 import net.jqwik.api.ForAll;
@@ -106,8 +108,12 @@ class HostileModelsTest {
         return student;
     }
 
-    /** Runs every command on one hostile model; {@code withHeavy} includes the ONNX Runtime and ND4J ones. */
-    static void assertCleanOutcome(String category, byte[] model, boolean withHeavy) throws IOException {
+    /**
+     * Runs every command on one hostile model; {@code withHeavy} includes the ONNX Runtime and ND4J ones. A command
+     * may exit 0 only where {@code mayAccept} allows it (a fuzzed mutation may be harmless; a structural one is not).
+     */
+    static void assertCleanOutcome(String category, byte[] model, boolean withHeavy, Predicate<String> mayAccept)
+            throws IOException {
         CASES.computeIfAbsent(category.startsWith("structural") ? "structural" : category,
                 k -> new AtomicInteger()).incrementAndGet();
         Path dir = Files.createTempDirectory("hostile");
@@ -132,8 +138,9 @@ class HostileModelsTest {
                     if (c.writes()) {
                         assertEquals(List.of("m.onnx"), listing(dir), what + ": failure left files behind");
                     }
-                } else if (c.writes()) {
-                    assertTrue(Files.exists(out), what + ": exit 0 without output");
+                } else {
+                    assertTrue(mayAccept.test(c.label()), what + ": a broken model was accepted");
+                    assertTrue(!c.writes() || Files.exists(out), what + ": exit 0 without output");
                 }
                 clearExcept(dir, file);
             }
@@ -198,7 +205,7 @@ class HostileModelsTest {
     @Property(tries = 40, seed = "20261125")
     void truncatedAnywhere(@ForAll @IntRange(min = 0, max = 248_569) int length) throws IOException {
         assertCleanOutcome("truncated file", java.util.Arrays.copyOf(LENET, Math.min(length, LENET.length - 1)),
-                TRUNCATIONS.getAndIncrement() % HEAVY_EVERY == 0);
+                TRUNCATIONS.getAndIncrement() % HEAVY_EVERY == 0, command -> false);
     }
 
     @Property(tries = 60, seed = "20261125")
@@ -210,7 +217,8 @@ class HostileModelsTest {
             int pos = r.nextBoolean() ? r.nextInt(2000) : b.length - 1 - r.nextInt(Math.min(b.length, 6000));
             b[pos] ^= (byte) (1 << r.nextInt(8));
         }
-        assertCleanOutcome("flipped bytes", b, FLIPS.getAndIncrement() % HEAVY_EVERY == 0);
+        // a flipped bit inside a name or a float value leaves a valid model
+        assertCleanOutcome("flipped bytes", b, FLIPS.getAndIncrement() % HEAVY_EVERY == 0, command -> true);
     }
 
     private static ModelProto lenet() {
@@ -300,10 +308,18 @@ class HostileModelsTest {
         return cases;
     }
 
+    /**
+     * The structural cases some commands accept, and why: eval and finetune take the input shape from the data, so a
+     * negative declared input dim does not matter to them.
+     */
+    private static final Map<String, Set<String>> HARMLESS_TO = Map.of("negative input dim",
+            Set.of("eval", "finetune (teacher)", "finetune (student)"));
+
     @net.jqwik.api.Example
     void structurallyBroken() throws IOException {
         for (Map.Entry<String, ModelProto> c : structuralCases().entrySet()) {
-            assertCleanOutcome("structural: " + c.getKey(), c.getValue().toByteArray(), true);
+            assertCleanOutcome("structural: " + c.getKey(), c.getValue().toByteArray(), true,
+                    HARMLESS_TO.getOrDefault(c.getKey(), Set.of())::contains);
         }
     }
 

@@ -22,7 +22,7 @@ import org.lrdkt.onnx.OnnxModel;
  * Same input and flags give a byte-identical compressed model: twice in one JVM, in a fresh JVM, and whether the
  * layers are analysed on one thread or several. Not across BLAS thread counts: OpenBLAS's results for the SVD and
  * eigen routines differ in the last bits between OMP_NUM_THREADS=1 and 2 (measured on LeNet-5), so a byte-exact
- * rerun needs the same OMP_NUM_THREADS (the surefire configuration pins 2, which the child JVM inherits).
+ * rerun needs the same OMP_NUM_THREADS, which the child JVM is given ({@link AtomicOutputsTest#start}).
  */
 class ReproducibleOutputsTest {
 
