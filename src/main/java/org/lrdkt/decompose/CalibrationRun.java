@@ -25,8 +25,8 @@ import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
  */
 final class CalibrationRun {
 
-    /** Exposed activations per batch are kept under this many floats (256 MiB). */
-    private static final long BATCH_FLOATS = 64L << 20;
+    /** Exposed activations per batch are kept under this many floats (64 MiB). */
+    private static final long BATCH_FLOATS = 16L << 20;
     private static final int MAX_BATCH = 32;
 
     private CalibrationRun() {
@@ -61,11 +61,26 @@ final class CalibrationRun {
         requested.remove(input); // the feed itself, not an output
         try (Inference session = Inference.open(OnnxModel.of(exposing(teacher.proto(), requested)),
                 Inference.Settings.defaults())) {
-            long[] sample = data.sampleShape();
-            int length = data.sampleLength();
+            stream(session, input, data, count, declared[0] > 0, batch, requested, plans);
+        } catch (LrdktException e) {
+            throw new LrdktException(e.kind(), "calibration on " + data.description() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Feeds {@code count} samples spread evenly over the data, {@code batch} at a time, and hands every batch's
+     * activations to the layers. The first batch is read by copying; its shapes then size output buffers that
+     * every further batch of the same size is written into in place.
+     */
+    private static void stream(Inference session, String input, Dataset data, int count, boolean fixedBatch,
+                               int batch, Set<String> requested, List<LayerPlan> plans) throws LrdktException {
+        long[] sample = data.sampleShape();
+        int length = data.sampleLength();
+        Inference.Pinned pinned = null;
+        try {
             for (int start = 0; start < count; start += batch) {
                 int n = Math.min(batch, count - start);
-                if (declared[0] > 0 && n != batch) {
+                if (fixedBatch && n != batch) {
                     break; // a model with a fixed batch size takes only whole batches
                 }
                 float[] values = new float[n * length];
@@ -76,15 +91,29 @@ final class CalibrationRun {
                 shape[0] = n;
                 System.arraycopy(sample, 0, shape, 1, sample.length);
                 Inference.Tensor feed = new Inference.Tensor(values, shape);
-                Map<String, Inference.Tensor> activations = new HashMap<>(
-                        session.run(Map.of(input, feed), new ArrayList<>(requested)));
-                activations.put(input, feed);
+                Map<String, Inference.View> activations = new HashMap<>();
+                if (pinned != null && n == batch) {
+                    activations.putAll(session.runPinned(Map.of(input, feed), pinned));
+                } else {
+                    Map<String, long[]> shapes = new HashMap<>();
+                    for (Map.Entry<String, Inference.Tensor> e : session.run(Map.of(input, feed),
+                            new ArrayList<>(requested)).entrySet()) {
+                        activations.put(e.getKey(), Inference.View.of(e.getValue()));
+                        shapes.put(e.getKey(), e.getValue().shape());
+                    }
+                    if (start == 0 && n == batch) {
+                        pinned = session.pin(shapes); // null when an output is not float: copy every batch
+                    }
+                }
+                activations.put(input, Inference.View.of(feed));
                 for (LayerPlan p : plans) {
                     p.statistics.add(activations);
                 }
             }
-        } catch (LrdktException e) {
-            throw new LrdktException(e.kind(), "calibration on " + data.description() + ": " + e.getMessage(), e);
+        } finally {
+            if (pinned != null) {
+                pinned.close();
+            }
         }
     }
 

@@ -69,10 +69,15 @@ public final class Compressor {
                 todo.add(p);
             }
         }
-        if (options.calibration() != null && !todo.isEmpty()) {
-            CalibrationRun.collect(teacher, todo, shapes, options);
+        try {
+            if (options.calibration() != null && !todo.isEmpty()) {
+                CalibrationRun.collect(teacher, todo, shapes, options);
+            }
+            LayerPool.forEach(todo, options.threads(), p -> analyse(p, options));
+        } finally {
+            // the covariances are spent once every layer is decomposed; only the mean inputs stay
+            todo.stream().filter(p -> p.statistics != null).forEach(p -> p.statistics.close());
         }
-        LayerPool.forEach(todo, options.threads(), p -> analyse(p, options));
         RankChooser.choose(todo, options, beyondBreakEven, teacher.proto());
 
         UniqueNames names = new UniqueNames(teacher.graph());

@@ -55,6 +55,13 @@ public final class Lapack {
         return g;
     }
 
+    /** {@code target += AᵀA} over the first {@code rows} rows of {@code a} (upper triangle of target only). */
+    public static void addGramOfRows(Matrix a, int rows, Matrix target) {
+        int n = a.cols();
+        openblas.cblas_ssyrk(openblas.CblasRowMajor, openblas.CblasUpper, openblas.CblasTrans, n, rows, 1f,
+                a.pointer(), n, 1f, target.pointer(), n);
+    }
+
     /**
      * Eigenvalues only of a symmetric n×n matrix (upper triangle used, destroyed), ascending. The two-stage
      * reduction (ssyevd_2stage) does most of its work in matrix-matrix products, where the one-stage tridiagonal

@@ -1,5 +1,6 @@
 package org.lrdkt.decompose;
 
+import java.nio.FloatBuffer;
 import java.util.Map;
 import java.util.Random;
 import org.lrdkt.LrdktException;
@@ -24,7 +25,7 @@ import org.lrdkt.onnx.Layer;
  * bias absorbs the mean shift: b′ = b + (W − W′)μ over the layer's full input patch μ, which zeroes the mean output
  * error on the calibration set.
  */
-final class LayerStatistics {
+final class LayerStatistics implements AutoCloseable {
 
     private final Candidate candidate;
     private final int samplesPerImage;
@@ -37,16 +38,16 @@ final class LayerStatistics {
     private final double[] inputSum;
     private long inputCount;
 
-    private LayerStatistics(Candidate candidate, boolean spatial, boolean byResponse, int samplesPerImage,
+    private LayerStatistics(Candidate candidate, Moments columns, Moments responses, int samplesPerImage,
                             long seed) {
         this.candidate = candidate;
+        this.columns = columns;
+        this.responses = responses;
         this.samplesPerImage = samplesPerImage;
         this.random = new Random(seed);
-        long[] shape = candidate.shape();
         Layer layer = candidate.layer();
-        this.columns = spatial ? new Moments(Unfolding.SPATIAL.rows(shape)) : null;
-        this.responses = byResponse ? new Moments((int) layer.outFeatures()) : null;
-        this.inputSum = new double[layer.isConv() ? Unfolding.CHANNEL.rows(shape) : (int) layer.inFeatures()];
+        this.inputSum = new double[layer.isConv() ? Unfolding.CHANNEL.rows(candidate.shape())
+                : (int) layer.inFeatures()];
     }
 
     /**
@@ -54,14 +55,25 @@ final class LayerStatistics {
      * over the whole set of {@code images}: column patches and conv responses are drawn at random positions,
      * about 16 per dimension of the covariance, so that a layer's cost does not grow with its resolution.
      */
-    static LayerStatistics of(Candidate c, CompressOptions.Scheme scheme, int images, long seed) {
+    static LayerStatistics of(Candidate c, CompressOptions.Scheme scheme, int images, long seed)
+            throws LrdktException {
         java.util.List<Unfolding> unfoldings = c.unfoldings(scheme);
         boolean spatial = unfoldings.contains(Unfolding.SPATIAL);
         boolean byResponse = unfoldings.contains(Unfolding.CHANNEL) || unfoldings.contains(Unfolding.FC);
         int dim = Math.max(spatial ? Unfolding.SPATIAL.rows(c.shape()) : 0,
                 byResponse ? (int) c.layer().outFeatures() : 0);
         long total = Math.max(16384, Math.min(131072, 16L * dim));
-        return new LayerStatistics(c, spatial, byResponse, (int) Math.max(1, (total + images - 1) / images), seed);
+        int perImage = (int) Math.max(1, (total + images - 1) / images);
+        Moments columns = spatial ? new Moments(Unfolding.SPATIAL.rows(c.shape())) : null;
+        try {
+            return new LayerStatistics(c, columns, byResponse ? new Moments((int) c.layer().outFeatures()) : null,
+                    perImage, seed);
+        } catch (LrdktException e) {
+            if (columns != null) {
+                columns.close();
+            }
+            throw e;
+        }
     }
 
     /** The tensors this layer reads from a calibration run: its input, and its output when responses are needed. */
@@ -79,9 +91,9 @@ final class LayerStatistics {
     }
 
     /** Folds one batch of the teacher's activations in. */
-    void add(Map<String, Inference.Tensor> activations) throws LrdktException {
-        Inference.Tensor x = activations.get(inputTensor());
-        Inference.Tensor y = responses != null ? activations.get(outputTensor()) : null;
+    void add(Map<String, Inference.View> activations) throws LrdktException {
+        Inference.View x = activations.get(inputTensor());
+        Inference.View y = responses != null ? activations.get(outputTensor()) : null;
         if (candidate.layer().isConv()) {
             addConv(x, y);
         } else {
@@ -89,22 +101,22 @@ final class LayerStatistics {
         }
     }
 
-    private void addFullyConnected(Inference.Tensor x, Inference.Tensor y) throws LrdktException {
+    private void addFullyConnected(Inference.View x, Inference.View y) throws LrdktException {
         int in = inputSum.length;
-        int rows = x.values().length / in;
-        float[] v = x.values();
+        FloatBuffer v = x.values();
+        int rows = v.limit() / in;
         for (int r = 0; r < rows; r++) {
             for (int i = 0; i < in; i++) {
-                inputSum[i] += v[r * in + i];
+                inputSum[i] += v.get(r * in + i);
             }
         }
         inputCount += rows;
         if (y != null) {
-            responses.add(y.values().clone(), y.values().length / responses.dim());
+            responses.add(y.values(), 0, y.values().limit() / responses.dim());
         }
     }
 
-    private void addConv(Inference.Tensor x, Inference.Tensor y) throws LrdktException {
+    private void addConv(Inference.View x, Inference.View y) throws LrdktException {
         long[] s = candidate.shape();
         int kh = (int) s[2];
         int kw = (int) s[3];
@@ -116,7 +128,7 @@ final class LayerStatistics {
         int w = (int) xs[3];
         int outH = (int) ((h + g.pads()[0] + g.pads()[2] - g.dilations()[0] * (kh - 1) - 1) / g.strides()[0] + 1);
         int outW = (int) ((w + g.pads()[1] + g.pads()[3] - g.dilations()[1] * (kw - 1) - 1) / g.strides()[1] + 1);
-        float[] values = x.values();
+        FloatBuffer values = x.values();
         int image = c * h * w;
         for (int b = 0; b < batch; b++) {
             addPatchSums(values, b * image, c, h, w, kh, kw, outH, outW, g);
@@ -135,7 +147,7 @@ final class LayerStatistics {
      * the rows tap i visits times the columns tap j visits, since strided positions visit distinct rows and columns.
      * Padding contributes zeros.
      */
-    private void addPatchSums(float[] x, int offset, int channels, int h, int w, int kh, int kw, int outH, int outW,
+    private void addPatchSums(FloatBuffer x, int offset, int channels, int h, int w, int kh, int kw, int outH, int outW,
                               ConvGeometry g) {
         int[][] rows = visited(kh, outH, h, g.strides()[0], g.pads()[0], g.dilations()[0]);
         int[][] cols = visited(kw, outW, w, g.strides()[1], g.pads()[1], g.dilations()[1]);
@@ -146,7 +158,7 @@ final class LayerStatistics {
                 for (int j = 0; j < kw; j++) {
                     double sum = 0;
                     for (int col : cols[j]) {
-                        sum += x[base + r * w + col];
+                        sum += x.get(base + r * w + col);
                     }
                     rowSums[r * kw + j] = sum;
                 }
@@ -181,7 +193,7 @@ final class LayerStatistics {
     }
 
     /** Column patches x[(c, i)] = input[c, oh·s − pad + i·d, col] at random (output row, input column) pairs. */
-    private void addColumns(float[] x, int offset, int channels, int h, int w, int kh, int outH, ConvGeometry g)
+    private void addColumns(FloatBuffer x, int offset, int channels, int h, int w, int kh, int outH, ConvGeometry g)
             throws LrdktException {
         int dim = columns.dim();
         int n = samplesPerImage;
@@ -192,7 +204,8 @@ final class LayerStatistics {
             for (int ch = 0; ch < channels; ch++) {
                 for (int i = 0; i < kh; i++) {
                     long r = oh * g.strides()[0] - g.pads()[0] + i * g.dilations()[0];
-                    rows[s * dim + ch * kh + i] = r >= 0 && r < h ? x[offset + (ch * h + (int) r) * w + col] : 0;
+                    rows[s * dim + ch * kh + i] = r >= 0 && r < h ? x.get(offset + (ch * h + (int) r) * w + col)
+                            : 0;
                 }
             }
         }
@@ -200,24 +213,35 @@ final class LayerStatistics {
     }
 
     /** Output vectors (one per position) at random positions of each image, or at all when there are fewer. */
-    private void addConvResponses(Inference.Tensor y) throws LrdktException {
+    private void addConvResponses(Inference.View y) throws LrdktException {
         long[] ys = y.shape();
         int batch = (int) ys[0];
         int n = (int) ys[1];
         int positions = (int) (ys[2] * ys[3]);
         int per = Math.min(positions, samplesPerImage);
-        float[] v = y.values();
+        FloatBuffer v = y.values();
         float[] rows = new float[batch * per * n];
         int s = 0;
         for (int b = 0; b < batch; b++) {
             for (int k = 0; k < per; k++, s++) {
                 int p = per == positions ? k : random.nextInt(positions);
                 for (int o = 0; o < n; o++) {
-                    rows[s * n + o] = v[(b * n + o) * positions + p];
+                    rows[s * n + o] = v.get((b * n + o) * positions + p);
                 }
             }
         }
         responses.add(rows, s);
+    }
+
+    /** Frees the accumulated covariances (native memory); the mean input, all bias correction needs, stays. */
+    @Override
+    public void close() {
+        if (columns != null) {
+            columns.close();
+        }
+        if (responses != null) {
+            responses.close();
+        }
     }
 
     /** The mean full input patch (c, i, j) of a conv, or the mean input vector of an FC layer. */
@@ -238,7 +262,7 @@ final class LayerStatistics {
     private float[] responseCovariance(Unfolding unfolding, Matrix m) throws LrdktException {
         return switch (unfolding) {
             case SPATIAL -> {
-                try (Matrix sigma = Matrix.of(Matrix.narrow(columns.covariance()), columns.dim(), columns.dim())) {
+                try (Matrix sigma = Matrix.of(columns.covariance(), columns.dim(), columns.dim())) {
                     float[] sm = Lapack.multiply(sigma, false, m, false);
                     try (Matrix right = Matrix.of(sm, m.rows(), m.cols())) {
                         yield Lapack.multiply(m, true, right, false);
@@ -249,26 +273,26 @@ final class LayerStatistics {
             case FC -> {
                 double alpha = candidate.layer().kind() == Layer.Kind.GEMM
                         ? Attrs.getFloat(candidate.layer().node(), "alpha", 1f) : 1;
-                double[] cov = responses.covariance();
+                float[] cov = responses.covariance();
                 for (int i = 0; i < cov.length; i++) {
-                    cov[i] /= alpha * alpha;
+                    cov[i] /= (float) (alpha * alpha);
                 }
-                yield Matrix.narrow(cov);
+                yield cov;
             }
         };
     }
 
     /** diag(s) C diag(s): the covariance of the BN-folded layer's responses. */
-    private static float[] scaled(double[] cov, double[] scale) {
+    private static float[] scaled(float[] cov, double[] scale) {
         if (scale != null) {
             int n = scale.length;
             for (int i = 0; i < n; i++) {
                 for (int j = 0; j < n; j++) {
-                    cov[i * n + j] *= scale[i] * scale[j];
+                    cov[i * n + j] = (float) (cov[i * n + j] * scale[i] * scale[j]);
                 }
             }
         }
-        return Matrix.narrow(cov);
+        return cov;
     }
 
     /**

@@ -102,19 +102,23 @@ public final class ModelAnalysis {
             }
         }
         CompressOptions options = CompressOptions.defaults().withCalibration(calibration);
-        CalibrationRun.collect(model, plans, shapes, options);
         Map<String, int[]> ranks = new java.util.HashMap<>();
-        for (LayerPlan p : plans) {
-            Unfolding u = LayerWeights.paperUnfolding(p.layer);
-            Spectrum spectrum;
-            try (Matrix m = p.candidate.matrix(u)) {
-                spectrum = p.statistics.decompose(u, m, calibration.shrinkage()).spectrum();
+        try {
+            CalibrationRun.collect(model, plans, shapes, options);
+            for (LayerPlan p : plans) {
+                Unfolding u = LayerWeights.paperUnfolding(p.layer);
+                Spectrum spectrum;
+                try (Matrix m = p.candidate.matrix(u)) {
+                    spectrum = p.statistics.decompose(u, m, calibration.shrinkage()).spectrum();
+                }
+                int[] k = new int[ENERGY_LEVELS.length];
+                for (int i = 0; i < k.length; i++) {
+                    k[i] = spectrum.rankFor(ENERGY_LEVELS[i]);
+                }
+                ranks.put(p.layer.name(), k);
             }
-            int[] k = new int[ENERGY_LEVELS.length];
-            for (int i = 0; i < k.length; i++) {
-                k[i] = spectrum.rankFor(ENERGY_LEVELS[i]);
-            }
-            ranks.put(p.layer.name(), k);
+        } finally {
+            plans.stream().filter(p -> p.statistics != null).forEach(p -> p.statistics.close());
         }
         return ranks;
     }

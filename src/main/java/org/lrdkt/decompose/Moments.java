@@ -1,91 +1,104 @@
 package org.lrdkt.decompose;
 
+import java.nio.FloatBuffer;
 import org.lrdkt.LrdktException;
 
 /**
- * Streaming mean and covariance of d-dimensional samples, fed a batch of rows at a time. Each batch's second moment
- * is one ssyrk in float, accumulated in double. Samples are shifted by the first batch's mean before squaring, so
- * that a large common offset (post-ReLU activations, images in 0..1) does not cancel the covariance away.
+ * Streaming mean and covariance of d-dimensional samples. Samples are staged as rows in native memory and folded
+ * into a native d×d second moment by one rank-k update (ssyrk) whenever the stage fills, so that a long stream
+ * allocates nothing per batch. Samples are shifted by the first batch's mean before squaring, so that a large
+ * common offset (post-ReLU activations, images in 0..1) does not cancel the covariance away in float.
  */
-final class Moments {
+final class Moments implements AutoCloseable {
+
+    /** Rows staged between updates: about 16 MiB, and never fewer than 64. */
+    private static final int STAGE_FLOATS = 1 << 22;
 
     private final int dim;
-    private float[] shift;
-    private final double[] sum;
+    private final Matrix stage;
     /** Upper triangle (row-major) of Σ (x − shift)(x − shift)ᵀ. */
-    private final double[] second;
+    private final Matrix second;
+    private final double[] sum;
+    private float[] shift;
+    private int staged;
     private long count;
 
-    Moments(int dim) {
+    Moments(int dim) throws LrdktException {
         this.dim = dim;
         this.sum = new double[dim];
-        this.second = new double[Math.multiplyExact(dim, dim)];
+        this.stage = Matrix.zeros(Math.max(64, STAGE_FLOATS / Math.max(1, dim)), dim);
+        try {
+            this.second = Matrix.zeros(dim, dim);
+        } catch (LrdktException e) {
+            stage.close();
+            throw e;
+        }
     }
 
     int dim() {
         return dim;
     }
 
-    long count() {
-        return count;
-    }
-
-    /** Adds {@code n} samples, row-major n×dim; {@code rows} is used as scratch and left shifted. */
-    void add(float[] rows, int n) throws LrdktException {
-        if (n == 0) {
-            return;
-        }
+    /** Adds {@code n} samples, row-major n×dim, from {@code rows} starting at {@code offset}. */
+    void add(FloatBuffer rows, int offset, int n) throws LrdktException {
         if (shift == null) {
             shift = new float[dim];
             double[] mean = new double[dim];
             for (int s = 0; s < n; s++) {
                 for (int i = 0; i < dim; i++) {
-                    mean[i] += rows[s * dim + i];
+                    mean[i] += rows.get(offset + s * dim + i);
                 }
             }
             for (int i = 0; i < dim; i++) {
-                shift[i] = (float) (mean[i] / n);
+                shift[i] = (float) (mean[i] / Math.max(1, n));
             }
         }
+        FloatBuffer target = stage.buffer();
         for (int s = 0; s < n; s++) {
+            if (staged == stage.rows()) {
+                flush();
+            }
+            int at = staged * dim;
             for (int i = 0; i < dim; i++) {
-                float v = rows[s * dim + i] - shift[i];
-                rows[s * dim + i] = v;
+                float v = rows.get(offset + s * dim + i) - shift[i];
+                target.put(at + i, v);
                 sum[i] += v;
             }
-        }
-        float[] gram;
-        try (Matrix batch = Matrix.of(n == rows.length / dim ? rows : java.util.Arrays.copyOf(rows, n * dim), n, dim);
-             Matrix g = Lapack.gram(batch, true)) {
-            gram = g.toArray();
-        }
-        for (int i = 0; i < dim; i++) {
-            for (int j = i; j < dim; j++) {
-                second[i * dim + j] += gram[i * dim + j];
-            }
+            staged++;
         }
         count += n;
     }
 
-    /** The mean of every sample added. */
-    double[] mean() {
-        double[] mean = new double[dim];
-        for (int i = 0; i < dim; i++) {
-            mean[i] = shift[i] + sum[i] / count;
-        }
-        return mean;
+    /** Adds {@code n} samples, row-major n×dim. */
+    void add(float[] rows, int n) throws LrdktException {
+        add(FloatBuffer.wrap(rows), 0, n);
     }
 
-    /** The (biased, 1/n) covariance as a full symmetric row-major dim×dim matrix. */
-    double[] covariance() {
-        double[] c = new double[dim * dim];
+    private void flush() throws LrdktException {
+        Lapack.addGramOfRows(stage, staged, second);
+        staged = 0;
+    }
+
+    /** The (biased, 1/n) covariance as a full symmetric row-major dim×dim matrix, centred in double. */
+    float[] covariance() throws LrdktException {
+        if (staged > 0) {
+            flush();
+        }
+        FloatBuffer s = second.buffer();
+        float[] c = new float[dim * dim];
         for (int i = 0; i < dim; i++) {
             for (int j = i; j < dim; j++) {
-                double v = (second[i * dim + j] - sum[i] * sum[j] / count) / count;
+                float v = (float) ((s.get(i * dim + j) - sum[i] * sum[j] / count) / count);
                 c[i * dim + j] = v;
                 c[j * dim + i] = v;
             }
         }
         return c;
+    }
+
+    @Override
+    public void close() {
+        stage.close();
+        second.close();
     }
 }

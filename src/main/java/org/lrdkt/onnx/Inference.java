@@ -139,6 +139,78 @@ public final class Inference implements AutoCloseable {
         }
     }
 
+    /** A float tensor read in place: a view of a buffer that the next run overwrites. */
+    public record View(FloatBuffer values, long[] shape) {
+        public static View of(Tensor t) {
+            return new View(FloatBuffer.wrap(t.values()), t.shape());
+        }
+    }
+
+    /**
+     * Output buffers allocated once and written by every run with {@link #runPinned}: streaming many batches through
+     * a large model then allocates nothing per batch, where copying each output out (as {@link #run} does) churns
+     * the heap with every activation. Close to free them.
+     */
+    public final class Pinned implements AutoCloseable {
+        private final Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
+        private final Map<String, View> views = new LinkedHashMap<>();
+
+        private Pinned() {
+        }
+
+        @Override
+        public void close() {
+            tensors.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /**
+     * Buffers for the given float outputs at the given shapes, or null when one of them is not a float output of
+     * this session (half-precision activations, say): such outputs can only be read through {@link #run}.
+     */
+    public Pinned pin(Map<String, long[]> shapes) throws LrdktException {
+        Pinned pinned = new Pinned();
+        try {
+            Map<String, ai.onnxruntime.NodeInfo> info = session.getOutputInfo();
+            for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+                ai.onnxruntime.NodeInfo node = info.get(e.getKey());
+                if (node == null || !(node.getInfo() instanceof ai.onnxruntime.TensorInfo t)
+                        || t.type != ai.onnxruntime.OnnxJavaType.FLOAT) {
+                    pinned.close();
+                    return null;
+                }
+                long count = TensorData.elementCount(e.getKey(), e.getValue());
+                FloatBuffer buffer = java.nio.ByteBuffer.allocateDirect(Math.toIntExact(4 * count))
+                        .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+                pinned.tensors.put(e.getKey(), OnnxTensor.createTensor(env, buffer, e.getValue()));
+                pinned.views.put(e.getKey(), new View(buffer, e.getValue().clone()));
+            }
+            return pinned;
+        } catch (OrtException | ArithmeticException e) {
+            pinned.close();
+            throw new LrdktException(LrdktException.Kind.RUNTIME, "cannot allocate output buffers: "
+                    + Shapes.firstLine(e.getMessage()), e);
+        }
+    }
+
+    /** Runs with the given feeds, writing the pinned outputs in place; the views are valid until the next run. */
+    public Map<String, View> runPinned(Map<String, Tensor> feeds, Pinned outputs) throws LrdktException {
+        Map<String, OnnxTensor> inputs = new HashMap<>();
+        try {
+            for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
+                inputs.put(e.getKey(), nativeTensor(e.getValue()));
+            }
+            try (OrtSession.Result ignored = session.run(inputs, outputs.tensors)) {
+                return outputs.views;
+            }
+        } catch (OrtException e) {
+            throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
+                    + Shapes.firstLine(e.getMessage()), e);
+        } finally {
+            inputs.values().forEach(OnnxTensor::close);
+        }
+    }
+
     /** Runs and returns the shape of every output, whatever its element type. */
     public Map<String, long[]> outputShapes(Map<String, Tensor> feeds) throws LrdktException {
         Map<String, OnnxTensor> inputs = new HashMap<>();
