@@ -1,6 +1,8 @@
 package org.lrdkt.decompose;
 
 import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.lrdkt.LrdktException;
@@ -57,7 +59,7 @@ final class LayerStatistics implements AutoCloseable {
      */
     static LayerStatistics of(Candidate c, CompressOptions.Scheme scheme, int images, long seed)
             throws LrdktException {
-        java.util.List<Unfolding> unfoldings = c.unfoldings(scheme);
+        List<Unfolding> unfoldings = c.unfoldings(scheme);
         boolean spatial = unfoldings.contains(Unfolding.SPATIAL);
         boolean byResponse = unfoldings.contains(Unfolding.CHANNEL) || unfoldings.contains(Unfolding.FC);
         int dim = Math.max(spatial ? Unfolding.SPATIAL.rows(c.shape()) : 0,
@@ -77,9 +79,9 @@ final class LayerStatistics implements AutoCloseable {
     }
 
     /** The tensors this layer reads from a calibration run: its input, and its output when responses are needed. */
-    java.util.List<String> tensors() {
-        return responses != null ? java.util.List.of(inputTensor(), outputTensor())
-                : java.util.List.of(inputTensor());
+    List<String> tensors() {
+        return responses != null ? List.of(inputTensor(), outputTensor())
+                : List.of(inputTensor());
     }
 
     private String inputTensor() {
@@ -187,7 +189,7 @@ final class LayerStatistics implements AutoCloseable {
                     buf[n++] = (int) i;
                 }
             }
-            indices[t] = java.util.Arrays.copyOf(buf, n);
+            indices[t] = Arrays.copyOf(buf, n);
         }
         return indices;
     }

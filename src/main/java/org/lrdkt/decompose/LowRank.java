@@ -1,5 +1,6 @@
 package org.lrdkt.decompose;
 
+import java.util.Arrays;
 import org.lrdkt.LrdktException;
 
 /**
@@ -141,7 +142,7 @@ public final class LowRank {
 
     /** The largest {@code n} energies: a response side wider than the full rank adds only zero eigenvalues. */
     private static Spectrum topOf(Spectrum s, int n) {
-        return s.size() <= n ? s : Spectrum.ofEnergies(java.util.Arrays.copyOf(s.energies(), n));
+        return s.size() <= n ? s : Spectrum.ofEnergies(Arrays.copyOf(s.energies(), n));
     }
 
     /** Whether the factors minimise the calibration set's response error rather than the weights' error. */

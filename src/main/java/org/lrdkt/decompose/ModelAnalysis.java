@@ -1,6 +1,7 @@
 package org.lrdkt.decompose;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.lrdkt.LrdktException;
@@ -102,7 +103,7 @@ public final class ModelAnalysis {
             }
         }
         CompressOptions options = CompressOptions.defaults().withCalibration(calibration);
-        Map<String, int[]> ranks = new java.util.HashMap<>();
+        Map<String, int[]> ranks = new HashMap<>();
         try {
             CalibrationRun.collect(model, plans, shapes, options);
             for (LayerPlan p : plans) {
