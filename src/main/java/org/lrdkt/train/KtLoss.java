@@ -19,12 +19,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * student cannot follow costs about λ_hint/2.
  *
  * <p>The relative error is scale-free in the weights but not in the biases, which add in absolute units: its
- * curvature along a bias of a hint tensor with C channels and n elements is (n/C)/‖teacher_h‖² = 1/(C·rms²). A teacher
- * tensor of rms 1e-9 (deep layers of an untrained torchvision MobileNet-v2: each depthwise convolution scales its
- * output by about √(2/C), and batch norm with fresh statistics never restores it) makes that ~1e16, so the first SGD
- * step at lr 1e-4 moves biases by ~1e3 against activations of ~1e-9: the next loss is ~1e22, the one after NaN. Below the rms τ
- * ({@link #HINT_RMS_FLOOR}) a hint is therefore the mean squared error over τ², continuous with the relative error
- * at rms τ, which bounds the curvature by 1/(C·τ²); an all-zero teacher tensor is the extreme case of the same rule.
+ * curvature along a bias of a hint tensor with C channels and n elements is (n/C)/‖teacher_h‖² = 1/(C·rms²). A
+ * teacher tensor of rms 1e-9 (deep layers of an untrained torchvision MobileNet-v2: each depthwise convolution
+ * scales its output by about √(2/C), and batch norm with fresh statistics never restores it) makes that ~1e16, so
+ * the first SGD step at lr 1e-4 moves biases by ~1e3 against activations of ~1e-9: the next loss is ~1e22, the one
+ * after NaN. Below the rms τ ({@link #HINT_RMS_FLOOR}) a hint is therefore the mean squared error over τ²,
+ * continuous with the relative error at rms τ, which bounds the curvature by 1/(C·τ²); an all-zero teacher tensor
+ * is the extreme case of the same rule.
  */
 public record KtLoss(double softWeight, double temperature, double hintWeight) {
 
