@@ -95,8 +95,8 @@ public final class Mirror {
                 throw LrdktException.unsupported("op " + n.getDomain() + "." + n.getOpType() + " (node '"
                         + n.getName() + "') is not supported by the training mirror");
             }
-            if (!Ops.SUPPORTED.contains(n.getOpType())) {
-                Ops.create(n, opset); // throws the one-line error naming op and node
+            if (!n.getOpType().equals("Constant")) {
+                Ops.entry(n); // refuses an unsupported op in one line naming it and the node, before any work
             }
         }
         for (TensorProto t : graph.proto().getInitializerList()) {
@@ -136,6 +136,9 @@ public final class Mirror {
 
     /** Extra outputs (Dropout mask, MaxPool indices, BatchNormalization training statistics) cannot be mirrored. */
     private static void checkOutputs(Graph graph, NodeProto n) throws LrdktException {
+        if (Ops.entry(n).allOutputs()) {
+            return;
+        }
         for (int i = 1; i < n.getOutputCount(); i++) {
             String out = n.getOutput(i);
             if (!out.isEmpty() && (!graph.consumers(out).isEmpty() || graph.isGraphOutput(out))) {
@@ -189,7 +192,7 @@ public final class Mirror {
     private void findParameters(Graph graph) throws LrdktException {
         for (Step s : steps) {
             for (int i = 0; i < s.inputs().length; i++) {
-                if (!weightSlot(s.node().getOpType(), i)) {
+                if (!Ops.weightSlot(s.node().getOpType(), i)) {
                     continue;
                 }
                 String source = constantSource(graph, s.inputs()[i]);
@@ -248,15 +251,6 @@ public final class Mirror {
     private static INDArray segment(INDArray flat, long offset, long[] shape) {
         long length = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
         return flat.get(NDArrayIndex.interval(offset, offset + length)).reshape('c', shape);
-    }
-
-    private static boolean weightSlot(String op, int input) {
-        return switch (op) {
-            case "Conv", "Gemm" -> input >= 1;
-            case "MatMul", "Add", "Sub", "Mul", "Div" -> true;
-            case "BatchNormalization" -> input == 1 || input == 2;
-            default -> false;
-        };
     }
 
     /** The initializer or Constant-node output a tensor's value comes from, through Identity; null if computed. */
