@@ -1,8 +1,11 @@
 package org.lrdkt.train;
 
+import java.util.function.BinaryOperator;
+import java.util.function.UnaryOperator;
 import org.lrdkt.onnx.Attrs;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** Mirror ops that act element by element: arithmetic with broadcasting and activations. */
@@ -58,57 +61,55 @@ final class ElementwiseOps {
         }
     }
 
-    /** Unary activations; their derivatives are written from the forward input or output. */
+    /** Unary functions (activations and math); their derivatives are written from the forward input or output. */
     abstract static class Activation implements MirrorOp {
 
         static Activation of(NodeProto node, int opset) {
             return switch (node.getOpType()) {
-                case "Relu" -> new Activation() {
-                    INDArray apply(INDArray x) {
-                        return Transforms.relu(x, true);
-                    }
-
-                    INDArray derivative(INDArray x, INDArray y) {
-                        // y > 0 exactly where x > 0: one pass, where compare-and-cast took two; libnd4j's relu_bp
-                        // calls a std::function per element and took twice as long as step and multiply
-                        return Transforms.step(y);
-                    }
-                };
+                // y > 0 exactly where x > 0: one pass, where compare-and-cast took two; libnd4j's relu_bp calls a
+                // std::function per element and took twice as long as step and multiply
+                case "Relu" -> of(x -> Transforms.relu(x, true), (x, y) -> Transforms.step(y));
                 case "LeakyRelu" -> {
                     double alpha = Attrs.getFloat(node, "alpha", 0.01f);
-                    yield new Activation() {
-                        INDArray apply(INDArray x) {
-                            return Transforms.leakyRelu(x, alpha, true);
-                        }
-
-                        INDArray derivative(INDArray x, INDArray y) {
-                            INDArray positive = x.gt(0).castTo(x.dataType());
-                            return positive.mul(1 - alpha).addi(alpha);
-                        }
-                    };
+                    yield of(x -> Transforms.leakyRelu(x, alpha, true),
+                            (x, y) -> x.gt(0).castTo(x.dataType()).muli(1 - alpha).addi(alpha));
                 }
-                case "Sigmoid" -> new Activation() {
-                    INDArray apply(INDArray x) {
-                        return Transforms.sigmoid(x, true);
-                    }
-
-                    INDArray derivative(INDArray x, INDArray y) {
-                        return y.rsub(1).muli(y);
-                    }
-                };
-                case "Tanh" -> new Activation() {
-                    INDArray apply(INDArray x) {
-                        return Transforms.tanh(x, true);
-                    }
-
-                    INDArray derivative(INDArray x, INDArray y) {
-                        return y.mul(y).rsubi(1);
-                    }
-                };
+                case "Elu" -> {
+                    double alpha = Attrs.getFloat(node, "alpha", 1f);
+                    // α(eˣ − 1) below 0, x above; the slope below 0 is y + α
+                    yield of(x -> Transforms.exp(Transforms.min(x, 0.0, true), false).subi(1).muli(alpha)
+                                    .addi(Transforms.max(x, 0.0, true)),
+                            (x, y) -> {
+                                INDArray positive = x.gt(0).castTo(x.dataType());
+                                return y.add(alpha).muli(positive.rsub(1)).addi(positive);
+                            });
+                }
+                case "Sigmoid" -> of(x -> Transforms.sigmoid(x, true), (x, y) -> y.rsub(1).muli(y));
+                case "Tanh" -> of(x -> Transforms.tanh(x, true), (x, y) -> y.mul(y).rsubi(1));
+                case "Softplus" -> of(x -> Transforms.softPlus(x, true), (x, y) -> Transforms.sigmoid(x, true));
+                case "Exp" -> of(x -> Transforms.exp(x, true), (x, y) -> y);
+                case "Log" -> of(x -> Transforms.log(x, true), (x, y) -> x.rdiv(1));
+                case "Sqrt" -> of(x -> Transforms.sqrt(x, true), (x, y) -> y.rdiv(0.5));
+                case "Reciprocal" -> of(x -> x.rdiv(1), (x, y) -> y.mul(y).negi());
+                case "Neg" -> of(INDArray::neg, (x, y) -> Nd4j.valueArrayOf(x.shape(), -1.0, x.dataType()));
+                case "Abs" -> of(x -> Transforms.abs(x, true), (x, y) -> Transforms.sign(x, true));
                 case "HardSigmoid" -> hardSigmoid(Attrs.getFloat(node, "alpha", 0.2f),
                         Attrs.getFloat(node, "beta", 0.5f), false);
                 case "HardSwish" -> hardSigmoid(1.0 / 6, 0.5, true);
                 default -> clip(node, opset);
+            };
+        }
+
+        /** An activation from its function and its derivative, which is written from the input x or output y. */
+        private static Activation of(UnaryOperator<INDArray> function, BinaryOperator<INDArray> derivative) {
+            return new Activation() {
+                INDArray apply(INDArray x) {
+                    return function.apply(x);
+                }
+
+                INDArray derivative(INDArray x, INDArray y) {
+                    return derivative.apply(x, y);
+                }
             };
         }
 
@@ -194,6 +195,105 @@ final class ElementwiseOps {
             INDArray[] grads = new INDArray[in.length];
             grads[0] = need[0] ? derivative(in[0], out[0]).muli(g[0]) : null;
             return grads;
+        }
+    }
+
+    /**
+     * Max, Min, Sum and Mean of any number of inputs with numpy broadcasting. Max and Min send each element's
+     * gradient to the first input holding the extreme value (ties are measure zero in training).
+     */
+    static final class Variadic implements MirrorOp {
+        private final String op;
+
+        Variadic(String onnxOp) {
+            op = onnxOp;
+        }
+
+        @Override
+        public INDArray[] forward(INDArray[] in) {
+            INDArray y = in[0];
+            for (int i = 1; i < in.length; i++) {
+                y = Nd.broadcast(switch (op) {
+                    case "Max" -> "maximum";
+                    case "Min" -> "minimum";
+                    default -> "add";
+                }, y, in[i]);
+            }
+            if (op.equals("Mean")) {
+                y = y.div(in.length);
+            } else if (in.length == 1) {
+                y = y.dup(); // an output is never the input itself: in-place ops downstream would change both
+            }
+            return new INDArray[] {y};
+        }
+
+        @Override
+        public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
+            INDArray[] grads = new INDArray[in.length];
+            if (op.equals("Sum") || op.equals("Mean")) {
+                INDArray gy = op.equals("Mean") ? g[0].div(in.length) : g[0];
+                for (int i = 0; i < in.length; i++) {
+                    grads[i] = need[i] ? Nd.reduceTo(gy, in[i].shape()) : null;
+                }
+                return grads;
+            }
+            INDArray unclaimed = Nd4j.onesLike(out[0]);
+            for (int i = 0; i < in.length; i++) {
+                INDArray holds = Nd.broadcast("add", Nd4j.zerosLike(out[0]), in[i]).eq(out[0])
+                        .castTo(out[0].dataType()).muli(unclaimed);
+                unclaimed.subi(holds);
+                grads[i] = need[i] ? Nd.reduceTo(holds.muli(g[0]), in[i].shape()) : null;
+            }
+            return grads;
+        }
+    }
+
+    /** PRelu: x above 0, slope·x below, with the slope broadcast (one per channel as [C,1,1]); the slope trains. */
+    static final class PRelu implements MirrorOp {
+        @Override
+        public INDArray[] forward(INDArray[] in) {
+            INDArray negative = Transforms.min(in[0], 0.0, true);
+            return new INDArray[] {Nd.broadcast("multiply", negative, in[1]).addi(Transforms.max(in[0], 0.0, true))};
+        }
+
+        @Override
+        public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
+            INDArray positive = in[0].gt(0).castTo(in[0].dataType());
+            INDArray[] grads = new INDArray[2];
+            if (need[0]) {
+                INDArray slope = Nd.broadcast("multiply", positive.rsub(1), in[1]).addi(positive);
+                grads[0] = slope.muli(g[0]);
+            }
+            if (need[1]) {
+                grads[1] = Nd.reduceTo(Transforms.min(in[0], 0.0, true).muli(g[0]), in[1].shape());
+            }
+            return grads;
+        }
+    }
+
+    /** Pow with a constant scalar exponent (x², √-free norms); a tensor or trained exponent is refused. */
+    static final class Pow implements MirrorOp {
+        private static double exponent(INDArray[] in) {
+            if (in[1].length() != 1) {
+                throw new MirrorShapeException("an exponent of shape " + java.util.Arrays.toString(
+                        in[1].shape()) + " (the mirror supports a scalar exponent)");
+            }
+            return in[1].getDouble(0);
+        }
+
+        @Override
+        public INDArray[] forward(INDArray[] in) {
+            return new INDArray[] {Transforms.pow(in[0], exponent(in), true)};
+        }
+
+        @Override
+        public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
+            if (need[1]) {
+                throw new MirrorShapeException("an exponent that depends on trained weights (the mirror "
+                        + "differentiates the base only)");
+            }
+            double e = exponent(in);
+            return new INDArray[] {Transforms.pow(in[0], e - 1, true).muli(e).muli(g[0]), null};
         }
     }
 }

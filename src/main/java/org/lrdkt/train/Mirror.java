@@ -113,10 +113,10 @@ public final class Mirror {
             }
             checkOutputs(graph, n);
             try {
-                steps.add(new Step(n, Ops.create(n, opset), n.getInputList().toArray(String[]::new),
+                steps.add(new Step(n, Ops.create(n, opset, dataType), n.getInputList().toArray(String[]::new),
                         n.getOutputList().toArray(String[]::new)));
             } catch (MirrorShapeException e) {
-                throw LrdktException.unsupported(e.getMessage());
+                throw unsupported(n, e);
             }
             produced.addAll(n.getOutputList());
         }
@@ -132,6 +132,13 @@ public final class Mirror {
                 }
             }
         }
+    }
+
+    /** The one-line refusal of a node the mirror cannot train through; it names the op and the node. */
+    private static LrdktException unsupported(NodeProto node, MirrorShapeException e) {
+        String where = node.getOpType() + " '" + node.getName() + "'";
+        return LrdktException.unsupported(e.getMessage().contains(where) ? e.getMessage()
+                : where + ": " + e.getMessage() + " is not supported by the training mirror");
     }
 
     /** Extra outputs (Dropout mask, MaxPool indices, BatchNormalization training statistics) cannot be mirrored. */
@@ -319,7 +326,7 @@ public final class Mirror {
             try {
                 out = s.op().forward(in);
             } catch (MirrorShapeException e) {
-                throw LrdktException.unsupported(e.getMessage());
+                throw unsupported(s.node(), e);
             } catch (RuntimeException e) {
                 throw new LrdktException(LrdktException.Kind.RUNTIME, s.node().getOpType() + " node '"
                         + s.node().getName() + "' failed in the training mirror: " + Shapes.firstLine(String.valueOf(e.getMessage())), e);
@@ -367,6 +374,8 @@ public final class Mirror {
             INDArray[] gin;
             try {
                 gin = s.op().backward(in, out, gradOut, need);
+            } catch (MirrorShapeException e) {
+                throw unsupported(s.node(), e);
             } catch (RuntimeException e) {
                 throw new LrdktException(LrdktException.Kind.RUNTIME, s.node().getOpType() + " node '"
                         + s.node().getName() + "' failed in the backward pass: " + Shapes.firstLine(String.valueOf(e.getMessage())), e);

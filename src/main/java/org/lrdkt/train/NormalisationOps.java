@@ -4,6 +4,7 @@ import static org.lrdkt.train.Ops.axis;
 import static org.lrdkt.train.Ops.leading;
 
 import java.util.Arrays;
+import java.util.stream.IntStream;
 import org.lrdkt.onnx.Attrs;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -121,6 +122,68 @@ final class NormalisationOps {
             long area = in[0].length() / (in[0].size(0) * in[0].size(1));
             INDArray zeros = Nd4j.zeros(in[0].dataType(), in[0].shape());
             return new INDArray[] {Nd.broadcast("add", zeros, g[0].div(area))};
+        }
+    }
+
+    /**
+     * ReduceMean and ReduceSum over the given axes (attribute, or input 1 from ReduceSum-13 and ReduceMean-18; none
+     * means all unless noop_with_empty_axes), keeping the reduced axes as size 1 when keepdims.
+     */
+    static final class Reduce implements MirrorOp {
+        private final boolean mean;
+        private final long[] attrAxes;
+        private final boolean keepDims;
+        private final boolean noopWithoutAxes;
+
+        Reduce(NodeProto node) {
+            mean = node.getOpType().equals("ReduceMean");
+            attrAxes = Attrs.getInts(node, "axes", null);
+            keepDims = Attrs.getInt(node, "keepdims", 1) != 0;
+            noopWithoutAxes = Attrs.getInt(node, "noop_with_empty_axes", 0) != 0;
+        }
+
+        /** The reduced axes, or null for none (the no-op case). */
+        private int[] axes(INDArray[] in) {
+            long[] given = attrAxes != null ? attrAxes : in.length > 1 && in[1] != null ? in[1].toLongVector() : null;
+            int rank = in[0].rank();
+            if (given == null || given.length == 0) {
+                return noopWithoutAxes ? null : IntStream.range(0, rank).toArray();
+            }
+            return Arrays.stream(given).mapToInt(a -> axis(a, rank)).sorted().toArray();
+        }
+
+        private long count(INDArray x, int[] axes) {
+            return Arrays.stream(axes).mapToLong(x::size).reduce(1, (a, b) -> a * b);
+        }
+
+        @Override
+        public INDArray[] forward(INDArray[] in) {
+            int[] axes = axes(in);
+            if (axes == null) {
+                return new INDArray[] {in[0].dup()};
+            }
+            INDArray y = in[0].sum(keepDims, axes);
+            return new INDArray[] {mean ? y.divi(count(in[0], axes)) : y};
+        }
+
+        @Override
+        public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
+            int[] axes = axes(in);
+            INDArray[] grads = new INDArray[in.length];
+            if (axes == null) {
+                grads[0] = g[0];
+                return grads;
+            }
+            long[] kept = in[0].shape().clone();
+            for (int a : axes) {
+                kept[a] = 1;
+            }
+            INDArray gy = g[0].reshape('c', kept);
+            if (mean) {
+                gy = gy.div(count(in[0], axes));
+            }
+            grads[0] = Nd.broadcast("add", Nd4j.zeros(in[0].dataType(), in[0].shape()), gy);
+            return grads;
         }
     }
 }

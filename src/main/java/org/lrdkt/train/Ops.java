@@ -8,6 +8,7 @@ import java.util.function.IntPredicate;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.Attrs;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -18,10 +19,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class Ops {
 
-    /** Builds the op of one node; {@code opset} is the model's default-domain opset. */
+    /**
+     * Builds the op of one node; {@code opset} is the model's default-domain opset and {@code floatType} the type the
+     * mirror computes in (what a Cast to any float type produces).
+     */
     @FunctionalInterface
     interface Factory {
-        MirrorOp create(NodeProto node, int opset) throws LrdktException;
+        MirrorOp create(NodeProto node, int opset, DataType floatType) throws LrdktException;
     }
 
     /**
@@ -42,30 +46,49 @@ final class Ops {
 
     private static Map<String, Entry> registry() {
         Map<String, Entry> r = new TreeMap<>();
-        r.put("Conv", new Entry((n, o) -> new ConvOp(n), i -> i >= 1, false));
-        r.put("Gemm", new Entry((n, o) -> new LinearOps.Gemm(n), i -> i >= 1, false));
-        r.put("MatMul", new Entry((n, o) -> new LinearOps.MatMul(), i -> true, false));
+        r.put("Conv", new Entry((n, o, t) -> new ConvOp(n), i -> i >= 1, false));
+        r.put("Gemm", new Entry((n, o, t) -> new LinearOps.Gemm(n), i -> i >= 1, false));
+        r.put("MatMul", new Entry((n, o, t) -> new LinearOps.MatMul(), i -> true, false));
         for (String op : new String[] {"Add", "Sub", "Mul", "Div"}) {
-            r.put(op, new Entry((n, o) -> new ElementwiseOps.Binary(n.getOpType()), i -> true, false));
+            r.put(op, new Entry((n, o, t) -> new ElementwiseOps.Binary(n.getOpType()), i -> true, false));
         }
-        for (String op : new String[] {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Clip"}) {
-            r.put(op, new Entry(ElementwiseOps.Activation::of, NO_WEIGHTS, false));
+        for (String op : new String[] {"Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Softplus", "HardSigmoid",
+                "HardSwish", "Clip", "Exp", "Log", "Sqrt", "Reciprocal", "Neg", "Abs"}) {
+            r.put(op, new Entry((n, o, t) -> ElementwiseOps.Activation.of(n, o), NO_WEIGHTS, false));
         }
-        r.put("MaxPool", new Entry((n, o) -> new PoolOp(n), NO_WEIGHTS, false));
-        r.put("AveragePool", new Entry((n, o) -> new PoolOp(n), NO_WEIGHTS, false));
-        r.put("GlobalAveragePool", new Entry((n, o) -> new NormalisationOps.GlobalAveragePool(), NO_WEIGHTS, false));
-        r.put("BatchNormalization", new Entry((n, o) -> new NormalisationOps.BatchNorm(n), i -> i == 1 || i == 2,
+        for (String op : new String[] {"Max", "Min"}) {
+            r.put(op, new Entry((n, o, t) -> new ElementwiseOps.Variadic(n.getOpType()), NO_WEIGHTS, false));
+        }
+        for (String op : new String[] {"Sum", "Mean"}) {
+            r.put(op, new Entry((n, o, t) -> new ElementwiseOps.Variadic(n.getOpType()), i -> true, false));
+        }
+        r.put("PRelu", new Entry((n, o, t) -> new ElementwiseOps.PRelu(), i -> i == 1, false));
+        r.put("Pow", new Entry((n, o, t) -> new ElementwiseOps.Pow(), NO_WEIGHTS, false));
+        r.put("MaxPool", new Entry((n, o, t) -> new PoolOp(n), NO_WEIGHTS, false));
+        r.put("AveragePool", new Entry((n, o, t) -> new PoolOp(n), NO_WEIGHTS, false));
+        r.put("GlobalAveragePool", new Entry((n, o, t) -> new NormalisationOps.GlobalAveragePool(), NO_WEIGHTS, false));
+        r.put("BatchNormalization", new Entry((n, o, t) -> new NormalisationOps.BatchNorm(n), i -> i == 1 || i == 2,
                 false));
-        r.put("Softmax", new Entry((n, o) -> new NormalisationOps.Softmax(Attrs.getInt(n, "axis", o >= 13 ? -1 : 1),
+        r.put("Softmax", new Entry((n, o, t) -> new NormalisationOps.Softmax(Attrs.getInt(n, "axis", o >= 13 ? -1 : 1),
                 o >= 13), NO_WEIGHTS, false));
-        r.put("Flatten", new Entry((n, o) -> new ShapeOps.Flatten(Attrs.getInt(n, "axis", 1)), NO_WEIGHTS, false));
-        r.put("Reshape", new Entry((n, o) -> new ShapeOps.Reshape(Attrs.getInt(n, "allowzero", 0) != 0), NO_WEIGHTS,
+        r.put("Flatten", new Entry((n, o, t) -> new ShapeOps.Flatten(Attrs.getInt(n, "axis", 1)), NO_WEIGHTS, false));
+        r.put("Reshape", new Entry((n, o, t) -> new ShapeOps.Reshape(Attrs.getInt(n, "allowzero", 0) != 0), NO_WEIGHTS,
                 false));
-        r.put("Transpose", new Entry((n, o) -> new ShapeOps.Transpose(Attrs.getInts(n, "perm", null)), NO_WEIGHTS,
+        r.put("Transpose", new Entry((n, o, t) -> new ShapeOps.Transpose(Attrs.getInts(n, "perm", null)), NO_WEIGHTS,
                 false));
-        r.put("Concat", new Entry((n, o) -> new ShapeOps.Concat(Attrs.getInt(n, "axis", 0)), NO_WEIGHTS, false));
-        r.put("Dropout", new Entry((n, o) -> new ShapeOps.PassThrough(), NO_WEIGHTS, false));
-        r.put("Identity", new Entry((n, o) -> new ShapeOps.PassThrough(), NO_WEIGHTS, false));
+        r.put("Concat", new Entry((n, o, t) -> new ShapeOps.Concat(Attrs.getInt(n, "axis", 0)), NO_WEIGHTS, false));
+        r.put("ReduceMean", new Entry((n, o, t) -> new NormalisationOps.Reduce(n), NO_WEIGHTS, false));
+        r.put("ReduceSum", new Entry((n, o, t) -> new NormalisationOps.Reduce(n), NO_WEIGHTS, false));
+        r.put("Cast", new Entry((n, o, t) -> new ShapeOps.Cast(n, t), NO_WEIGHTS, false));
+        r.put("Squeeze", new Entry((n, o, t) -> new ShapeOps.Squeeze(Attrs.getInts(n, "axes", null)), NO_WEIGHTS,
+                false));
+        r.put("Unsqueeze", new Entry((n, o, t) -> new ShapeOps.Unsqueeze(Attrs.getInts(n, "axes", null)), NO_WEIGHTS,
+                false));
+        r.put("Slice", new Entry((n, o, t) -> new ShapeOps.Slice(n, o), NO_WEIGHTS, false));
+        r.put("Split", new Entry((n, o, t) -> new ShapeOps.Split(n), NO_WEIGHTS, true));
+        r.put("Pad", new Entry((n, o, t) -> new ShapeOps.Pad(n, o), NO_WEIGHTS, false));
+        r.put("Dropout", new Entry((n, o, t) -> new ShapeOps.PassThrough(), NO_WEIGHTS, false));
+        r.put("Identity", new Entry((n, o, t) -> new ShapeOps.PassThrough(), NO_WEIGHTS, false));
         return Collections.unmodifiableMap(r);
     }
 
@@ -75,8 +98,8 @@ final class Ops {
     }
 
     /** The op of {@code node}; an op outside the registry is refused in one line naming the node and the op. */
-    static MirrorOp create(NodeProto node, int opset) throws LrdktException {
-        return entry(node).factory().create(node, opset);
+    static MirrorOp create(NodeProto node, int opset, DataType floatType) throws LrdktException {
+        return entry(node).factory().create(node, opset, floatType);
     }
 
     static Entry entry(NodeProto node) throws LrdktException {

@@ -197,7 +197,8 @@ class FinetunerTest {
     private static OnnxModel nearSilentConvNet(double weightScale) {
         GraphBuilder b = new GraphBuilder(9).input("input", -1, 2, 8, 8);
         String quiet1 = b.node("Conv", "quiet1", GraphBuilder.in("input",
-                b.weight("c1.w", 2e-3 * weightScale, 8, 2, 3, 3), b.weight("c1.b", 0, 8)), org.lrdkt.onnx.Attrs.ofInts("pads", 1, 1, 1, 1));
+                b.weight("c1.w", 2e-3 * weightScale, 8, 2, 3, 3), b.weight("c1.b", 0, 8)),
+                org.lrdkt.onnx.Attrs.ofInts("pads", 1, 1, 1, 1));
         String quiet2 = b.node("Conv", "quiet2", GraphBuilder.in(b.node("Relu", GraphBuilder.in(quiet1)),
                 b.weight("c2.w", 2e-3 * weightScale, 8, 8, 3, 3), b.weight("c2.b", 0, 8)),
                 org.lrdkt.onnx.Attrs.ofInts("pads", 1, 1, 1, 1));

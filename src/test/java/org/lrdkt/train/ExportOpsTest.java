@@ -1,0 +1,168 @@
+package org.lrdkt.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.lrdkt.onnx.Attrs.ofFloat;
+import static org.lrdkt.onnx.Attrs.ofInt;
+import static org.lrdkt.onnx.Attrs.ofInts;
+import static org.lrdkt.onnx.Attrs.ofString;
+import static org.lrdkt.train.GraphBuilder.in;
+import static org.lrdkt.train.MirrorTest.relativeError;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.lrdkt.LrdktException;
+import org.lrdkt.onnx.OnnxModel;
+import org.lrdkt.onnx.TensorData;
+import org.lrdkt.onnx.proto.Onnx.TensorProto;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The ops real CNN exports add to the classifier set (issue 14): each graph runs forward against ONNX Runtime and
+ * its parameter gradients, which flow back through every op of it, against finite differences.
+ */
+class ExportOpsTest {
+
+    private static final long[] ELEMENTWISE_INPUT = {2, 3, 6, 6};
+    private static final long[] SHAPE_INPUT = {2, 3, 7, 8};
+
+    private static String scalar(GraphBuilder b, String name, float value) {
+        return b.initializer(name, new long[0], new float[] {value});
+    }
+
+    /** Max/Min/Sum/Mean (up to four inputs, broadcasting), PRelu, Elu, Softplus and the unary math ops, Pow. */
+    static OnnxModel elementwise() {
+        GraphBuilder b = new GraphBuilder(21).input("input", -1, 3, 6, 6);
+        String a = b.node("Conv", in("input", b.weight("a.w", 0.5, 4, 3, 3, 3), b.weight("a.b", 0.2, 4)),
+                ofInts("pads", 1, 1, 1, 1));
+        String c = b.node("Conv", in("input", b.weight("c.w", 0.5, 4, 3, 1, 1)));
+        String max = b.node("Max", in(a, c, b.weight("floor", 0.3, 4, 1, 1)));
+        String min = b.node("Min", in(a, b.weight("ceiling", 0.3, 1, 6)));
+        String sum = b.node("Sum", in(a, c, b.weight("sum.bias", 0.3, 4, 1, 1)));
+        String mean = b.node("Mean", in(max, min));
+        String prelu = b.node("PRelu", in(sum, b.weight("slope", 0.5, 4, 1, 1)));
+        String elu = b.node("Elu", in(mean), ofFloat("alpha", 0.7f));
+        String softplus = b.node("Softplus", in(prelu));
+        String exp = b.node("Exp", in(b.node("Mul", in(elu, scalar(b, "half", 0.5f)))));
+        String sqrt = b.node("Sqrt", in(b.node("Add", in(b.node("Abs", in(softplus)), scalar(b, "quarter", 0.25f)))));
+        String log = b.node("Log", in(b.node("Add", in(sqrt, scalar(b, "one", 1f)))));
+        String neg = b.node("Neg", in(b.node("Reciprocal", in(b.node("Add", in(b.node("Abs", in(c)), "one"))))));
+        String pow = b.node("Pow", in(elu, scalar(b, "two", 2f)));
+        b.node("Sum", "out", in(exp, log, neg, pow));
+        return b.build("out", 13);
+    }
+
+    /** Pad (constant, reflect, edge), Slice with steps, Split, Unsqueeze/Squeeze, Cast, ReduceMean/Sum: opset 13. */
+    static OnnxModel shapes() {
+        GraphBuilder b = new GraphBuilder(22).input("input", -1, 3, 7, 8);
+        String x = b.node("Conv", in("input", b.weight("w", 0.5, 4, 3, 3, 3), b.weight("b", 0.2, 4)),
+                ofInts("pads", 1, 1, 1, 1));
+        x = b.node("Pad", in(x, b.ints("pads.constant", 0, 0, 1, 2, 0, 0, 2, 1), scalar(b, "pad.value", 0.5f)));
+        x = b.node("Pad", in(x, b.ints("pads.reflect", 0, 0, 2, 1, 0, 0, 1, 2)), ofString("mode", "reflect"));
+        x = b.node("Pad", in(x, b.ints("pads.edge", 0, 0, 1, 0, 0, 0, 0, 3)), ofString("mode", "edge"));
+        x = b.node("Slice", in(x, b.ints("starts", 1, 0), b.ints("ends", -1, 100), b.ints("axes", 2, 3),
+                b.ints("steps", 1, 2)));
+        String[] parts = b.nodeWithOutputs("Split", 2, "split", in(x, b.ints("sizes", 1, 3)), ofInt("axis", 1));
+        String unsqueezed = b.node("Unsqueeze", in(parts[0], b.ints("unsqueeze.axes", 2)));
+        String squeezed = b.node("Squeeze", in(unsqueezed, b.ints("squeeze.axes", -3)));
+        x = b.node("Concat", in(parts[1], squeezed), ofInt("axis", 1));
+        x = b.node("Cast", in(b.node("Cast", in(x), ofInt("to", TensorProto.DataType.DOUBLE_VALUE))),
+                ofInt("to", TensorProto.DataType.FLOAT_VALUE));
+        String rowMeans = b.node("ReduceMean", in(x), ofInts("axes", 3));
+        String sums = b.node("ReduceSum", in(x, b.ints("sum.axes", 1, 2)), ofInt("keepdims", 0));
+        b.node("Concat", "out", in(b.node("Flatten", in(b.node("Add", in(x, rowMeans)))), sums), ofInt("axis", 1));
+        return b.build("out", 13);
+    }
+
+    /** The attribute forms of opset 9: Pad (edge), Slice, Split, Unsqueeze/Squeeze, ReduceSum; ReduceMean of all. */
+    static OnnxModel shapesOpset9() {
+        GraphBuilder b = new GraphBuilder(23).input("input", -1, 3, 7, 8);
+        String x = b.node("Conv", in("input", b.weight("w", 0.5, 4, 3, 3, 3), b.weight("b", 0.2, 4)));
+        x = b.node("Pad", in(x), ofInts("pads", 0, 0, 1, 1, 0, 0, 2, 0), ofString("mode", "edge"));
+        x = b.node("Slice", in(x), ofInts("starts", 1), ofInts("ends", 1000), ofInts("axes", 3));
+        String[] parts = b.nodeWithOutputs("Split", 2, "split", in(x), ofInt("axis", 1), ofInts("split", 1, 3));
+        String squeezed = b.node("Squeeze", in(b.node("Unsqueeze", in(parts[0]), ofInts("axes", 0))),
+                ofInts("axes", 0));
+        x = b.node("Concat", in(parts[1], squeezed), ofInt("axis", 1));
+        String sums = b.node("Flatten", in(b.node("ReduceSum", in(x), ofInts("axes", 2), ofInt("keepdims", 0))));
+        String mean = b.node("Flatten", in(b.node("ReduceMean", in(x))));
+        b.node("Add", "out", in(sums, mean));
+        return b.build("out", 9);
+    }
+
+    @Test
+    void elementwiseOpsMatchOrt() throws Exception {
+        assertTrue(relativeError(elementwise(), ELEMENTWISE_INPUT, -1, 1) < 1e-4);
+    }
+
+    @Test
+    void shapeOpsMatchOrt() throws Exception {
+        assertTrue(relativeError(shapes(), SHAPE_INPUT, -1, 1) < 1e-4);
+        assertTrue(relativeError(shapesOpset9(), SHAPE_INPUT, -1, 1) < 1e-4);
+    }
+
+    @Test
+    void elementwiseOpsGradients() throws Exception {
+        Mirror mirror = Mirror.of(elementwise(), DataType.DOUBLE, true);
+        assertTrue(mirror.parameters().keySet().containsAll(java.util.List.of("sum.bias", "slope")),
+                "Sum operands and PRelu slopes train: " + mirror.parameters().keySet());
+        GradientTest.checkMirror(elementwise(), ELEMENTWISE_INPUT, 8);
+    }
+
+    @Test
+    void shapeOpsGradients() throws Exception {
+        GradientTest.checkMirror(shapes(), SHAPE_INPUT, 8);
+        GradientTest.checkMirror(shapesOpset9(), SHAPE_INPUT, 8);
+    }
+
+    @Test
+    void castToIntegersTruncatesTowardsZero() throws Exception {
+        GraphBuilder b = new GraphBuilder(24).input("input", -1, 3, 4, 4);
+        String scaled = b.node("Mul", in("input", scalar(b, "five", 5f)));
+        String ints = b.node("Cast", in(scaled), ofInt("to", TensorProto.DataType.INT64_VALUE));
+        b.node("Cast", "out", in(ints), ofInt("to", TensorProto.DataType.FLOAT_VALUE));
+        assertEquals(0, relativeError(b.build("out", 13), new long[] {2, 3, 4, 4}, -1, 1));
+    }
+
+    /** An fp16 export trains in fp32 and gets its weights written back as fp16. */
+    @Test
+    void halfPrecisionWeightsAreWrittenBackAsHalf() throws Exception {
+        GraphBuilder b = new GraphBuilder(25).input("input", -1, 2, 5, 5);
+        String half = b.node("Cast", in("input"), ofInt("to", TensorProto.DataType.FLOAT16_VALUE));
+        float[] w = MirrorTest.random(3 * 2 * 3 * 3, 3, -0.5, 0.5);
+        String conv = b.node("Conv", in(half, b.initializer("w16", new long[] {3, 2, 3, 3}, w,
+                TensorProto.DataType.FLOAT16_VALUE)));
+        b.node("Cast", "out", in(conv), ofInt("to", TensorProto.DataType.FLOAT_VALUE));
+        OnnxModel model = b.build("out", 13);
+        Mirror mirror = Mirror.of(model, DataType.FLOAT, true);
+        Mirror.Parameter p = mirror.parameters().get("w16");
+        assertEquals(DataType.FLOAT, p.value().dataType(), "trains in fp32");
+        Map<String, org.nd4j.linalg.api.ndarray.INDArray> grads = mirror.backward(
+                mirror.forward(Map.of("input", Nd4j.rand(DataType.FLOAT, 2, 2, 5, 5))),
+                Map.of("out", Nd4j.ones(DataType.FLOAT, 2, 3, 3, 3))).byName();
+        assertTrue(grads.get("w16").amaxNumber().doubleValue() > 0, "the gradient passes both casts");
+        p.value().addi(0.125);
+        TensorProto written = mirror.writeBack(model).graph().getInitializer(0);
+        assertEquals(TensorProto.DataType.FLOAT16_VALUE, written.getDataType());
+        float[] back = TensorData.toFloats(written);
+        for (int i = 0; i < w.length; i++) {
+            assertEquals(p.value().getDouble(i), back[i], 1e-3, "fp16 value " + i);
+        }
+    }
+
+    @Test
+    void anOpVariantTheMirrorCannotTrainIsNamedWithItsNode() {
+        GraphBuilder b = new GraphBuilder(26).input("input", -1, 3, 4, 4);
+        b.node("Slice", "out", in("input", b.ints("starts", -1), b.ints("ends", -100), b.ints("axes", 3),
+                b.ints("steps", -1)));
+        LrdktException e = assertThrows(LrdktException.class, () -> Mirror.of(b.build("out", 13), DataType.FLOAT,
+                true).forward(Map.of("input", Nd4j.rand(DataType.FLOAT, 1, 3, 4, 4))));
+        assertTrue(e.getMessage().startsWith("Slice '/out/Slice': step -1"), e.getMessage());
+        GraphBuilder wrap = new GraphBuilder(27).input("input", -1, 3, 4, 4);
+        wrap.node("Pad", "out", in("input", wrap.ints("pads", 0, 0, 1, 1, 0, 0, 1, 1)), ofString("mode", "wrap"));
+        e = assertThrows(LrdktException.class, () -> Mirror.of(wrap.build("out", 19), DataType.FLOAT, true));
+        assertTrue(e.getMessage().startsWith("Pad '/out/Pad': mode wrap"), e.getMessage());
+    }
+}
