@@ -14,8 +14,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * The training mirror's op registry: per ONNX op type, how its {@link MirrorOp} (forward and backward) is built
  * from the node and which of its inputs may be trainable weights. Adding an op touches its family's file and one
- * line here. The families: {@link LinearOps}, {@link ConvOp}, {@link PoolOp}, {@link ElementwiseOps},
- * {@link NormalisationOps}, {@link ShapeOps}.
+ * line here. The families: {@link LinearOps}, {@link ConvOp}, {@link PoolOp}, {@link ResizeOp},
+ * {@link ElementwiseOps}, {@link NormalisationOps}, {@link ShapeOps}.
  */
 final class Ops {
 
@@ -66,6 +66,8 @@ final class Ops {
         r.put("Pow", new Entry((n, o, t) -> new ElementwiseOps.Pow(), NO_WEIGHTS, false));
         r.put("MaxPool", new Entry((n, o, t) -> new PoolOp(n), NO_WEIGHTS, false));
         r.put("AveragePool", new Entry((n, o, t) -> new PoolOp(n), NO_WEIGHTS, false));
+        r.put("Resize", new Entry((n, o, t) -> new ResizeOp(n, o), NO_WEIGHTS, false));
+        r.put("Upsample", new Entry((n, o, t) -> new ResizeOp(n, o), NO_WEIGHTS, false));
         r.put("GlobalAveragePool", new Entry((n, o, t) -> new NormalisationOps.GlobalAveragePool(), NO_WEIGHTS, false));
         r.put("BatchNormalization", new Entry((n, o, t) -> new NormalisationOps.BatchNorm(n), i -> i == 1 || i == 2,
                 false));

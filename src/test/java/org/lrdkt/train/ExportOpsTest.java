@@ -27,6 +27,7 @@ class ExportOpsTest {
 
     private static final long[] ELEMENTWISE_INPUT = {2, 3, 6, 6};
     private static final long[] SHAPE_INPUT = {2, 3, 7, 8};
+    private static final long[] RESIZE_INPUT = {2, 3, 5, 6};
 
     private static String scalar(GraphBuilder b, String name, float value) {
         return b.initializer(name, new long[0], new float[] {value});
@@ -90,6 +91,46 @@ class ExportOpsTest {
         String mean = b.node("Flatten", in(b.node("ReduceMean", in(x))));
         b.node("Add", "out", in(sums, mean));
         return b.build("out", 9);
+    }
+
+    /**
+     * Resize (opset 13): nearest by scales (half_pixel, round_prefer_floor), linear by sizes (align_corners),
+     * linear down by scales 0.5 (half_pixel); roi and scales omitted where sizes are given.
+     */
+    static OnnxModel resizes() {
+        GraphBuilder b = new GraphBuilder(28).input("input", -1, 3, 5, 6);
+        String x = b.node("Conv", in("input", b.weight("w", 0.5, 4, 3, 3, 3), b.weight("b", 0.2, 4)),
+                ofInts("pads", 1, 1, 1, 1));
+        String near = b.node("Resize", in(x, "", b.initializer("up", new long[] {4}, new float[] {1, 1, 2, 1.5f})));
+        String linear = b.node("Resize", in(near, "", "", b.ints("sizes", 2, 4, 7, 13)), ofString("mode", "linear"),
+                ofString("coordinate_transformation_mode", "align_corners"));
+        String down = b.node("Resize", in(linear, "", b.initializer("down", new long[] {4},
+                new float[] {1, 1, 0.5f, 0.5f})), ofString("mode", "linear"));
+        b.node("Concat", "out", in(b.node("Flatten", in(down)), b.node("Flatten", in(near))), ofInt("axis", 1));
+        return b.build("out", 13);
+    }
+
+    /** Upsample (opset 9, scales input): nearest ×2 and linear ×(1.5, 2). */
+    static OnnxModel upsamples() {
+        GraphBuilder b = new GraphBuilder(29).input("input", -1, 3, 5, 6);
+        String x = b.node("Conv", in("input", b.weight("w", 0.5, 4, 3, 3, 3), b.weight("b", 0.2, 4)));
+        String near = b.node("Upsample", in(x, b.initializer("twice", new long[] {4}, new float[] {1, 1, 2, 2})));
+        String linear = b.node("Upsample", in(x, b.initializer("odd", new long[] {4}, new float[] {1, 1, 1.5f, 2})),
+                ofString("mode", "linear"));
+        b.node("Concat", "out", in(b.node("Flatten", in(near)), b.node("Flatten", in(linear))), ofInt("axis", 1));
+        return b.build("out", 9);
+    }
+
+    @Test
+    void resizeAndUpsampleMatchOrt() throws Exception {
+        assertTrue(relativeError(resizes(), RESIZE_INPUT, -1, 1) < 1e-4);
+        assertTrue(relativeError(upsamples(), RESIZE_INPUT, -1, 1) < 1e-4);
+    }
+
+    @Test
+    void resizeAndUpsampleGradients() throws Exception {
+        GradientTest.checkMirror(resizes(), RESIZE_INPUT, 8);
+        GradientTest.checkMirror(upsamples(), RESIZE_INPUT, 8);
     }
 
     @Test
