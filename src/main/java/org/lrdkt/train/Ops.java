@@ -89,6 +89,8 @@ final class Ops {
         r.put("Slice", new Entry((n, o, t) -> new ShapeOps.Slice(n, o), NO_WEIGHTS, false));
         r.put("Split", new Entry((n, o, t) -> new ShapeOps.Split(n), NO_WEIGHTS, true));
         r.put("Pad", new Entry((n, o, t) -> new ShapeOps.Pad(n, o), NO_WEIGHTS, false));
+        r.put("Shape", new Entry((n, o, t) -> new ShapeOps.Shape(n), NO_WEIGHTS, false));
+        r.put("Gather", new Entry((n, o, t) -> new ShapeOps.Gather(n), NO_WEIGHTS, false));
         r.put("Dropout", new Entry((n, o, t) -> new ShapeOps.PassThrough(), NO_WEIGHTS, false));
         r.put("Identity", new Entry((n, o, t) -> new ShapeOps.PassThrough(), NO_WEIGHTS, false));
         return Collections.unmodifiableMap(r);

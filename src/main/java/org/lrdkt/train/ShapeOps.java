@@ -488,4 +488,84 @@ final class ShapeOps {
             return grads;
         }
     }
+
+    /**
+     * Shape (with opset 15's start/end): the input's dimensions as an INT64 vector. It runs on every forward pass
+     * instead of being folded to a constant at load, so the Shape→Gather→Concat→Reshape chains of exports stay right
+     * for every batch size (training batches, the last short one, evaluation batches).
+     */
+    static final class Shape implements MirrorOp {
+        private final long start;
+        private final long end;
+
+        Shape(NodeProto node) {
+            start = Attrs.getInt(node, "start", 0);
+            end = Attrs.getInt(node, "end", Long.MAX_VALUE);
+        }
+
+        @Override
+        public INDArray[] forward(INDArray[] in) {
+            long[] shape = in[0].shape();
+            int from = (int) Math.min(Math.max(start < 0 ? start + shape.length : start, 0), shape.length);
+            int to = (int) Math.min(Math.max(end < 0 ? end + shape.length : end, 0), shape.length);
+            return new INDArray[] {Nd4j.createFromArray(java.util.Arrays.copyOfRange(shape, from, Math.max(from, to)))};
+        }
+
+        @Override
+        public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
+            return new INDArray[in.length]; // a shape carries no gradient
+        }
+    }
+
+    /** Gather along an axis with constant indices (negative ones count from the end); float data gets gradients. */
+    static final class Gather implements MirrorOp {
+        private final long axis;
+
+        Gather(NodeProto node) {
+            axis = Attrs.getInt(node, "axis", 0);
+        }
+
+        private static long[] indices(INDArray[] in, int a) {
+            long size = in[0].size(a);
+            return java.util.Arrays.stream(in[1].reshape(in[1].length()).toLongVector())
+                    .map(i -> i < 0 ? i + size : i).toArray();
+        }
+
+        /** x's shape with the gathered axis replaced by the indices' shape. */
+        private static long[] outputShape(INDArray x, INDArray indices, int a) {
+            return LongStream.concat(LongStream.concat(java.util.Arrays.stream(x.shape(), 0, a),
+                    java.util.Arrays.stream(indices.shape())), java.util.Arrays.stream(x.shape(), a + 1, x.rank()))
+                    .toArray();
+        }
+
+        @Override
+        public INDArray[] forward(INDArray[] in) {
+            int a = axis(axis, in[0].rank());
+            long[] idx = indices(in, a);
+            INDArray[] picked = new INDArray[idx.length];
+            for (int i = 0; i < idx.length; i++) {
+                picked[i] = in[0].get(along(in[0], a, idx[i], idx[i] + 1));
+            }
+            INDArray y = idx.length == 1 ? picked[0].dup('c') : Nd4j.concat(a, picked);
+            return new INDArray[] {y.reshape('c', outputShape(in[0], in[1], a))};
+        }
+
+        @Override
+        public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
+            INDArray[] grads = new INDArray[in.length];
+            if (!in[0].dataType().isFPType()) {
+                return grads;
+            }
+            int a = axis(axis, in[0].rank());
+            long[] idx = indices(in, a);
+            long[] picked = in[0].shape().clone();
+            picked[a] = idx.length;
+            INDArray gy = g[0].reshape('c', picked);
+            grads[0] = Nd4j.zeros(in[0].dataType(), in[0].shape());
+            for (int i = 0; i < idx.length; i++) {
+                grads[0].get(along(grads[0], a, idx[i], idx[i] + 1)).addi(gy.get(along(gy, a, i, i + 1)));
+            }
+            return grads;
+        }
+    }
 }

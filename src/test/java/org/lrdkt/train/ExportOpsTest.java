@@ -133,6 +133,31 @@ class ExportOpsTest {
         GradientTest.checkMirror(upsamples(), RESIZE_INPUT, 8);
     }
 
+    /**
+     * The flatten of PyTorch exports, Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])), then a Gather of
+     * float channels (indices negative and repeated) and a Gemm.
+     */
+    static OnnxModel shapeChain() {
+        GraphBuilder b = new GraphBuilder(30).input("input", -1, 3, 5, 6);
+        String x = b.node("Conv", in("input", b.weight("w", 0.5, 4, 3, 3, 3), b.weight("b", 0.2, 4)));
+        String batch = b.node("Gather", in(b.node("Shape", in(x)), b.scalarInt("zero", 0)));
+        String target = b.node("Concat", in(b.node("Unsqueeze", in(batch, b.ints("axis0", 0))), b.ints("rest", -1)),
+                ofInt("axis", 0));
+        String flat = b.node("Reshape", in(b.node("Gather", in(x, b.ints("channels", 3, -1, 0)), ofInt("axis", 1)),
+                target));
+        b.node("Gemm", "out", in(flat, b.weight("fc.w", 0.3, 5, 3 * 3 * 4), b.weight("fc.b", 0.1, 5)),
+                ofInt("transB", 1));
+        return b.build("out", 13);
+    }
+
+    @Test
+    void shapeChainsFollowTheBatchSize() throws Exception {
+        for (long batch : new long[] {1, 2, 5}) {
+            assertTrue(relativeError(shapeChain(), new long[] {batch, 3, 5, 6}, -1, 1) < 1e-4, "batch " + batch);
+        }
+        GradientTest.checkMirror(shapeChain(), RESIZE_INPUT, 8);
+    }
+
     @Test
     void elementwiseOpsMatchOrt() throws Exception {
         assertTrue(relativeError(elementwise(), ELEMENTWISE_INPUT, -1, 1) < 1e-4);

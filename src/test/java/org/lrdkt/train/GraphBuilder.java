@@ -63,6 +63,12 @@ final class GraphBuilder {
         return name;
     }
 
+    /** A rank-0 INT64 initializer (a scalar index). */
+    String scalarInt(String name, long value) {
+        graph.addInitializer(TensorData.fromLongs(name, new long[0], new long[] {value}));
+        return name;
+    }
+
     String ints(String name, long... values) {
         graph.addInitializer(TensorData.fromLongs(name, new long[] {values.length}, values));
         return name;
