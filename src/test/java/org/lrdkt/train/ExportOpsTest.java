@@ -11,7 +11,11 @@ import static org.lrdkt.train.GraphBuilder.in;
 import static org.lrdkt.train.MirrorTest.relativeError;
 
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.TensorData;
@@ -121,18 +125,6 @@ class ExportOpsTest {
         return b.build("out", 9);
     }
 
-    @Test
-    void resizeAndUpsampleMatchOrt() throws Exception {
-        assertTrue(relativeError(resizes(), RESIZE_INPUT, -1, 1) < 1e-4);
-        assertTrue(relativeError(upsamples(), RESIZE_INPUT, -1, 1) < 1e-4);
-    }
-
-    @Test
-    void resizeAndUpsampleGradients() throws Exception {
-        GradientTest.checkMirror(resizes(), RESIZE_INPUT, 8);
-        GradientTest.checkMirror(upsamples(), RESIZE_INPUT, 8);
-    }
-
     /**
      * The flatten of PyTorch exports, Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])), then a Gather of
      * float channels (indices negative and repeated) and a Gemm.
@@ -155,32 +147,34 @@ class ExportOpsTest {
         for (long batch : new long[] {1, 2, 5}) {
             assertTrue(relativeError(shapeChain(), new long[] {batch, 3, 5, 6}, -1, 1) < 1e-4, "batch " + batch);
         }
-        GradientTest.checkMirror(shapeChain(), RESIZE_INPUT, 8);
+    }
+
+    static Stream<Arguments> graphs() {
+        return Stream.of(Arguments.of("elementwise", elementwise(), ELEMENTWISE_INPUT),
+                Arguments.of("shapes", shapes(), SHAPE_INPUT),
+                Arguments.of("shapes, opset 9", shapesOpset9(), SHAPE_INPUT),
+                Arguments.of("resizes", resizes(), RESIZE_INPUT),
+                Arguments.of("upsamples", upsamples(), RESIZE_INPUT),
+                Arguments.of("shape chain", shapeChain(), RESIZE_INPUT));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("graphs")
+    void forwardMatchesOrt(String name, OnnxModel model, long[] inputShape) throws Exception {
+        assertTrue(relativeError(model, inputShape, -1, 1) < 1e-4);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("graphs")
+    void parameterGradientsMatchFiniteDifferences(String name, OnnxModel model, long[] inputShape) throws Exception {
+        GradientTest.checkMirror(model, inputShape, 8);
     }
 
     @Test
-    void elementwiseOpsMatchOrt() throws Exception {
-        assertTrue(relativeError(elementwise(), ELEMENTWISE_INPUT, -1, 1) < 1e-4);
-    }
-
-    @Test
-    void shapeOpsMatchOrt() throws Exception {
-        assertTrue(relativeError(shapes(), SHAPE_INPUT, -1, 1) < 1e-4);
-        assertTrue(relativeError(shapesOpset9(), SHAPE_INPUT, -1, 1) < 1e-4);
-    }
-
-    @Test
-    void elementwiseOpsGradients() throws Exception {
+    void sumOperandsAndPReluSlopesTrain() throws Exception {
         Mirror mirror = Mirror.of(elementwise(), DataType.DOUBLE, true);
         assertTrue(mirror.parameters().keySet().containsAll(java.util.List.of("sum.bias", "slope")),
-                "Sum operands and PRelu slopes train: " + mirror.parameters().keySet());
-        GradientTest.checkMirror(elementwise(), ELEMENTWISE_INPUT, 8);
-    }
-
-    @Test
-    void shapeOpsGradients() throws Exception {
-        GradientTest.checkMirror(shapes(), SHAPE_INPUT, 8);
-        GradientTest.checkMirror(shapesOpset9(), SHAPE_INPUT, 8);
+                mirror.parameters().keySet().toString());
     }
 
     @Test
