@@ -32,9 +32,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * fine-tuning (its weights train) or the teacher (frozen: no gradients, its arrays never change). Weights are
  * read from initializers and Constant nodes, and written back into a copy of the model in the same places.
  *
- * <p>Trainable: float constants of more than one element that feed a Conv or Gemm weight/bias, a MatMul operand,
- * an Add/Sub/Mul/Div operand (biases and scales), or BatchNormalization scale/bias. BatchNormalization running
- * statistics stay frozen; scalars (Clip bounds, constant divisors) and integer tensors never train.
+ * <p>Trainable: float constants of more than one element in the inputs that the op registry ({@link Ops}) marks as
+ * weights: Conv and Gemm weight/bias, MatMul operands, Add/Sub/Mul/Div/Sum/Mean operands (biases and scales),
+ * PRelu slopes and BatchNormalization scale/bias. BatchNormalization running statistics stay frozen; scalars (Clip
+ * bounds, constant divisors) and integer tensors never train. Weights of any float type train in the mirror's type
+ * and are written back in their own (fp16 stays fp16).
  */
 public final class Mirror {
 

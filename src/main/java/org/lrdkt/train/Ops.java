@@ -15,7 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The training mirror's op registry: per ONNX op type, how its {@link MirrorOp} (forward and backward) is built
  * from the node and which of its inputs may be trainable weights. Adding an op touches its family's file and one
  * line here. The families: {@link LinearOps}, {@link ConvOp}, {@link PoolOp}, {@link ResizeOp},
- * {@link ElementwiseOps}, {@link NormalisationOps}, {@link ShapeOps}.
+ * {@link ElementwiseOps}, {@link NormalisationOps}, {@link ShapeOps}, {@link IndexingOps}.
  */
 final class Ops {
 
@@ -78,7 +78,7 @@ final class Ops {
                 false));
         r.put("Transpose", new Entry((n, o, t) -> new ShapeOps.Transpose(Attrs.getInts(n, "perm", null)), NO_WEIGHTS,
                 false));
-        r.put("Concat", new Entry((n, o, t) -> new ShapeOps.Concat(Attrs.getInt(n, "axis", 0)), NO_WEIGHTS, false));
+        r.put("Concat", new Entry((n, o, t) -> new IndexingOps.Concat(Attrs.getInt(n, "axis", 0)), NO_WEIGHTS, false));
         r.put("ReduceMean", new Entry((n, o, t) -> new NormalisationOps.Reduce(n), NO_WEIGHTS, false));
         r.put("ReduceSum", new Entry((n, o, t) -> new NormalisationOps.Reduce(n), NO_WEIGHTS, false));
         r.put("Cast", new Entry((n, o, t) -> new ShapeOps.Cast(n, t), NO_WEIGHTS, false));
@@ -86,11 +86,11 @@ final class Ops {
                 false));
         r.put("Unsqueeze", new Entry((n, o, t) -> new ShapeOps.Unsqueeze(Attrs.getInts(n, "axes", null)), NO_WEIGHTS,
                 false));
-        r.put("Slice", new Entry((n, o, t) -> new ShapeOps.Slice(n, o), NO_WEIGHTS, false));
-        r.put("Split", new Entry((n, o, t) -> new ShapeOps.Split(n), NO_WEIGHTS, true));
-        r.put("Pad", new Entry((n, o, t) -> new ShapeOps.Pad(n, o), NO_WEIGHTS, false));
+        r.put("Slice", new Entry((n, o, t) -> new IndexingOps.Slice(n, o), NO_WEIGHTS, false));
+        r.put("Split", new Entry((n, o, t) -> new IndexingOps.Split(n), NO_WEIGHTS, true));
+        r.put("Pad", new Entry((n, o, t) -> new IndexingOps.Pad(n, o), NO_WEIGHTS, false));
         r.put("Shape", new Entry((n, o, t) -> new ShapeOps.Shape(n), NO_WEIGHTS, false));
-        r.put("Gather", new Entry((n, o, t) -> new ShapeOps.Gather(n), NO_WEIGHTS, false));
+        r.put("Gather", new Entry((n, o, t) -> new IndexingOps.Gather(n), NO_WEIGHTS, false));
         r.put("Dropout", new Entry((n, o, t) -> new ShapeOps.PassThrough(), NO_WEIGHTS, false));
         r.put("Identity", new Entry((n, o, t) -> new ShapeOps.PassThrough(), NO_WEIGHTS, false));
         return Collections.unmodifiableMap(r);
