@@ -99,13 +99,15 @@ class ExportOpsTest {
 
     /**
      * Resize (opset 13): nearest by scales (half_pixel, round_prefer_floor), linear by sizes (align_corners),
-     * linear down by scales 0.5 (half_pixel); roi and scales omitted where sizes are given.
+     * linear down by scales 0.5 (half_pixel); roi empty or omitted, scales omitted where sizes are given.
      */
     static OnnxModel resizes() {
         GraphBuilder b = new GraphBuilder(28).input("input", -1, 3, 5, 6);
         String x = b.node("Conv", in("input", b.weight("w", 0.5, 4, 3, 3, 3), b.weight("b", 0.2, 4)),
                 ofInts("pads", 1, 1, 1, 1));
-        String near = b.node("Resize", in(x, "", b.initializer("up", new long[] {4}, new float[] {1, 1, 2, 1.5f})));
+        // PyTorch's export gives roi as an empty tensor; elsewhere it is omitted
+        String roi = b.initializer("roi", new long[] {0}, new float[0]);
+        String near = b.node("Resize", in(x, roi, b.initializer("up", new long[] {4}, new float[] {1, 1, 2, 1.5f})));
         String linear = b.node("Resize", in(near, "", "", b.ints("sizes", 2, 4, 7, 13)), ofString("mode", "linear"),
                 ofString("coordinate_transformation_mode", "align_corners"));
         String down = b.node("Resize", in(linear, "", b.initializer("down", new long[] {4},
