@@ -2,7 +2,9 @@ package org.lrdkt.train;
 
 import static org.lrdkt.train.Ops.axis;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.LongStream;
 import org.lrdkt.onnx.Attrs;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
@@ -108,7 +110,10 @@ final class IndexingOps {
         }
     }
 
-    /** Slice with positive steps: starts/ends/axes/steps as attributes (opset < 10) or inputs 1–4. */
+    /**
+     * Slice: starts/ends/axes/steps as attributes (opset < 10) or inputs 1–4. A negative step (PyTorch reverses pad
+     * amounts with one) takes the same elements as the ascending slice that ends at the start, in reverse order.
+     */
     static final class Slice implements MirrorOp {
         private final long[] attrStarts;
         private final long[] attrEnds;
@@ -121,37 +126,55 @@ final class IndexingOps {
             attrAxes = fromAttributes ? Attrs.getInts(node, "axes", null) : null;
         }
 
-        private INDArrayIndex[] index(INDArray[] in) {
+        /** The ascending index of the sliced elements and the axes whose order the slice reverses. */
+        private record Selection(INDArrayIndex[] index, int[] reversed) {
+        }
+
+        private Selection select(INDArray[] in) {
             INDArray x = in[0];
             long[] starts = attrStarts != null ? attrStarts : in[1].toLongVector();
             long[] ends = attrStarts != null ? attrEnds : in[2].toLongVector();
             long[] axes = attrStarts != null ? attrAxes : in.length > 3 && in[3] != null ? in[3].toLongVector() : null;
             long[] steps = attrStarts == null && in.length > 4 && in[4] != null ? in[4].toLongVector() : null;
             INDArrayIndex[] idx = NDArrayIndex.allFor(x);
+            List<Integer> reversed = new ArrayList<>();
             for (int i = 0; i < starts.length; i++) {
                 int a = axes == null ? i : axis(axes[i], x.rank());
                 long step = steps == null ? 1 : steps[i];
-                if (step < 1) {
-                    throw new MirrorShapeException("step " + step + " (the mirror slices with positive steps)");
-                }
                 long size = x.size(a);
-                long start = Math.min(Math.max(starts[i] < 0 ? starts[i] + size : starts[i], 0), size);
-                long end = Math.min(Math.max(ends[i] < 0 ? ends[i] + size : ends[i], 0), size);
-                idx[a] = NDArrayIndex.interval(start, step, Math.max(start, end));
+                long start = starts[i] < 0 ? starts[i] + size : starts[i];
+                long end = ends[i] < 0 ? ends[i] + size : ends[i];
+                if (step > 0) {
+                    start = Math.min(Math.max(start, 0), size);
+                    end = Math.min(Math.max(end, 0), size);
+                    idx[a] = NDArrayIndex.interval(start, step, Math.max(start, end));
+                    continue;
+                }
+                start = Math.min(Math.max(start, 0), size - 1);
+                end = Math.min(Math.max(end, -1), size - 1);
+                long count = Math.max(0, (start - end + -step - 1) / -step);
+                idx[a] = NDArrayIndex.interval(start - (count - 1) * -step, -step, start + 1);
+                reversed.add(a);
             }
-            return idx;
+            return new Selection(idx, reversed.stream().mapToInt(Integer::intValue).toArray());
+        }
+
+        private static INDArray reverse(INDArray x, int[] axes) {
+            return axes.length == 0 ? x : Nd.exec("reverse", new INDArray[] {x}, axes)[0];
         }
 
         @Override
         public INDArray[] forward(INDArray[] in) {
-            return new INDArray[] {in[0].get(index(in)).dup('c')};
+            Selection s = select(in);
+            return new INDArray[] {reverse(in[0].get(s.index()).dup('c'), s.reversed())};
         }
 
         @Override
         public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
+            Selection s = select(in);
             INDArray[] grads = new INDArray[in.length];
             grads[0] = Nd4j.zeros(in[0].dataType(), in[0].shape());
-            grads[0].get(index(in)).assign(g[0]);
+            grads[0].get(s.index()).assign(reverse(g[0], s.reversed()));
             return grads;
         }
     }

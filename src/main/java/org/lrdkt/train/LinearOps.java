@@ -69,7 +69,8 @@ final class LinearOps {
             if (b.rank() == 2 && a.rank() >= 2) {
                 long[] outShape = a.shape().clone();
                 outShape[outShape.length - 1] = b.size(1);
-                return new INDArray[] {Nd.matmul(a.reshape('c', -1, a.size(-1)), b, false, false).reshape('c', outShape)};
+                INDArray rows = Nd.matmul(a.reshape('c', -1, a.size(-1)), b, false, false);
+                return new INDArray[] {rows.reshape('c', outShape)};
             }
             requireSameBatch(a, b);
             return new INDArray[] {Nd.exec("matmul", new INDArray[] {a, b}, new int[] {0, 0, 0})[0]};
@@ -78,8 +79,9 @@ final class LinearOps {
         private static void requireSameBatch(INDArray a, INDArray b) {
             if (a.rank() != b.rank() || a.rank() < 2
                     || !Arrays.equals(Arrays.copyOf(a.shape(), a.rank() - 2), Arrays.copyOf(b.shape(), b.rank() - 2))) {
-                throw new MirrorShapeException("MatMul of shapes " + Arrays.toString(a.shape()) + " and "
-                        + Arrays.toString(b.shape()) + " (the mirror supports a 2-D right operand or equal batch dims)");
+                throw new MirrorShapeException("operands of shapes " + Arrays.toString(a.shape()) + " and "
+                        + Arrays.toString(b.shape()) + " (the mirror multiplies by a 2-D right operand or with equal "
+                        + "batch dims)");
             }
         }
 

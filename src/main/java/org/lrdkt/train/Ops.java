@@ -90,6 +90,7 @@ final class Ops {
         r.put("Split", new Entry((n, o, t) -> new IndexingOps.Split(n), NO_WEIGHTS, true));
         r.put("Pad", new Entry((n, o, t) -> new IndexingOps.Pad(n, o), NO_WEIGHTS, false));
         r.put("Shape", new Entry((n, o, t) -> new ShapeOps.Shape(n), NO_WEIGHTS, false));
+        r.put("ConstantOfShape", new Entry((n, o, t) -> new ShapeOps.ConstantOfShape(n, t), NO_WEIGHTS, false));
         r.put("Gather", new Entry((n, o, t) -> new IndexingOps.Gather(n), NO_WEIGHTS, false));
         r.put("Dropout", new Entry((n, o, t) -> new ShapeOps.PassThrough(), NO_WEIGHTS, false));
         r.put("Identity", new Entry((n, o, t) -> new ShapeOps.PassThrough(), NO_WEIGHTS, false));

@@ -6,6 +6,7 @@ import static org.lrdkt.train.Ops.leading;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.stream.IntStream;
+import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.Attrs;
 import org.lrdkt.onnx.TensorData;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
@@ -264,4 +265,30 @@ final class ShapeOps {
         }
     }
 
+    /**
+     * ConstantOfShape: a tensor of the shape its input holds, filled with the {@code value} attribute (float 0 by
+     * default). PyTorch builds pad amounts with it; integer values stay INT64, float ones take the mirror's type.
+     */
+    static final class ConstantOfShape implements MirrorOp {
+        private final double value;
+        private final DataType type;
+
+        ConstantOfShape(NodeProto node, DataType floatType) throws LrdktException {
+            var attr = Attrs.find(node, "value");
+            boolean floating = attr.isEmpty() || TensorData.isFloatingPoint(attr.get().getT().getDataType());
+            value = attr.isEmpty() ? 0 : floating ? TensorData.toFloats(attr.get().getT())[0]
+                    : TensorData.toLongs(attr.get().getT())[0];
+            type = floating ? floatType : DataType.LONG;
+        }
+
+        @Override
+        public INDArray[] forward(INDArray[] in) {
+            return new INDArray[] {Nd4j.valueArrayOf(in[0].toLongVector(), value, type)};
+        }
+
+        @Override
+        public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
+            return new INDArray[in.length]; // its input is a shape
+        }
+    }
 }

@@ -19,6 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.TensorData;
+import org.lrdkt.onnx.proto.Onnx.AttributeProto;
 import org.lrdkt.onnx.proto.Onnx.TensorProto;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
@@ -59,7 +60,7 @@ class ExportOpsTest {
         return b.build("out", 13);
     }
 
-    /** Pad (constant, reflect, edge), Slice with steps, Split, Unsqueeze/Squeeze, Cast, ReduceMean/Sum: opset 13. */
+    /** Pad (constant, reflect, edge), Slice (steps 2, −3, −1), Split, Unsqueeze/Squeeze, Cast, ReduceMean/Sum. */
     static OnnxModel shapes() {
         GraphBuilder b = new GraphBuilder(22).input("input", -1, 3, 7, 8);
         String x = b.node("Conv", in("input", b.weight("w", 0.5, 4, 3, 3, 3), b.weight("b", 0.2, 4)),
@@ -69,6 +70,8 @@ class ExportOpsTest {
         x = b.node("Pad", in(x, b.ints("pads.edge", 0, 0, 1, 0, 0, 0, 0, 3)), ofString("mode", "edge"));
         x = b.node("Slice", in(x, b.ints("starts", 1, 0), b.ints("ends", -1, 100), b.ints("axes", 2, 3),
                 b.ints("steps", 1, 2)));
+        x = b.node("Slice", in(x, b.ints("back.starts", -2, 100), b.ints("back.ends", 0, -100),
+                b.ints("back.axes", 2, 3), b.ints("back.steps", -3, -1)));
         String[] parts = b.nodeWithOutputs("Split", 2, "split", in(x, b.ints("sizes", 1, 3)), ofInt("axis", 1));
         String unsqueezed = b.node("Unsqueeze", in(parts[0], b.ints("unsqueeze.axes", 2)));
         String squeezed = b.node("Squeeze", in(unsqueezed, b.ints("squeeze.axes", -3)));
@@ -128,12 +131,16 @@ class ExportOpsTest {
     }
 
     /**
-     * The flatten of PyTorch exports, Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])), then a Gather of
-     * float channels (indices negative and repeated) and a Gemm.
+     * ConstantOfShape(Shape(x)) added to x; the flatten of PyTorch exports, Reshape(x, Concat(Unsqueeze(Gather(
+     * Shape(x), 0)), [-1])), of a Gather of float channels (indices negative and repeated); a Gemm.
      */
     static OnnxModel shapeChain() {
         GraphBuilder b = new GraphBuilder(30).input("input", -1, 3, 5, 6);
-        String x = b.node("Conv", in("input", b.weight("w", 0.5, 4, 3, 3, 3), b.weight("b", 0.2, 4)));
+        String conv = b.node("Conv", in("input", b.weight("w", 0.5, 4, 3, 3, 3), b.weight("b", 0.2, 4)));
+        AttributeProto quarter = AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType
+                .TENSOR).setT(TensorData.fromFloats("v", new long[] {1}, new float[] {0.25f},
+                        TensorProto.DataType.FLOAT_VALUE)).build();
+        String x = b.node("Add", in(conv, b.node("ConstantOfShape", in(b.node("Shape", in(conv))), quarter)));
         String batch = b.node("Gather", in(b.node("Shape", in(x)), b.scalarInt("zero", 0)));
         String target = b.node("Concat", in(b.node("Unsqueeze", in(batch, b.ints("axis0", 0))), b.ints("rest", -1)),
                 ofInt("axis", 0));
@@ -217,11 +224,10 @@ class ExportOpsTest {
     @Test
     void anOpVariantTheMirrorCannotTrainIsNamedWithItsNode() {
         GraphBuilder b = new GraphBuilder(26).input("input", -1, 3, 4, 4);
-        b.node("Slice", "out", in("input", b.ints("starts", -1), b.ints("ends", -100), b.ints("axes", 3),
-                b.ints("steps", -1)));
+        b.node("Pow", "out", in("input", b.weight("exponents", 1, 4)));
         LrdktException e = assertThrows(LrdktException.class, () -> Mirror.of(b.build("out", 13), DataType.FLOAT,
                 true).forward(Map.of("input", Nd4j.rand(DataType.FLOAT, 1, 3, 4, 4))));
-        assertTrue(e.getMessage().startsWith("Slice '/out/Slice': step -1"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("Pow '/out/Pow': an exponent of shape [4]"), e.getMessage());
         GraphBuilder wrap = new GraphBuilder(27).input("input", -1, 3, 4, 4);
         wrap.node("Pad", "out", in("input", wrap.ints("pads", 0, 0, 1, 1, 0, 0, 1, 1)), ofString("mode", "wrap"));
         e = assertThrows(LrdktException.class, () -> Mirror.of(wrap.build("out", 19), DataType.FLOAT, true));
