@@ -10,15 +10,31 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <pre>
  * L = CE(student, labels)                                   (only when labels exist)
  *   + λ_soft · T² · CE(softmax(teacher/T), softmax(student/T))
- *   + Σ_h λ_hint · ½‖student_h − teacher_h‖² / ‖teacher_h‖²        (norms over the whole batch)
+ *   + Σ_h λ_hint · ½‖student_h − teacher_h‖² / max(‖teacher_h‖², n_h·τ²)   (norms over the whole batch)
  * </pre>
  * Both cross-entropies are means over the batch. The T² factor (Hinton et al. 2015) keeps the soft term's
  * gradients about the same size whatever the temperature, so λ_soft reads as the soft targets' share. Each hint is
  * a relative squared error: DESIGN.md's absolute ½‖·‖²/batch grows with the layer's size and activation scale, so
  * one large or unreproducible layer (a rank-1 first convolution) outweighs everything else; relative, a hint the
  * student cannot follow costs about λ_hint/2.
+ *
+ * <p>The relative error is scale-free in the weights but not in the biases, which add in absolute units: its
+ * curvature along a bias of a hint tensor with C channels and n elements is (n/C)/‖teacher_h‖² = 1/(C·rms²). A
+ * teacher tensor of rms 1e-9 (deep layers of an untrained torchvision MobileNet-v2: each depthwise convolution
+ * scales its output by about √(2/C), and batch norm with fresh statistics never restores it) makes that ~1e16, so
+ * the first SGD step at lr 1e-4 moves biases by ~1e3 against activations of ~1e-9: the next loss is ~1e22, the one
+ * after NaN. Below the rms τ ({@link #HINT_RMS_FLOOR}) a hint is therefore the mean squared error over τ²,
+ * continuous with the relative error at rms τ, which bounds the curvature by 1/(C·τ²); an all-zero teacher tensor
+ * is the extreme case of the same rule.
  */
 public record KtLoss(double softWeight, double temperature, double hintWeight) {
+
+    /**
+     * The teacher activation rms below which a hint stops being relative (τ above). At 0.1 the curvature along a
+     * bias is at most 100/C, which the default SGD (lr 0.01, momentum 0.9) steps stably from 16 channels on, while
+     * LeNet-5's hints (rms 0.7 to 6 on MNIST) stay relative errors as before.
+     */
+    static final double HINT_RMS_FLOOR = 0.1;
 
     /** The value of each term (already weighted) and the total. */
     public record Terms(double hard, double soft, double hint) {
@@ -79,9 +95,9 @@ public record KtLoss(double softWeight, double temperature, double hintWeight) {
                 INDArray teacherHint = h.getValue()[1];
                 INDArray diff = h.getValue()[0].sub(teacherHint);
                 double energy = teacherHint.mul(teacherHint).sumNumber().doubleValue();
-                // relative error, so that layers of any size and scale weigh alike; an all-zero teacher tensor
-                // falls back to the mean squared error
-                double reference = energy > 0 ? energy : teacherHint.length();
+                // relative error, so that layers of any size and scale weigh alike, but never relative to a
+                // near-silent tensor (see the class comment)
+                double reference = Math.max(energy, HINT_RMS_FLOOR * HINT_RMS_FLOOR * teacherHint.length());
                 hint += hintWeight * 0.5 * diff.mul(diff).sumNumber().doubleValue() / reference;
                 grads.merge(h.getKey(), diff.muli(hintWeight / reference), INDArray::add);
             }

@@ -32,9 +32,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * fine-tuning (its weights train) or the teacher (frozen: no gradients, its arrays never change). Weights are
  * read from initializers and Constant nodes, and written back into a copy of the model in the same places.
  *
- * <p>Trainable: float constants of more than one element that feed a Conv or Gemm weight/bias, a MatMul operand,
- * an Add/Sub/Mul/Div operand (biases and scales), or BatchNormalization scale/bias. BatchNormalization running
- * statistics stay frozen; scalars (Clip bounds, constant divisors) and integer tensors never train.
+ * <p>Trainable: float constants of more than one element in the inputs that the op registry ({@link Ops}) marks as
+ * weights: Conv and Gemm weight/bias, MatMul operands, Add/Sub/Mul/Div/Sum/Mean operands (biases and scales),
+ * PRelu slopes and BatchNormalization scale/bias. BatchNormalization running statistics stay frozen; scalars (Clip
+ * bounds, constant divisors) and integer tensors never train. Weights of any float type train in the mirror's type
+ * and are written back in their own (fp16 stays fp16).
  */
 public final class Mirror {
 
@@ -95,8 +97,8 @@ public final class Mirror {
                 throw LrdktException.unsupported("op " + n.getDomain() + "." + n.getOpType() + " (node '"
                         + n.getName() + "') is not supported by the training mirror");
             }
-            if (!Ops.SUPPORTED.contains(n.getOpType())) {
-                Ops.create(n, opset); // throws the one-line error naming op and node
+            if (!n.getOpType().equals("Constant")) {
+                Ops.entry(n); // refuses an unsupported op in one line naming it and the node, before any work
             }
         }
         for (TensorProto t : graph.proto().getInitializerList()) {
@@ -113,10 +115,10 @@ public final class Mirror {
             }
             checkOutputs(graph, n);
             try {
-                steps.add(new Step(n, Ops.create(n, opset), n.getInputList().toArray(String[]::new),
+                steps.add(new Step(n, Ops.create(n, opset, dataType), n.getInputList().toArray(String[]::new),
                         n.getOutputList().toArray(String[]::new)));
             } catch (MirrorShapeException e) {
-                throw LrdktException.unsupported(e.getMessage());
+                throw unsupported(n, e);
             }
             produced.addAll(n.getOutputList());
         }
@@ -134,8 +136,18 @@ public final class Mirror {
         }
     }
 
+    /** The one-line refusal of a node the mirror cannot train through; it names the op and the node. */
+    private static LrdktException unsupported(NodeProto node, MirrorShapeException e) {
+        String where = node.getOpType() + " '" + node.getName() + "'";
+        return LrdktException.unsupported(e.getMessage().contains(where) ? e.getMessage()
+                : where + ": " + e.getMessage() + " is not supported by the training mirror");
+    }
+
     /** Extra outputs (Dropout mask, MaxPool indices, BatchNormalization training statistics) cannot be mirrored. */
     private static void checkOutputs(Graph graph, NodeProto n) throws LrdktException {
+        if (Ops.entry(n).allOutputs()) {
+            return;
+        }
         for (int i = 1; i < n.getOutputCount(); i++) {
             String out = n.getOutput(i);
             if (!out.isEmpty() && (!graph.consumers(out).isEmpty() || graph.isGraphOutput(out))) {
@@ -189,7 +201,7 @@ public final class Mirror {
     private void findParameters(Graph graph) throws LrdktException {
         for (Step s : steps) {
             for (int i = 0; i < s.inputs().length; i++) {
-                if (!weightSlot(s.node().getOpType(), i)) {
+                if (!Ops.weightSlot(s.node().getOpType(), i)) {
                     continue;
                 }
                 String source = constantSource(graph, s.inputs()[i]);
@@ -248,15 +260,6 @@ public final class Mirror {
     private static INDArray segment(INDArray flat, long offset, long[] shape) {
         long length = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
         return flat.get(NDArrayIndex.interval(offset, offset + length)).reshape('c', shape);
-    }
-
-    private static boolean weightSlot(String op, int input) {
-        return switch (op) {
-            case "Conv", "Gemm" -> input >= 1;
-            case "MatMul", "Add", "Sub", "Mul", "Div" -> true;
-            case "BatchNormalization" -> input == 1 || input == 2;
-            default -> false;
-        };
     }
 
     /** The initializer or Constant-node output a tensor's value comes from, through Identity; null if computed. */
@@ -325,7 +328,7 @@ public final class Mirror {
             try {
                 out = s.op().forward(in);
             } catch (MirrorShapeException e) {
-                throw LrdktException.unsupported(e.getMessage());
+                throw unsupported(s.node(), e);
             } catch (RuntimeException e) {
                 throw new LrdktException(LrdktException.Kind.RUNTIME, s.node().getOpType() + " node '"
                         + s.node().getName() + "' failed in the training mirror: " + Shapes.firstLine(String.valueOf(e.getMessage())), e);
@@ -373,6 +376,8 @@ public final class Mirror {
             INDArray[] gin;
             try {
                 gin = s.op().backward(in, out, gradOut, need);
+            } catch (MirrorShapeException e) {
+                throw unsupported(s.node(), e);
             } catch (RuntimeException e) {
                 throw new LrdktException(LrdktException.Kind.RUNTIME, s.node().getOpType() + " node '"
                         + s.node().getName() + "' failed in the backward pass: " + Shapes.firstLine(String.valueOf(e.getMessage())), e);

@@ -53,16 +53,24 @@ final class Nd {
         return out;
     }
 
-    /** Elementwise binary op with numpy broadcasting: "add", "subtract", "multiply", "divide". */
+    /**
+     * Elementwise binary op with numpy broadcasting, by libnd4j name: "add", "subtract", "multiply", "divide",
+     * "maximum", "minimum".
+     */
     static INDArray broadcast(String op, INDArray a, INDArray b) {
         if (a.equalShapes(b)) {
-            return switch (op) {
-                case "add" -> a.add(b);
-                case "subtract" -> a.sub(b);
-                case "multiply" -> a.mul(b);
-                case "divide" -> a.div(b);
-                default -> throw new IllegalArgumentException(op);
-            };
+            switch (op) {
+                case "add":
+                    return a.add(b);
+                case "subtract":
+                    return a.sub(b);
+                case "multiply":
+                    return a.mul(b);
+                case "divide":
+                    return a.div(b);
+                default:
+                    break; // no INDArray shortcut: the custom op below
+            }
         }
         return exec(op, new INDArray[] {a, b}, new int[0])[0];
     }

@@ -203,4 +203,44 @@ class FinetunerTest {
                 () -> Finetuner.finetune(teacher, student, train, o, new Finetuner.Progress() { }));
         assertTrue(e.getMessage().startsWith("training diverged in epoch 1"), e.getMessage());
     }
+
+    /**
+     * Issue 14, the MobileNet-v2 NaN in miniature: biased convolutions whose activations have an rms of about 1e-6
+     * (as deep in an untrained torchvision MobileNet-v2), hints on their outputs, SGD at lr 1e-4. Relative to those
+     * tensors the hints' curvature along each bias was ~1e12, the first step threw the biases far past the
+     * activations, and the run stopped with "training diverged"; with the floored normaliser it trains.
+     */
+    @Test
+    void hintsOnNearSilentTensorsTrainInsteadOfDiverging() throws Exception {
+        OnnxModel quietTeacher = nearSilentConvNet(1.0);
+        OnnxModel quietStudent = nearSilentConvNet(0.5);
+        java.util.Random random = new java.util.Random(5);
+        float[] pixels = new float[32 * 2 * 8 * 8];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = (float) random.nextGaussian();
+        }
+        TrainData noise = new TrainData(pixels, new long[] {2, 8, 8}, null, "gaussian noise");
+        FinetuneOptions o = new FinetuneOptions(2, 8, 1e-4, 0.9, 5e-4, Optimizer.Kind.SGD, false, 0, 0, 0, 0, 0, 5,
+                0.4, 1, List.of("quiet1", "quiet2"), false, 3, 0, 0.25, null, false);
+        FinetuneResult r = Finetuner.finetune(quietTeacher, quietStudent, noise, o, new Finetuner.Progress() { });
+        for (FinetuneResult.Epoch e : r.history()) {
+            assertTrue(Double.isFinite(e.heldOutLoss()) && e.heldOutLoss() <= r.initialLoss(),
+                    "held-out loss " + r.initialLoss() + " -> " + e.heldOutLoss());
+        }
+    }
+
+    /** Two 3×3 convolutions with biases and ~1e-3 weights (activations ~1e-6 rms), then a linear classifier. */
+    private static OnnxModel nearSilentConvNet(double weightScale) {
+        GraphBuilder b = new GraphBuilder(9).input("input", -1, 2, 8, 8);
+        String quiet1 = b.node("Conv", "quiet1", GraphBuilder.in("input",
+                b.weight("c1.w", 2e-3 * weightScale, 8, 2, 3, 3), b.weight("c1.b", 0, 8)),
+                org.lrdkt.onnx.Attrs.ofInts("pads", 1, 1, 1, 1));
+        String quiet2 = b.node("Conv", "quiet2", GraphBuilder.in(b.node("Relu", GraphBuilder.in(quiet1)),
+                b.weight("c2.w", 2e-3 * weightScale, 8, 8, 3, 3), b.weight("c2.b", 0, 8)),
+                org.lrdkt.onnx.Attrs.ofInts("pads", 1, 1, 1, 1));
+        String pooled = b.node("Flatten", GraphBuilder.in(b.node("GlobalAveragePool", GraphBuilder.in(quiet2))));
+        b.node("Gemm", "logits", GraphBuilder.in(pooled, b.weight("fc.w", 1, 5, 8), b.weight("fc.b", 0.1, 5)),
+                org.lrdkt.onnx.Attrs.ofInt("transB", 1));
+        return b.build("logits", 13);
+    }
 }

@@ -79,7 +79,7 @@ class GradientTest {
     }
 
     /** Parameter gradients of the whole mirror (every op) for a random linear readout of its output. */
-    private static void checkMirror(OnnxModel model, long[] inputShape, int samplesPerParameter) throws LrdktException {
+    static void checkMirror(OnnxModel model, long[] inputShape, int samplesPerParameter) throws LrdktException {
         Mirror mirror = Mirror.of(model, DataType.DOUBLE, true);
         String input = mirror.inputNames().get(0);
         String output = mirror.outputNames().get(0);

@@ -54,7 +54,18 @@ final class GraphBuilder {
     }
 
     String initializer(String name, long[] dims, float[] values) {
-        graph.addInitializer(TensorData.fromFloats(name, dims, values, TensorProto.DataType.FLOAT_VALUE));
+        return initializer(name, dims, values, TensorProto.DataType.FLOAT_VALUE);
+    }
+
+    /** An initializer of a float type ({@code TensorProto.DataType} value: FLOAT, FLOAT16, ...). */
+    String initializer(String name, long[] dims, float[] values, int dataType) {
+        graph.addInitializer(TensorData.fromFloats(name, dims, values, dataType));
+        return name;
+    }
+
+    /** A rank-0 INT64 initializer (a scalar index). */
+    String scalarInt(String name, long value) {
+        graph.addInitializer(TensorData.fromLongs(name, new long[0], new long[] {value}));
         return name;
     }
 
@@ -76,8 +87,18 @@ final class GraphBuilder {
 
     /** Adds a node with one output (named {@code out}, or generated) and returns the output name. */
     String node(String op, String out, String[] inputs, AttributeProto... attrs) {
+        return nodeWithOutputs(op, 1, out, inputs, attrs)[0];
+    }
+
+    /** Adds a node with {@code count} outputs, named {@code out} (or generated) with suffixes _0, _1, ... */
+    String[] nodeWithOutputs(String op, int count, String out, String[] inputs, AttributeProto... attrs) {
         String output = out != null ? out : op.toLowerCase() + "_" + (counter++);
-        NodeProto.Builder n = NodeProto.newBuilder().setOpType(op).setName("/" + output + "/" + op).addOutput(output);
+        NodeProto.Builder n = NodeProto.newBuilder().setOpType(op).setName("/" + output + "/" + op);
+        String[] outputs = new String[count];
+        for (int i = 0; i < count; i++) {
+            outputs[i] = count == 1 ? output : output + "_" + i;
+            n.addOutput(outputs[i]);
+        }
         for (String in : inputs) {
             n.addInput(in);
         }
@@ -85,7 +106,7 @@ final class GraphBuilder {
             n.addAttribute(a);
         }
         graph.addNode(n);
-        return output;
+        return outputs;
     }
 
     String node(String op, String[] inputs, AttributeProto... attrs) {
