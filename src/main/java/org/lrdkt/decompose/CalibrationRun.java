@@ -60,12 +60,14 @@ final class CalibrationRun {
         int batch = declared[0] > 0 ? (int) declared[0] : batchSize(tensors, shapes);
         Set<String> requested = new LinkedHashSet<>(tensors);
         requested.remove(input); // the feed itself, not an output
-        try (Inference session = Inference.open(OnnxModel.of(exposing(teacher.proto(), requested)),
+        try (Inference session = Inference.openLean(OnnxModel.of(exposing(teacher.proto(), requested)),
                 Inference.Settings.defaults())) {
             stream(session, input, data, count, declared[0] > 0, batch, requested, plans);
         } catch (LrdktException e) {
             throw new LrdktException(e.kind(), "calibration on " + data.description() + ": " + e.getMessage(), e);
         }
+        // the run's transient heap (the first batch's copies, samples) goes back before the decomposition's peak
+        System.gc();
     }
 
     /**

@@ -12,6 +12,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.lrdkt.LrdktException;
+import org.lrdkt.onnx.proto.Onnx.GraphProto;
+import org.lrdkt.onnx.proto.Onnx.ModelProto;
+import org.lrdkt.onnx.proto.Onnx.TensorProto;
 
 /**
  * An ONNX Runtime session over an in-memory model, fed and read as float arrays. Every stage that needs ORT's
@@ -37,14 +40,36 @@ public final class Inference implements AutoCloseable {
     private final OrtEnvironment env;
     private final OrtSession session;
 
-    private Inference(OrtEnvironment env, OrtSession session) {
+    /** Weights handed to ORT from our own buffers ({@link #openLean}); they must outlive the session. */
+    private final List<OnnxTensor> sharedWeights;
+
+    private Inference(OrtEnvironment env, OrtSession session, List<OnnxTensor> sharedWeights) {
         this.env = env;
         this.session = session;
+        this.sharedWeights = sharedWeights;
     }
 
     public static Inference open(OnnxModel model, Settings settings) throws LrdktException {
+        return open(model, settings, false);
+    }
+
+    /**
+     * Opens a model that streams many batches while the caller holds other large things (calibration next to the
+     * decomposition). Its float weights reach ONNX Runtime as tensors over the loaded model's own bytes (for a
+     * memory-mapped model, the file's pages: no copy at all) instead of inside a serialized copy, and ORT neither
+     * pre-packs weights into a second copy nor keeps a memory arena between runs.
+     */
+    public static Inference openLean(OnnxModel model, Settings settings) throws LrdktException {
+        return open(model, settings, true);
+    }
+
+    private static Inference open(OnnxModel model, Settings settings, boolean lean) throws LrdktException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+            if (lean) {
+                opts.setCPUArenaAllocator(false);
+                opts.addConfigEntry("session.disable_prepacking", "1");
+            }
             opts.setIntraOpNumThreads(settings.threads());
             opts.setInterOpNumThreads(1);
             opts.setOptimizationLevel(settings.optimize() ? OrtSession.SessionOptions.OptLevel.ALL_OPT
@@ -57,14 +82,56 @@ public final class Inference implements AutoCloseable {
                             + Shapes.firstLine(e.getMessage()) + "); build with -Pgpu on a machine with a CUDA 12 GPU");
                 }
             }
-            if (model.fitsInline()) {
-                return new Inference(env, env.createSession(model.toBytes(), opts));
+            if (!model.fitsInline()) {
+                return new Inference(env, openFromExternalData(env, model, opts), List.of());
             }
-            return new Inference(env, openFromExternalData(env, model, opts));
+            if (!lean) {
+                return new Inference(env, env.createSession(model.toBytes(), opts), List.of());
+            }
+            Map<String, OnnxTensor> shared = new LinkedHashMap<>();
+            try {
+                ModelProto rest = shareFloatWeights(env, model.proto(), shared);
+                opts.addExternalInitializers(new LinkedHashMap<>(shared));
+                return new Inference(env, env.createSession(rest.toByteArray(), opts), List.copyOf(shared.values()));
+            } catch (OrtException | RuntimeException e) {
+                shared.values().forEach(OnnxTensor::close);
+                throw e;
+            }
         } catch (OrtException e) {
             throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime cannot load the model: "
                     + Shapes.firstLine(e.getMessage()), e);
         }
+    }
+
+    /**
+     * The model without its float initializers (those stored as raw bytes and not also graph inputs), each of which
+     * becomes an ORT tensor over its bytes, put into {@code shared} by name.
+     */
+    private static ModelProto shareFloatWeights(OrtEnvironment env, ModelProto model, Map<String, OnnxTensor> shared)
+            throws OrtException {
+        GraphProto graph = model.getGraph();
+        java.util.Set<String> inputs = new java.util.HashSet<>();
+        graph.getInputList().forEach(v -> inputs.add(v.getName()));
+        GraphProto.Builder rest = graph.toBuilder().clearInitializer();
+        for (TensorProto t : graph.getInitializerList()) {
+            boolean shareable = t.getDataType() == TensorProto.DataType.FLOAT_VALUE && t.hasRawData()
+                    && t.getDataLocation() != TensorProto.DataLocation.EXTERNAL && !inputs.contains(t.getName());
+            if (!shareable) {
+                rest.addInitializer(t);
+                continue;
+            }
+            java.nio.ByteBuffer bytes = t.getRawData().asReadOnlyByteBuffer();
+            if (!bytes.isDirect()) { // a model built in memory: one direct copy, as ORT would make anyway
+                bytes = java.nio.ByteBuffer.allocateDirect(t.getRawData().size()).put(bytes).flip();
+            }
+            shared.put(t.getName(), OnnxTensor.createTensor(env,
+                    bytes.order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer(), TensorData.dims(t)));
+            // the graph still declares it, as external data that ORT replaces by the tensor instead of reading
+            rest.addInitializer(t.toBuilder().clearRawData().setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                    .addExternalData(org.lrdkt.onnx.proto.Onnx.StringStringEntryProto.newBuilder()
+                            .setKey("location").setValue("lrdkt-shared-weights")));
+        }
+        return model.toBuilder().setGraph(rest).build();
     }
 
     /** Models over 2 GiB reach ORT as a file with external data; the temporary copy is gone once loaded. */
@@ -261,5 +328,6 @@ public final class Inference implements AutoCloseable {
         } catch (OrtException e) {
             // closing a session only frees memory; nothing to report to the user
         }
+        sharedWeights.forEach(OnnxTensor::close);
     }
 }
