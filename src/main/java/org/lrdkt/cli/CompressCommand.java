@@ -257,7 +257,8 @@ final class CompressCommand implements Command {
         try {
             root = Json.MAPPER.readTree(Files.readString(file));
         } catch (IOException e) {
-            throw LrdktException.usage("cannot read ranks file " + file + ": " + Main.oneLine(e.getMessage()));
+            throw LrdktException.usage("cannot read ranks file " + file + ": "
+                    + LrdktException.oneLine(e.getMessage()));
         }
         if (root == null || !root.isObject() || root.isEmpty()) {
             throw LrdktException.usage("ranks file " + file + " must be a non-empty JSON object {\"layer name\": K}");

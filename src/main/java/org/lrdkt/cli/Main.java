@@ -85,7 +85,8 @@ public final class Main {
             if (MappedFiles.isReadFault(e)) {
                 return fail(command, MappedFiles.changedWhileRead(e), verbose);
             }
-            System.err.println("lrdkt " + command.name() + ": internal error: " + oneLine(String.valueOf(e))
+            System.err.println("lrdkt " + command.name() + ": internal error: "
+                    + LrdktException.oneLine(String.valueOf(e))
                     + (verbose ? "" : " (run with --verbose for details)"));
             printTrace(verbose, e);
             return 1;
@@ -93,7 +94,7 @@ public final class Main {
     }
 
     private static int fail(Command command, LrdktException e, boolean verbose) {
-        System.err.println("lrdkt " + command.name() + ": error: " + oneLine(e.getMessage()));
+        System.err.println("lrdkt " + command.name() + ": error: " + LrdktException.oneLine(e.getMessage()));
         printTrace(verbose, e);
         return e.kind().exitCode();
     }
@@ -102,10 +103,6 @@ public final class Main {
         if (verbose) {
             e.printStackTrace(System.err);
         }
-    }
-
-    static String oneLine(String message) {
-        return message == null ? "unknown error" : message.replaceAll("\\s*\\R\\s*", " ").strip();
     }
 
     private static String overview(Map<String, Command> commands) {

@@ -21,15 +21,10 @@ import org.lrdkt.onnx.proto.Onnx.NodeProto;
  * (the decompositions), {@link RankChooser} (the policies), {@link Factoriser} and {@link GraphRewrite} (the new
  * graph), {@link CompressReport} (what was decided), {@link LayerPool} (layers in parallel).
  * The student keeps the teacher's IR version, opsets, inputs, outputs and metadata, and records the ranks used
- * ({@value #RANKS_KEY}) and the output tensors of the rewritten layers ({@value #HINTS_KEY}, the default
- * knowledge-transfer hint points) in its {@code metadata_props}.
+ * ({@value OnnxModel#RANKS_METADATA_KEY}) and the output tensors of the rewritten layers
+ * ({@value OnnxModel#HINTS_METADATA_KEY}, the default knowledge-transfer hint points) in its {@code metadata_props}.
  */
 public final class Compressor {
-
-    /** Student metadata: JSON object {layer name: K}. */
-    public static final String RANKS_KEY = "lrdkt.ranks";
-    /** Student metadata: JSON array of the decomposed layers' output tensor names. */
-    public static final String HINTS_KEY = "lrdkt.hints";
 
     /** The result: the student model and what was decided for every layer. */
     public record Compression(OnnxModel student, CompressReport report) {

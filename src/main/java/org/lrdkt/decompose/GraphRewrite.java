@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.lrdkt.Json;
+import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.proto.Onnx.GraphProto;
 import org.lrdkt.onnx.proto.Onnx.ModelProto;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
@@ -81,12 +82,14 @@ final class GraphRewrite {
 
         ModelProto.Builder model = teacher.toBuilder().setGraph(out).clearMetadataProps();
         for (StringStringEntryProto e : teacher.getMetadataPropsList()) {
-            if (!e.getKey().equals(Compressor.RANKS_KEY) && !e.getKey().equals(Compressor.HINTS_KEY)) {
+            if (!e.getKey().equals(OnnxModel.RANKS_METADATA_KEY) && !e.getKey().equals(OnnxModel.HINTS_METADATA_KEY)) {
                 model.addMetadataProps(e);
             }
         }
-        model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(Compressor.RANKS_KEY).setValue(compactJson(ranks)));
-        model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(Compressor.HINTS_KEY).setValue(compactJson(hints)));
+        model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(OnnxModel.RANKS_METADATA_KEY)
+                .setValue(compactJson(ranks)));
+        model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(OnnxModel.HINTS_METADATA_KEY)
+                .setValue(compactJson(hints)));
         return model.build();
     }
 

@@ -37,6 +37,11 @@ public final class Attrs {
                 .orElse(fallback);
     }
 
+    /** Gemm's transB, which ONNX defaults to 0: true when B is stored (out, in), as PyTorch's Linear exports it. */
+    public static boolean transB(NodeProto gemm) {
+        return getInt(gemm, "transB", 0) != 0;
+    }
+
     public static AttributeProto ofInt(String name, long value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
     }

@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -119,18 +120,29 @@ public final class Graph {
      * seen through a chain of Identity nodes.
      */
     public Optional<TensorProto> constant(String tensor) {
-        String name = tensor;
-        for (int hops = 0; hops < 64; hops++) {
+        return constantSource(tensor).flatMap(name -> {
             TensorProto init = initializers.get(name);
-            if (init != null) {
-                return Optional.of(init);
+            return init != null ? Optional.of(init)
+                    : Attrs.find(producers.get(name), "value").filter(AttributeProto::hasT).map(AttributeProto::getT);
+        });
+    }
+
+    /**
+     * The initializer or Constant-node output that {@code tensor}'s value comes from, through any chain of Identity
+     * nodes; empty when the value is computed.
+     */
+    public Optional<String> constantSource(String tensor) {
+        String name = tensor;
+        for (int hops = 0; hops < 64 && !name.isEmpty(); hops++) {
+            if (initializers.containsKey(name)) {
+                return Optional.of(name);
             }
             NodeProto p = producers.get(name);
             if (p == null) {
                 return Optional.empty();
             }
             if (p.getOpType().equals("Constant")) {
-                return Attrs.find(p, "value").filter(AttributeProto::hasT).map(AttributeProto::getT);
+                return Optional.of(name);
             }
             if (!p.getOpType().equals("Identity") || p.getInputCount() == 0) {
                 return Optional.empty();
@@ -257,7 +269,7 @@ public final class Graph {
     }
 
     private List<NodeProto> sort() throws LrdktException {
-        Map<NodeProto, Integer> pending = new java.util.IdentityHashMap<>();
+        Map<NodeProto, Integer> pending = new IdentityHashMap<>();
         Deque<NodeProto> ready = new ArrayDeque<>();
         for (NodeProto n : proto.getNodeList()) {
             int waiting = 0;

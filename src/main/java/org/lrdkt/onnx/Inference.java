@@ -54,7 +54,8 @@ public final class Inference implements AutoCloseable {
                     opts.addCUDA(0);
                 } catch (OrtException | RuntimeException e) {
                     throw LrdktException.unsupported("CUDA execution provider is not available ("
-                            + Shapes.firstLine(e.getMessage()) + "); build with -Pgpu on a machine with a CUDA 12 GPU");
+                            + LrdktException.firstLine(e.getMessage())
+                            + "); build with -Pgpu on a machine with a CUDA 12 GPU");
                 }
             }
             if (model.fitsInline()) {
@@ -63,7 +64,7 @@ public final class Inference implements AutoCloseable {
             return new Inference(env, openFromExternalData(env, model, opts));
         } catch (OrtException e) {
             throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime cannot load the model: "
-                    + Shapes.firstLine(e.getMessage()), e);
+                    + LrdktException.firstLine(e.getMessage()), e);
         }
     }
 
@@ -133,7 +134,7 @@ public final class Inference implements AutoCloseable {
             return result;
         } catch (OrtException | ClassCastException e) {
             throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
-                    + Shapes.firstLine(e.getMessage()), e);
+                    + LrdktException.firstLine(e.getMessage()), e);
         } finally {
             inputs.values().forEach(OnnxTensor::close);
         }
@@ -157,7 +158,7 @@ public final class Inference implements AutoCloseable {
             return shapes;
         } catch (OrtException e) {
             throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
-                    + Shapes.firstLine(e.getMessage()), e);
+                    + LrdktException.firstLine(e.getMessage()), e);
         } finally {
             inputs.values().forEach(OnnxTensor::close);
         }
@@ -169,7 +170,7 @@ public final class Inference implements AutoCloseable {
             // results are dropped on purpose: only the time matters
         } catch (OrtException e) {
             throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
-                    + Shapes.firstLine(e.getMessage()), e);
+                    + LrdktException.firstLine(e.getMessage()), e);
         }
     }
 

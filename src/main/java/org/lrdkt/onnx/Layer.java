@@ -30,7 +30,7 @@ public record Layer(String name, NodeProto node, Kind kind, String weightTensor,
     public long outFeatures() {
         return switch (kind) {
             case CONV -> weightShape[0];
-            case GEMM -> Attrs.getInt(node, "transB", 0) != 0 ? weightShape[0] : weightShape[1];
+            case GEMM -> Attrs.transB(node) ? weightShape[0] : weightShape[1];
             case MATMUL -> weightShape[1];
         };
     }
@@ -39,7 +39,7 @@ public record Layer(String name, NodeProto node, Kind kind, String weightTensor,
     public long inFeatures() {
         return switch (kind) {
             case CONV -> weightShape[1] * group;
-            case GEMM -> Attrs.getInt(node, "transB", 0) != 0 ? weightShape[1] : weightShape[0];
+            case GEMM -> Attrs.transB(node) ? weightShape[1] : weightShape[0];
             case MATMUL -> weightShape[0];
         };
     }

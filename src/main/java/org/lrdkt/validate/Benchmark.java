@@ -192,12 +192,10 @@ public final class Benchmark {
                 throw LrdktException.unsupported(named.name() + ": input '" + input.getName() + "' is a scalar; "
                         + "the benchmark needs a batch axis");
             }
-            var dims = input.getType().getTensorType().getShape();
-            boolean fixedBatch = dims.getDimCount() > 0 && dims.getDim(0).hasDimValue()
-                    && dims.getDim(0).getDimValue() > 0;
-            if (fixedBatch && dims.getDim(0).getDimValue() != options.batch()) {
+            long fixedBatch = Shapes.declaredBatch(input);
+            if (fixedBatch > 0 && fixedBatch != options.batch()) {
                 throw LrdktException.usage(named.name() + ": input '" + input.getName() + "' has a fixed batch of "
-                        + dims.getDim(0).getDimValue() + "; --batch " + options.batch() + " cannot be fed");
+                        + fixedBatch + "; --batch " + options.batch() + " cannot be fed");
             }
             shape[0] = options.batch();
             batched.put(input.getName(), shape);
@@ -216,22 +214,7 @@ public final class Benchmark {
                 macs += Costs.of(layer, out).macs();
             }
         }
-        return new StaticCosts(batched, Costs.modelParams(graph), macs, serializedBytes(model));
-    }
-
-    /** Protobuf size with every weight inline; over 2 GiB (int sizes overflow) the sum of its tensors and nodes. */
-    static long serializedBytes(OnnxModel model) {
-        if (model.fitsInline()) {
-            return model.proto().getSerializedSize();
-        }
-        long total = 0;
-        for (var t : model.graph().getInitializerList()) {
-            total += t.getSerializedSize();
-        }
-        for (var n : model.graph().getNodeList()) {
-            total += n.getSerializedSize();
-        }
-        return total;
+        return new StaticCosts(batched, Costs.modelParams(graph), macs, model.serializedBytes());
     }
 
     /** Uniform [0, 1) inputs from a fixed seed: latency must not depend on the data, and runs stay repeatable. */
@@ -260,7 +243,8 @@ public final class Benchmark {
         for (ModelBench m : r.models()) {
             LatencyStats l = m.latencyMs();
             t.row(m.name(), TextTable.human(m.params()), TextTable.human(m.macsPerSample()), mebibytes(m.modelBytes()),
-                    ms(l.p50()), ms(l.p90()), ms(l.p99()), String.format("%.1f", m.samplesPerSecond()),
+                    TextTable.milliseconds(l.p50()), TextTable.milliseconds(l.p90()),
+                    TextTable.milliseconds(l.p99()), String.format("%.1f", m.samplesPerSecond()),
                     m.peakMemoryBytes() == null ? "n/a" : mebibytes(m.peakMemoryBytes()));
         }
         sb.append(t.render());
@@ -275,10 +259,6 @@ public final class Benchmark {
         }
         sb.append("\npeak mem = ").append(r.memoryMethod()).append('\n');
         return sb.toString();
-    }
-
-    private static String ms(double v) {
-        return v >= 100 ? String.format("%.1f", v) : v >= 1 ? String.format("%.2f", v) : String.format("%.3f", v);
     }
 
     private static String times(double v) {

@@ -154,9 +154,9 @@ class FactorisationTest {
         assertEquals(teacher.graph().getInputList(), student.graph().getInputList());
         assertEquals(teacher.graph().getOutputList(), student.graph().getOutputList());
         assertEquals("ModelBuilder", student.metadata("origin"));
-        assertEquals(Map.of("c", 2, "g", 2), Json.MAPPER.convertValue(readJson(student.metadata(Compressor.RANKS_KEY)),
-                Map.class));
-        List<?> hints = Json.MAPPER.convertValue(readJson(student.metadata(Compressor.HINTS_KEY)), List.class);
+        assertEquals(Map.of("c", 2, "g", 2),
+                Json.MAPPER.convertValue(readJson(student.metadata(OnnxModel.RANKS_METADATA_KEY)), Map.class));
+        List<?> hints = Json.MAPPER.convertValue(readJson(student.metadata(OnnxModel.HINTS_METADATA_KEY)), List.class);
         assertEquals(List.of(node(teacher, "c").getOutput(0), node(teacher, "g").getOutput(0)), hints);
         assertEquals("c/lrd_v.weight", node(student, "c/lrd_v").getInput(1));
         assertFalse(student.graph().getInitializerList().stream().anyMatch(t -> t.getName().equals("c.weight")));
