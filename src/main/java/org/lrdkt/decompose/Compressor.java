@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.Costs;
@@ -58,7 +59,7 @@ public final class Compressor {
         for (Layer layer : byName.values()) {
             LayerPlan p = new LayerPlan(layer);
             plans.add(p);
-            p.skipReason = eligibility(layer, options);
+            p.skipReason = eligibility(graph, layer, options);
             if (p.skipReason == null) {
                 p.candidate = Candidate.of(graph, layer, shapes);
                 todo.add(p);
@@ -110,13 +111,14 @@ public final class Compressor {
     }
 
     /** Null when the layer goes on to analysis, else why it is left untouched. */
-    private static String eligibility(Layer layer, CompressOptions options) throws LrdktException {
-        if (layer.unsupported() != null) {
+    private static String eligibility(Graph graph, Layer layer, CompressOptions options) throws LrdktException {
+        Optional<String> notDecomposable = Decomposability.reasonNotDecomposable(graph, layer);
+        if (notDecomposable.isPresent()) {
             if (options.policy() == CompressOptions.Policy.RANKS && options.ranks().containsKey(layer.name())) {
                 throw LrdktException.usage("ranks file asks rank " + options.ranks().get(layer.name()) + " for layer '"
-                        + layer.name() + "', which cannot be decomposed: " + layer.unsupported());
+                        + layer.name() + "', which cannot be decomposed: " + notDecomposable.get());
             }
-            return layer.unsupported();
+            return notDecomposable.get();
         }
         if (options.include() != null && !options.include().matcher(layer.name()).find()) {
             return "excluded (not matched by --include)";

@@ -198,22 +198,8 @@ public final class Graph {
         if (w.isEmpty()) {
             return null;
         }
-        long[] shape = TensorData.dims(w.get());
-        long group = Attrs.getInt(n, "group", 1);
-        String bias = biasInput(n);
-        String why = null;
-        if (shape.length != 4) {
-            why = "Conv with a " + (shape.length - 2) + "-D kernel (only 2-D convolutions are decomposed)";
-        } else if (group > 1) {
-            why = shape[1] == 1 && group == shape[0] ? "depthwise conv (group=" + group + ")"
-                    : "grouped conv (group=" + group + ")";
-        } else if (!TensorData.isFloatingPoint(w.get().getDataType())) {
-            why = "weight data type " + TensorProto.DataType.forNumber(w.get().getDataType());
-        } else if (bias != null && constant(bias).isEmpty()) {
-            why = "bias is not a constant";
-        }
-        return new Layer(layerName(n, n.getInput(1)), n, Layer.Kind.CONV, n.getInput(1), shape, bias, null,
-                group, why);
+        return new Layer(layerName(n, n.getInput(1)), n, Layer.Kind.CONV, n.getInput(1), TensorData.dims(w.get()),
+                biasInput(n), null, Attrs.getInt(n, "group", 1));
     }
 
     private Layer gemmLayer(NodeProto n) {
@@ -221,19 +207,8 @@ public final class Graph {
         if (w.isEmpty()) {
             return null;
         }
-        long[] shape = TensorData.dims(w.get());
-        String bias = biasInput(n);
-        String why = null;
-        if (shape.length != 2) {
-            why = "Gemm weight of rank " + shape.length;
-        } else if (Attrs.getInt(n, "transA", 0) != 0) {
-            why = "Gemm with transA=1";
-        } else if (!TensorData.isFloatingPoint(w.get().getDataType())) {
-            why = "weight data type " + TensorProto.DataType.forNumber(w.get().getDataType());
-        } else if (bias != null && constant(bias).isEmpty()) {
-            why = "bias is not a constant";
-        }
-        return new Layer(layerName(n, n.getInput(1)), n, Layer.Kind.GEMM, n.getInput(1), shape, bias, null, 1, why);
+        return new Layer(layerName(n, n.getInput(1)), n, Layer.Kind.GEMM, n.getInput(1), TensorData.dims(w.get()),
+                biasInput(n), null, 1);
     }
 
     private Layer matMulLayer(NodeProto n) {
@@ -245,16 +220,12 @@ public final class Graph {
             return null;
         }
         long[] shape = TensorData.dims(w.get());
-        String why = null;
-        if (shape.length != 2) {
-            why = "MatMul weight of rank " + shape.length;
-        } else if (!TensorData.isFloatingPoint(w.get().getDataType())) {
-            why = "weight data type " + TensorProto.DataType.forNumber(w.get().getDataType());
-        }
         NodeProto biasAdd = null;
         String bias = null;
         List<NodeProto> next = consumers(n.getOutput(0));
-        if (why == null && next.size() == 1 && next.get(0).getOpType().equals("Add")
+        // a bias is only read from a float (in, out) weight's layer: the one layout a MatMul is decomposed in
+        boolean fullyConnected = shape.length == 2 && TensorData.isFloatingPoint(w.get().getDataType());
+        if (fullyConnected && next.size() == 1 && next.get(0).getOpType().equals("Add")
                 && !isGraphOutput(n.getOutput(0))) {
             NodeProto add = next.get(0);
             String other = add.getInput(0).equals(n.getOutput(0)) ? add.getInput(1) : add.getInput(0);
@@ -264,8 +235,7 @@ public final class Graph {
                 bias = other;
             }
         }
-        return new Layer(layerName(n, n.getInput(1)), n, Layer.Kind.MATMUL, n.getInput(1), shape, bias, biasAdd, 1,
-                why);
+        return new Layer(layerName(n, n.getInput(1)), n, Layer.Kind.MATMUL, n.getInput(1), shape, bias, biasAdd, 1);
     }
 
     private List<NodeProto> sort() throws LrdktException {
