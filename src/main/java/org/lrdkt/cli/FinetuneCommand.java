@@ -1,5 +1,6 @@
 package org.lrdkt.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -167,7 +168,7 @@ final class FinetuneCommand implements Command {
         result.student().save(output, OnnxModel.ExternalData.AUTO);
         try {
             Files.deleteIfExists(checkpoint); // the run finished: nothing left to resume
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             System.err.println("lrdkt finetune: warning: could not delete checkpoint " + checkpoint);
         }
         System.out.print(table(result));

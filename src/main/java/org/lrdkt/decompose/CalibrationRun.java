@@ -2,6 +2,7 @@ package org.lrdkt.decompose;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -122,7 +123,7 @@ final class CalibrationRun {
     private static ModelProto exposing(ModelProto model, Set<String> tensors) {
         GraphProto graph = model.getGraph();
         GraphProto.Builder exposed = graph.toBuilder();
-        Set<String> outputs = new java.util.HashSet<>();
+        Set<String> outputs = new HashSet<>();
         graph.getOutputList().forEach(v -> outputs.add(v.getName()));
         for (String t : tensors) {
             if (outputs.add(t)) {

@@ -1,5 +1,6 @@
 package org.lrdkt.decompose;
 
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -36,7 +37,7 @@ public record CompressOptions(Policy policy, double energy, Map<String, Integer>
      * @param cacheDir where the per-layer latency tables are cached
      * @param threads  ONNX Runtime intra-op threads the layers are timed with
      */
-    public record Latency(java.nio.file.Path cacheDir, int threads) {
+    public record Latency(Path cacheDir, int threads) {
         /** The default cache (~/.cache/lrdkt/latency) and every core. */
         public static Latency defaults() {
             return new Latency(LatencyTable.DEFAULT_DIR, Math.max(1, Runtime.getRuntime().availableProcessors()));

@@ -1,6 +1,9 @@
 package org.lrdkt.decompose;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -30,7 +33,7 @@ final class GraphRewrite {
     static ModelProto rewrite(ModelProto teacher, List<LayerPlan> plans,
                                       Map<NodeProto, Factoriser.Replacement> replacements) {
         GraphProto graph = teacher.getGraph();
-        Set<NodeProto> foldedNorms = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<NodeProto> foldedNorms = Collections.newSetFromMap(new IdentityHashMap<>());
         Set<String> maybeDead = new HashSet<>();
         Map<String, Integer> ranks = new LinkedHashMap<>();
         List<String> hints = new ArrayList<>();
@@ -121,9 +124,9 @@ final class GraphRewrite {
 
     private static String compactJson(Object value) {
         try {
-            return Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+            return Json.MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT)
                     .writeValueAsString(value);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -1,5 +1,7 @@
 package org.lrdkt.decompose;
 
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.lrdkt.LrdktException;
@@ -55,7 +57,7 @@ final class LayerStatistics {
      * about 16 per dimension of the covariance, so that a layer's cost does not grow with its resolution.
      */
     static LayerStatistics of(Candidate c, CompressOptions.Scheme scheme, int images, long seed) {
-        java.util.List<Unfolding> unfoldings = c.unfoldings(scheme);
+        List<Unfolding> unfoldings = c.unfoldings(scheme);
         boolean spatial = unfoldings.contains(Unfolding.SPATIAL);
         boolean byResponse = unfoldings.contains(Unfolding.CHANNEL) || unfoldings.contains(Unfolding.FC);
         int dim = Math.max(spatial ? Unfolding.SPATIAL.rows(c.shape()) : 0,
@@ -65,9 +67,9 @@ final class LayerStatistics {
     }
 
     /** The tensors this layer reads from a calibration run: its input, and its output when responses are needed. */
-    java.util.List<String> tensors() {
-        return responses != null ? java.util.List.of(inputTensor(), outputTensor())
-                : java.util.List.of(inputTensor());
+    List<String> tensors() {
+        return responses != null ? List.of(inputTensor(), outputTensor())
+                : List.of(inputTensor());
     }
 
     private String inputTensor() {
@@ -175,7 +177,7 @@ final class LayerStatistics {
                     buf[n++] = (int) i;
                 }
             }
-            indices[t] = java.util.Arrays.copyOf(buf, n);
+            indices[t] = Arrays.copyOf(buf, n);
         }
         return indices;
     }

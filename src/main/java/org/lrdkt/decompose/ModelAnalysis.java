@@ -1,6 +1,7 @@
 package org.lrdkt.decompose;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -105,7 +106,7 @@ public final class ModelAnalysis {
         }
         CompressOptions options = CompressOptions.defaults().withCalibration(calibration);
         CalibrationRun.collect(model, plans, shapes, options);
-        Map<String, int[]> ranks = new java.util.HashMap<>();
+        Map<String, int[]> ranks = new HashMap<>();
         for (LayerPlan p : plans) {
             Unfolding u = LayerWeights.paperUnfolding(p.layer);
             Spectrum spectrum;

@@ -1,5 +1,6 @@
 package org.lrdkt.decompose;
 
+import java.util.Arrays;
 import org.lrdkt.LrdktException;
 
 /**
@@ -55,7 +56,7 @@ final class Moments {
             }
         }
         float[] gram;
-        try (Matrix batch = Matrix.of(n == rows.length / dim ? rows : java.util.Arrays.copyOf(rows, n * dim), n, dim);
+        try (Matrix batch = Matrix.of(n == rows.length / dim ? rows : Arrays.copyOf(rows, n * dim), n, dim);
              Matrix g = Lapack.gram(batch, true)) {
             gram = g.toArray();
         }

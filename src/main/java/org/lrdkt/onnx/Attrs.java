@@ -1,5 +1,6 @@
 package org.lrdkt.onnx;
 
+import com.google.protobuf.ByteString;
 import java.util.Optional;
 import org.lrdkt.onnx.proto.Onnx.AttributeProto;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
@@ -61,6 +62,6 @@ public final class Attrs {
 
     public static AttributeProto ofString(String name, String value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING)
-                .setS(com.google.protobuf.ByteString.copyFromUtf8(value)).build();
+                .setS(ByteString.copyFromUtf8(value)).build();
     }
 }

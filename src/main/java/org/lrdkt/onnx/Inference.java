@@ -5,10 +5,14 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import java.io.IOException;
 import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import org.lrdkt.LrdktException;
@@ -71,23 +75,23 @@ public final class Inference implements AutoCloseable {
     /** Models over 2 GiB reach ORT as a file with external data; the temporary copy is gone once loaded. */
     private static OrtSession openFromExternalData(OrtEnvironment env, OnnxModel model, OrtSession.SessionOptions opts)
             throws OrtException, LrdktException {
-        java.nio.file.Path dir = null;
+        Path dir = null;
         try {
-            dir = java.nio.file.Files.createTempDirectory("lrdkt-session");
-            java.nio.file.Path file = dir.resolve("model.onnx");
+            dir = Files.createTempDirectory("lrdkt-session");
+            Path file = dir.resolve("model.onnx");
             OnnxModel.of(model.proto()).save(file, OnnxModel.ExternalData.ALWAYS);
             return env.createSession(file.toString(), opts);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new LrdktException(LrdktException.Kind.IO, "cannot stage a large model for ONNX Runtime: "
                     + e.getMessage(), e);
         } finally {
             if (dir != null) {
-                try (var files = java.nio.file.Files.list(dir)) {
-                    for (java.nio.file.Path f : files.toList()) {
-                        java.nio.file.Files.deleteIfExists(f);
+                try (var files = Files.list(dir)) {
+                    for (Path f : files.toList()) {
+                        Files.deleteIfExists(f);
                     }
-                    java.nio.file.Files.deleteIfExists(dir);
-                } catch (java.io.IOException ignored) {
+                    Files.deleteIfExists(dir);
+                } catch (IOException ignored) {
                     // a temp folder left behind is harmless
                 }
             }
@@ -110,76 +114,81 @@ public final class Inference implements AutoCloseable {
 
     /** Runs with the given feeds and returns the requested outputs (all outputs when the list is empty). */
     public Map<String, Tensor> run(Map<String, Tensor> feeds, List<String> outputs) throws LrdktException {
-        Map<String, OnnxTensor> inputs = new HashMap<>();
-        try {
-            for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
-                inputs.put(e.getKey(), OnnxTensor.createTensor(env, FloatBuffer.wrap(e.getValue().values()),
-                        e.getValue().shape()));
-            }
+        try (NativeFeeds inputs = nativeFeeds(feeds);
+             OrtSession.Result r = outputs.isEmpty() ? session.run(inputs.tensors)
+                     : session.run(inputs.tensors, new LinkedHashSet<>(outputs))) {
             Map<String, Tensor> result = new LinkedHashMap<>();
-            try (OrtSession.Result r = outputs.isEmpty() ? session.run(inputs)
-                    : session.run(inputs, new java.util.LinkedHashSet<>(outputs))) {
-                for (Map.Entry<String, OnnxValue> e : r) {
-                    OnnxTensor t = (OnnxTensor) e.getValue();
-                    FloatBuffer fb = t.getFloatBuffer();
-                    if (fb == null) {
-                        throw LrdktException.unsupported("output '" + e.getKey() + "' is of type "
-                                + t.getInfo().type + "; only float outputs can be read");
-                    }
-                    float[] values = new float[fb.remaining()];
-                    fb.get(values);
-                    result.put(e.getKey(), new Tensor(values, t.getInfo().getShape()));
+            for (Map.Entry<String, OnnxValue> e : r) {
+                OnnxTensor t = (OnnxTensor) e.getValue();
+                FloatBuffer fb = t.getFloatBuffer();
+                if (fb == null) {
+                    throw LrdktException.unsupported("output '" + e.getKey() + "' is of type "
+                            + t.getInfo().type + "; only float outputs can be read");
                 }
+                float[] values = new float[fb.remaining()];
+                fb.get(values);
+                result.put(e.getKey(), new Tensor(values, t.getInfo().getShape()));
             }
             return result;
         } catch (OrtException | ClassCastException e) {
-            throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
-                    + LrdktException.firstLine(e.getMessage()), e);
-        } finally {
-            inputs.values().forEach(OnnxTensor::close);
+            throw runFailed(e);
         }
     }
 
     /** Runs and returns the shape of every output, whatever its element type. */
     public Map<String, long[]> outputShapes(Map<String, Tensor> feeds) throws LrdktException {
-        Map<String, OnnxTensor> inputs = new HashMap<>();
-        try {
-            for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
-                inputs.put(e.getKey(), nativeTensor(e.getValue()));
-            }
+        try (NativeFeeds inputs = nativeFeeds(feeds); OrtSession.Result r = session.run(inputs.tensors)) {
             Map<String, long[]> shapes = new LinkedHashMap<>();
-            try (OrtSession.Result r = session.run(inputs)) {
-                for (Map.Entry<String, OnnxValue> e : r) {
-                    if (e.getValue() instanceof OnnxTensor t) {
-                        shapes.put(e.getKey(), t.getInfo().getShape());
-                    }
+            for (Map.Entry<String, OnnxValue> e : r) {
+                if (e.getValue() instanceof OnnxTensor t) {
+                    shapes.put(e.getKey(), t.getInfo().getShape());
                 }
             }
             return shapes;
         } catch (OrtException e) {
-            throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
-                    + LrdktException.firstLine(e.getMessage()), e);
-        } finally {
-            inputs.values().forEach(OnnxTensor::close);
+            throw runFailed(e);
         }
     }
 
     /** Runs without copying outputs back; for latency measurements. */
-    public void runDiscarding(Map<String, OnnxTensor> inputs) throws LrdktException {
-        try (OrtSession.Result ignored = session.run(inputs)) {
+    public void runDiscarding(NativeFeeds feeds) throws LrdktException {
+        try (OrtSession.Result ignored = session.run(feeds.tensors)) {
             // results are dropped on purpose: only the time matters
         } catch (OrtException e) {
-            throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
-                    + LrdktException.firstLine(e.getMessage()), e);
+            throw runFailed(e);
         }
     }
 
-    /** A native tensor for repeated feeding (benchmarks); the caller closes it. */
-    public OnnxTensor nativeTensor(Tensor t) throws LrdktException {
+    private static LrdktException runFailed(Exception e) {
+        return new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
+                + LrdktException.firstLine(e.getMessage()), e);
+    }
+
+    /** Inputs by name, copied once into ONNX Runtime's memory; they can feed many runs. The caller closes them. */
+    public NativeFeeds nativeFeeds(Map<String, Tensor> feeds) throws LrdktException {
+        NativeFeeds prepared = new NativeFeeds();
         try {
-            return OnnxTensor.createTensor(env, FloatBuffer.wrap(t.values()), t.shape());
+            for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
+                prepared.tensors.put(e.getKey(), OnnxTensor.createTensor(env,
+                        FloatBuffer.wrap(e.getValue().values()), e.getValue().shape()));
+            }
+            return prepared;
         } catch (OrtException e) {
+            prepared.close();
             throw new LrdktException(LrdktException.Kind.RUNTIME, "cannot create input tensor: " + e.getMessage(), e);
+        }
+    }
+
+    /** Inputs held in ONNX Runtime's memory (see {@link #nativeFeeds}); closing frees them. */
+    public static final class NativeFeeds implements AutoCloseable {
+        private final Map<String, OnnxTensor> tensors = new HashMap<>();
+
+        private NativeFeeds() {
+        }
+
+        @Override
+        public void close() {
+            tensors.values().forEach(OnnxTensor::close);
         }
     }
 

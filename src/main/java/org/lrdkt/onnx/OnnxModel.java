@@ -327,7 +327,7 @@ public final class OnnxModel {
             }
             buf.flip();
             // the buffer is never touched again, so wrapping it avoids doubling a multi-GiB model in memory
-            return com.google.protobuf.UnsafeByteOperations.unsafeWrap(buf);
+            return UnsafeByteOperations.unsafeWrap(buf);
         }
     }
 }

@@ -4,9 +4,9 @@ import java.util.Arrays;
 import java.util.List;
 import org.lrdkt.Logits;
 import org.lrdkt.LrdktException;
-import org.lrdkt.data.Dataset;
-import org.lrdkt.Progress;
+import org.lrdkt.TerminalProgress;
 import org.lrdkt.TextTable;
+import org.lrdkt.data.Dataset;
 import org.lrdkt.onnx.Graph;
 import org.lrdkt.onnx.Inference;
 import org.lrdkt.onnx.OnnxModel;
@@ -59,7 +59,7 @@ public final class Evaluator {
         Fidelity fidelity = new Fidelity();
         try (Inference session = Inference.open(model, options.settings());
              Inference reference = referenceOrNull == null ? null : Inference.open(referenceOrNull, options.settings());
-             Progress progress = Progress.start("eval", data.size(), "samples", options.progress())) {
+             TerminalProgress progress = TerminalProgress.start("eval", data.size(), "samples", options.progress())) {
             for (int start = 0; start < data.size(); start += batch) {
                 int count = Math.min(batch, data.size() - start);
                 Dataset.Batch b = data.batch(start, count);
