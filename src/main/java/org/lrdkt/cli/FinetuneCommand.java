@@ -105,15 +105,8 @@ final class FinetuneCommand implements Command {
 
     static FinetuneOptions parse(CommandLine line, Path checkpoint) throws LrdktException {
         FinetuneOptions d = FinetuneOptions.defaults();
-        String optimizer = line.getOptionValue("optimizer", "sgd").toUpperCase();
-        if (!optimizer.equals("SGD") && !optimizer.equals("ADAM")) {
-            throw LrdktException.usage("--optimizer expects sgd or adam, got '" + line.getOptionValue("optimizer")
-                    + "'");
-        }
-        String schedule = line.getOptionValue("lr-schedule", "cosine");
-        if (!schedule.equals("cosine") && !schedule.equals("constant")) {
-            throw LrdktException.usage("--lr-schedule expects cosine or constant, got '" + schedule + "'");
-        }
+        Optimizer.Kind optimizer = Flags.enumValue(line, "optimizer", Optimizer.Kind.SGD);
+        boolean cosineSchedule = Flags.word(line, "lr-schedule", "cosine", "constant").equals("cosine");
         List<String> hints = null;
         if (line.hasOption("hints")) {
             String h = line.getOptionValue("hints").trim();
@@ -126,7 +119,7 @@ final class FinetuneCommand implements Command {
                 Flags.doubleValue(line, "lr", d.learningRate(), 1e-12, 100),
                 Flags.doubleValue(line, "momentum", d.momentum(), 0, 0.9999),
                 Flags.doubleValue(line, "weight-decay", d.weightDecay(), 0, 10),
-                Optimizer.Kind.valueOf(optimizer), schedule.equals("cosine"),
+                optimizer, cosineSchedule,
                 Flags.doubleValue(line, "warmup-epochs", d.warmupEpochs(), 0, 100_000),
                 Flags.doubleValue(line, "clip-norm", d.clipNorm(), 0, 1e12),
                 Flags.intValue(line, "shift", d.shift(), 0, 1 << 10),

@@ -77,7 +77,7 @@ final class RunCommand implements Command {
         CompressCommand.calibration(line, Path.of(".")); // checks the calibration flags before any work
         boolean exampleBudget = example && Arrays.stream(CompressCommand.POLICIES).noneMatch(line::hasOption);
         if (exampleBudget) {
-            compress = compress.withTarget(CompressOptions.Policy.TARGET_MACS, EXAMPLE_TARGET_MACS);
+            compress = compress.toBuilder().target(CompressOptions.Policy.TARGET_MACS, EXAMPLE_TARGET_MACS).build();
         }
         Preprocessing preprocessing = PreprocessingFlags.parse(line);
         FinetuneOptions finetune = FinetuneCommand.parse(line, null);
@@ -94,8 +94,8 @@ final class RunCommand implements Command {
         Path output = line.hasOption("output") ? Flags.path(line.getOptionValue("output"))
                 : Path.of("lrdkt-out", stem(model) + "_lrdkt.onnx");
         AtomicFiles.checkNotSameFile(model, output);
-        compress = compress.withCalibration(CompressCommand.calibration(line,
-                line.hasOption("no-calibration") ? null : data));
+        compress = compress.toBuilder().calibration(CompressCommand.calibration(line,
+                line.hasOption("no-calibration") ? null : data)).build();
         PipelineOptions options = new PipelineOptions(model, data, testData, preprocessing, compress,
                 line.hasOption("no-finetune") || data == null ? null : finetune, bench, output, reportDir);
         if (example) {

@@ -104,7 +104,7 @@ public final class ModelAnalysis {
                 plans.add(p);
             }
         }
-        CompressOptions options = CompressOptions.defaults().withCalibration(calibration);
+        CompressOptions options = CompressOptions.builder().calibration(calibration).build();
         CalibrationRun.collect(model, plans, shapes, options);
         Map<String, int[]> ranks = new HashMap<>();
         for (LayerPlan p : plans) {

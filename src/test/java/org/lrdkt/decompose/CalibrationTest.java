@@ -80,11 +80,11 @@ class CalibrationTest {
 
     private static OnnxModel compress(OnnxModel teacher, Case c, int rank, Path calibration, boolean beyondBreakEven)
             throws LrdktException {
-        CompressOptions o = CompressOptions.defaults().withRanks(Map.of("layer", rank)).withScheme(c.scheme());
+        CompressOptions.Builder o = CompressOptions.builder().ranks(Map.of("layer", rank)).scheme(c.scheme());
         if (calibration != null) {
-            o = o.withCalibration(new Calibration(calibration, Preprocessing.defaults(), SAMPLES, true, 0.01));
+            o.calibration(new Calibration(calibration, Preprocessing.defaults(), SAMPLES, true, 0.01));
         }
-        return Compressor.compress(teacher, o, beyondBreakEven).student();
+        return Compressor.compress(teacher, o.build(), beyondBreakEven).student();
     }
 
     /** Outputs for every sample, one run each (the models have batch 1). */

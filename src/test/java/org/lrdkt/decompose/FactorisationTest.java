@@ -173,7 +173,7 @@ class FactorisationTest {
 
     static OnnxModel fullRank(OnnxModel teacher, CompressOptions.Scheme scheme, Map<String, Integer> ranks)
             throws LrdktException {
-        CompressOptions o = CompressOptions.defaults().withRanks(ranks).withScheme(scheme);
+        CompressOptions o = CompressOptions.builder().ranks(ranks).scheme(scheme).build();
         return Compressor.compress(teacher, o, true).student();
     }
 
