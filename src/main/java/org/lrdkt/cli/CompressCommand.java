@@ -5,14 +5,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
@@ -47,8 +45,7 @@ final class CompressCommand implements Command {
     @Override
     public Options options() {
         Options options = new Options()
-                .addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE")
-                        .desc("where to write the compressed model (required; never the input)").build())
+                .addOption(Flags.output("FILE", "where to write the compressed model (required; never the input)"))
                 .addOption(Flags.valued("energy", "E", "keep fraction E of each layer's singular-value energy "
                         + "(default 0.9; the paper used 0.7 and 0.5); with --calibration, of its responses on the "
                         + "data"))
@@ -239,8 +236,7 @@ final class CompressCommand implements Command {
             throw LrdktException.usage("ranks file " + file + " must be a non-empty JSON object {\"layer name\": K}");
         }
         Map<String, Integer> ranks = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : root.properties()) {
             JsonNode v = e.getValue();
             if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() <= 0) {
                 throw LrdktException.usage("ranks file " + file + ": rank of '" + e.getKey() + "' must be a positive "

@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
@@ -50,8 +49,7 @@ final class FinetuneCommand implements Command {
                         + "train-images-idx3-ubyte[.gz], or the file; labels from the matching labels-idx1 file when "
                         + "present), a folder with one sub-folder per class, or unlabelled .npy tensors; "
                         + "preprocessed as the flags below say"))
-                .addOption(Option.builder("o").longOpt("output").hasArg().argName("OUT.onnx")
-                        .desc("where to write the fine-tuned student").build())
+                .addOption(Flags.output("OUT.onnx", "where to write the fine-tuned student"))
                 .addOption(Flags.valued("epochs", "N", "epochs (default " + d.epochs() + ")"))
                 .addOption(Flags.valued("batch", "N", "batch size (default " + d.batch() + ")"))
                 .addOption(Flags.valued("lr", "X", "learning rate (default " + d.learningRate() + ")"))
@@ -183,8 +181,8 @@ final class FinetuneCommand implements Command {
      * cannot load is refused before any training, since the written student could not run either.
      */
     private static void checkRunnable(OnnxModel model, Path path) throws LrdktException {
-        try (Inference ignored = Inference.open(model, new Inference.Settings(1, false, false))) {
-            // opening is the check
+        try {
+            Inference.open(model, new Inference.Settings(1, false, false)).close(); // opening is the check
         } catch (LrdktException e) {
             throw new LrdktException(e.kind(), path + ": " + e.getMessage(), e);
         }

@@ -28,12 +28,17 @@ final class Flags {
 
     /** A long flag that takes one value, shown as {@code --name ARG} in the help. */
     static Option valued(String name, String arg, String description) {
-        return Option.builder().longOpt(name).hasArg().argName(arg).desc(description).build();
+        return Option.builder().longOpt(name).hasArg().argName(arg).desc(description).get();
     }
 
     /** A long flag without a value. */
     static Option toggle(String name, String description) {
-        return Option.builder().longOpt(name).desc(description).build();
+        return Option.builder().longOpt(name).desc(description).get();
+    }
+
+    /** {@code -o/--output ARG}: where a command writes its result. */
+    static Option output(String arg, String description) {
+        return Option.builder("o").longOpt("output").hasArg().argName(arg).desc(description).get();
     }
 
     /** A flag naming one of an enum's constants, in any case; {@code fallback} when the flag is absent. */

@@ -1,16 +1,18 @@
 package org.lrdkt.cli;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
-import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
+import org.apache.commons.cli.help.HelpFormatter;
+import org.apache.commons.cli.help.TextHelpAppendable;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.MappedFiles;
 
@@ -113,11 +115,17 @@ public final class Main {
     }
 
     private static String help(Command command, Options options) {
-        StringWriter out = new StringWriter();
-        HelpFormatter formatter = new HelpFormatter();
-        formatter.setWidth(110);
-        formatter.printHelp(new PrintWriter(out), 110, "lrdkt " + command.name() + " " + command.arguments(),
-                command.summary(), options, 2, 2, null, false);
-        return out.toString().stripTrailing();
+        StringBuilder out = new StringBuilder();
+        TextHelpAppendable text = new TextHelpAppendable(out);
+        text.setMaxWidth(110);
+        HelpFormatter formatter = HelpFormatter.builder().setHelpAppendable(text).setShowSince(false).get();
+        try {
+            formatter.printHelp("lrdkt " + command.name() + " " + command.arguments(), command.summary(), options,
+                    null, false);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringBuilder does not fail
+        }
+        // the table pads every cell to its column width; trailing blanks only make copied help text dirty
+        return out.toString().lines().map(String::stripTrailing).collect(Collectors.joining("\n")).strip();
     }
 }

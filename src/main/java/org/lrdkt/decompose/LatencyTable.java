@@ -131,7 +131,7 @@ final class LatencyTable {
         NodeProto node = c.layer().node();
         StringBuilder attrs = new StringBuilder();
         for (AttributeProto a : node.getAttributeList()) {
-            attrs.append(TextFormat.shortDebugString(a)).append(';');
+            attrs.append(TextFormat.printer().emittingSingleLine(true).printToString(a)).append(';');
         }
         return node.getOpType() + " weight " + TextTable.dims(c.layer().weightShape()) + " input "
                 + TextTable.dims(c.inputShape()) + " bias " + c.hasBias() + " attrs {" + attrs + "} scheme "

@@ -152,8 +152,8 @@ public final class Inference implements AutoCloseable {
 
     /** Runs without copying outputs back; for latency measurements. */
     public void runDiscarding(NativeFeeds feeds) throws LrdktException {
-        try (OrtSession.Result ignored = session.run(feeds.tensors)) {
-            // results are dropped on purpose: only the time matters
+        try {
+            session.run(feeds.tensors).close(); // results are dropped on purpose: only the time matters
         } catch (OrtException e) {
             throw runFailed(e);
         }
