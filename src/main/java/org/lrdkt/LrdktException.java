@@ -59,4 +59,18 @@ public final class LrdktException extends Exception {
     public static LrdktException unsupported(String message) {
         return new LrdktException(Kind.UNSUPPORTED, message);
     }
+
+    /** A message joined onto one line, for the single line of stderr an error gets. */
+    public static String oneLine(String message) {
+        return message == null ? "unknown error" : message.replaceAll("\\s*\\R\\s*", " ").strip();
+    }
+
+    /** A library's message (ONNX Runtime's span lines and carry the point in the first) cut to its first line. */
+    public static String firstLine(String message) {
+        if (message == null) {
+            return "unknown error";
+        }
+        String line = message.strip().lines().findFirst().orElse(message);
+        return line.length() > 300 ? line.substring(0, 300) + "..." : line;
+    }
 }

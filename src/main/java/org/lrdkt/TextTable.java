@@ -90,13 +90,19 @@ public final class TextTable {
         return Long.toString(n);
     }
 
+    /** A latency in milliseconds with three significant digits or so: 123.4, 12.34, 0.123. */
+    public static String milliseconds(double ms) {
+        return ms >= 100 ? String.format("%.1f", ms) : ms >= 1 ? String.format("%.2f", ms) : String.format("%.3f", ms);
+    }
+
+    /** A shape as "1x3x224x224"; an open (negative) dimension, or an unknown shape, as "?". */
     public static String dims(long[] dims) {
         if (dims == null) {
             return "?";
         }
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < dims.length; i++) {
-            sb.append(i == 0 ? "" : "x").append(dims[i]);
+            sb.append(i == 0 ? "" : "x").append(dims[i] < 0 ? "?" : Long.toString(dims[i]));
         }
         return sb.toString();
     }

@@ -12,6 +12,7 @@ import org.lrdkt.onnx.proto.Onnx.GraphProto;
 import org.lrdkt.onnx.proto.Onnx.ModelProto;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
 import org.lrdkt.onnx.proto.Onnx.OperatorSetIdProto;
+import org.lrdkt.onnx.proto.Onnx.StringStringEntryProto;
 import org.lrdkt.onnx.proto.Onnx.TensorProto;
 import org.lrdkt.onnx.proto.Onnx.TensorShapeProto;
 import org.lrdkt.onnx.proto.Onnx.TypeProto;
@@ -128,7 +129,7 @@ public final class ModelBuilder {
                 .setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE))));
         return OnnxModel.of(ModelProto.newBuilder().setIrVersion(7).setProducerName("lrdkt-test")
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
-                .addMetadataProps(org.lrdkt.onnx.proto.Onnx.StringStringEntryProto.newBuilder().setKey("origin")
+                .addMetadataProps(StringStringEntryProto.newBuilder().setKey("origin")
                         .setValue("ModelBuilder"))
                 .setGraph(graph).build());
     }

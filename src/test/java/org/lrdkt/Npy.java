@@ -6,6 +6,8 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Collectors;
 
 /** Writes NumPy {@code .npy} files for tests, in any header version, byte order and element type. */
 public final class Npy {
@@ -36,8 +38,8 @@ public final class Npy {
     public static Path writeFloats(Path file, long[] shape, float[] values) throws IOException {
         ByteBuffer data = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
         data.asFloatBuffer().put(values);
-        String dims = java.util.Arrays.stream(shape).mapToObj(Long::toString)
-                .collect(java.util.stream.Collectors.joining(", "));
+        String dims = Arrays.stream(shape).mapToObj(Long::toString)
+                .collect(Collectors.joining(", "));
         return Files.write(file, bytes("<f4", false, shape.length == 1 ? dims + "," : dims, data, 1));
     }
 }

@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
@@ -60,10 +59,7 @@ final class BenchCommand implements Command {
     static Benchmark.BenchOptions parseTiming(CommandLine line, String prefix, long[] inputShape)
             throws LrdktException {
         Benchmark.BenchOptions d = Benchmark.BenchOptions.defaults();
-        String provider = line.getOptionValue(prefix + "provider", "cpu").toLowerCase(Locale.ROOT);
-        if (!provider.equals("cpu") && !provider.equals("cuda")) {
-            throw LrdktException.usage("--" + prefix + "provider expects cpu or cuda, got '" + provider + "'");
-        }
+        String provider = Flags.word(line, prefix + "provider", "cpu", "cuda");
         return new Benchmark.BenchOptions(
                 Flags.intValue(line, prefix + "batch", d.batch(), 1, 1 << 20),
                 Flags.intValue(line, prefix + "threads", d.threads(), 1, 1024),

@@ -5,14 +5,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
@@ -47,8 +45,7 @@ final class CompressCommand implements Command {
     @Override
     public Options options() {
         Options options = new Options()
-                .addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE")
-                        .desc("where to write the compressed model (required; never the input)").build())
+                .addOption(Flags.output("FILE", "where to write the compressed model (required; never the input)"))
                 .addOption(Flags.valued("energy", "E", "keep fraction E of each layer's singular-value energy "
                         + "(default 0.9; the paper used 0.7 and 0.5); with --calibration, of its responses on the "
                         + "data"))
@@ -128,7 +125,7 @@ final class CompressCommand implements Command {
      * calibrated on when no --calibration is given.
      */
     static CompressOptions parse(CommandLine line, Path defaultCalibration) throws LrdktException {
-        return rankPolicy(line).withCalibration(calibration(line, defaultCalibration));
+        return rankPolicy(line).toBuilder().calibration(calibration(line, defaultCalibration)).build();
     }
 
     /** The calibration the flags ask for, on {@code defaultData} when no --calibration is given (null: none). */
@@ -142,13 +139,10 @@ final class CompressCommand implements Command {
             }
             return null;
         }
-        String ranks = line.getOptionValue("calibration-ranks", "data").trim().toLowerCase();
-        if (!ranks.equals("data") && !ranks.equals("weights")) {
-            throw LrdktException.usage("--calibration-ranks expects data or weights, got '" + ranks + "'");
-        }
+        boolean dataRanks = Flags.word(line, "calibration-ranks", "data", "weights").equals("data");
         return new Calibration(data, PreprocessingFlags.parse(line),
                 Flags.intValue(line, "calibration-samples", Calibration.DEFAULT_SAMPLES, 1, 1 << 24),
-                ranks.equals("data"),
+                dataRanks,
                 Flags.doubleValue(line, "calibration-shrinkage", Calibration.DEFAULT_SHRINKAGE, 0, 1e6));
     }
 
@@ -163,47 +157,41 @@ final class CompressCommand implements Command {
         if (given.size() > 1) {
             throw LrdktException.usage(String.join(" and ", given) + " are alternative rank policies; give one");
         }
-        CompressOptions o = CompressOptions.defaults()
-                .withScheme(scheme(line.getOptionValue("scheme", "spatial")))
-                .withRoundTo(Flags.intValue(line, "round-to", 1, 1, 1 << 20))
-                .withInclude(regex(line, "include"))
-                .withExclude(regex(line, "exclude"))
-                .withSolver(solver(line.getOptionValue("solver", "auto")))
-                .withThreads(Flags.intValue(line, "threads", 1, 1, 64));
+        CompressOptions.Builder o = CompressOptions.builder()
+                .scheme(Flags.enumValue(line, "scheme", CompressOptions.Scheme.SPATIAL))
+                .roundTo(Flags.intValue(line, "round-to", 1, 1, 1 << 20))
+                .include(regex(line, "include"))
+                .exclude(regex(line, "exclude"))
+                .solver(Flags.enumValue(line, "solver", LowRank.Solver.AUTO))
+                .threads(Flags.intValue(line, "threads", 1, 1, 64));
         if (line.hasOption("input-shape")) {
-            o = o.withInputShape(Shapes.parse(line.getOptionValue("input-shape")));
+            o.inputShape(Shapes.parse(line.getOptionValue("input-shape")));
         }
         if (line.hasOption("ranks")) {
-            return o.withRanks(readRanks(Flags.path(line.getOptionValue("ranks"))));
+            return o.ranks(readRanks(Flags.path(line.getOptionValue("ranks")))).build();
         }
         if (latencyObjective(line)) {
             if (!line.hasOption("target-macs")) {
                 throw LrdktException.usage("--objective latency prices ranks under --target-macs R; for a latency "
                         + "budget give --target-latency R");
             }
-            o = o.withLatency(latency(line));
+            o.latency(latency(line));
         }
         if (line.hasOption("target-macs")) {
-            return o.withTarget(CompressOptions.Policy.TARGET_MACS,
-                    fraction(line, "target-macs", 0));
+            return o.target(CompressOptions.Policy.TARGET_MACS, fraction(line, "target-macs", 0)).build();
         }
         if (line.hasOption("target-params")) {
-            return o.withTarget(CompressOptions.Policy.TARGET_PARAMS,
-                    fraction(line, "target-params", 0));
+            return o.target(CompressOptions.Policy.TARGET_PARAMS, fraction(line, "target-params", 0)).build();
         }
         if (line.hasOption("target-latency")) {
-            return o.withTarget(CompressOptions.Policy.TARGET_LATENCY, fraction(line, "target-latency", 0))
-                    .withLatency(latency(line));
+            return o.target(CompressOptions.Policy.TARGET_LATENCY, fraction(line, "target-latency", 0))
+                    .latency(latency(line)).build();
         }
-        return o.withEnergy(fraction(line, "energy", CompressOptions.DEFAULT_ENERGY));
+        return o.energy(fraction(line, "energy", CompressOptions.DEFAULT_ENERGY)).build();
     }
 
     private static boolean latencyObjective(CommandLine line) throws LrdktException {
-        String v = line.getOptionValue("objective", "macs").trim().toLowerCase();
-        if (!v.equals("macs") && !v.equals("latency")) {
-            throw LrdktException.usage("--objective expects macs or latency, got '" + v + "'");
-        }
-        return v.equals("latency");
+        return Flags.word(line, "objective", "macs", "latency").equals("latency");
     }
 
     private static CompressOptions.Latency latency(CommandLine line) {
@@ -220,22 +208,6 @@ final class CompressCommand implements Command {
             throw LrdktException.usage("--" + flag + " must be above 0 and at most 1");
         }
         return v;
-    }
-
-    private static CompressOptions.Scheme scheme(String value) throws LrdktException {
-        try {
-            return CompressOptions.Scheme.valueOf(value.trim().toUpperCase());
-        } catch (IllegalArgumentException e) {
-            throw LrdktException.usage("--scheme expects spatial, channel or auto, got '" + value + "'");
-        }
-    }
-
-    private static LowRank.Solver solver(String value) throws LrdktException {
-        try {
-            return LowRank.Solver.valueOf(value.trim().toUpperCase());
-        } catch (IllegalArgumentException e) {
-            throw LrdktException.usage("--solver expects auto, svd, gram or randomized, got '" + value + "'");
-        }
     }
 
     private static Pattern regex(CommandLine line, String flag) throws LrdktException {
@@ -257,14 +229,14 @@ final class CompressCommand implements Command {
         try {
             root = Json.MAPPER.readTree(Files.readString(file));
         } catch (IOException e) {
-            throw LrdktException.usage("cannot read ranks file " + file + ": " + Main.oneLine(e.getMessage()));
+            throw LrdktException.usage("cannot read ranks file " + file + ": "
+                    + LrdktException.oneLine(e.getMessage()));
         }
         if (root == null || !root.isObject() || root.isEmpty()) {
             throw LrdktException.usage("ranks file " + file + " must be a non-empty JSON object {\"layer name\": K}");
         }
         Map<String, Integer> ranks = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : root.properties()) {
             JsonNode v = e.getValue();
             if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() <= 0) {
                 throw LrdktException.usage("ranks file " + file + ": rank of '" + e.getKey() + "' must be a positive "

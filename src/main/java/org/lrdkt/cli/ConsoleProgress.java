@@ -4,7 +4,7 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.lrdkt.Progress;
+import org.lrdkt.TerminalProgress;
 import org.lrdkt.pipeline.Pipeline;
 import org.lrdkt.train.FinetuneResult;
 import org.lrdkt.train.KtLoss;
@@ -20,7 +20,7 @@ final class ConsoleProgress implements Pipeline.Listener, AutoCloseable {
     static final int LOG_INTERVAL_SECONDS = 10;
 
     private final String command;
-    private final boolean drawBars = Progress.stderrIsTerminal();
+    private final boolean drawBars = TerminalProgress.stderrIsTerminal();
     private ProgressBar bar;
     private int stages;
     private long stageStarted;

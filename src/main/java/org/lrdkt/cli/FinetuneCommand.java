@@ -1,15 +1,18 @@
 package org.lrdkt.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
 import org.lrdkt.TextTable;
+import org.lrdkt.data.Dataset;
+import org.lrdkt.data.Datasets;
+import org.lrdkt.data.IdxDataset;
 import org.lrdkt.data.Preprocessing;
 import org.lrdkt.onnx.AtomicFiles;
 import org.lrdkt.onnx.Inference;
@@ -18,8 +21,8 @@ import org.lrdkt.train.FinetuneOptions;
 import org.lrdkt.train.FinetuneResult;
 import org.lrdkt.train.Finetuner;
 import org.lrdkt.train.Optimizer;
-import org.lrdkt.train.OrtAccuracy;
 import org.lrdkt.train.TrainData;
+import org.lrdkt.validate.Evaluator;
 
 /** {@code lrdkt finetune}: knowledge-transfer fine-tuning of a decomposed student against its teacher. */
 final class FinetuneCommand implements Command {
@@ -49,8 +52,7 @@ final class FinetuneCommand implements Command {
                         + "train-images-idx3-ubyte[.gz], or the file; labels from the matching labels-idx1 file when "
                         + "present), a folder with one sub-folder per class, or unlabelled .npy tensors; "
                         + "preprocessed as the flags below say"))
-                .addOption(Option.builder("o").longOpt("output").hasArg().argName("OUT.onnx")
-                        .desc("where to write the fine-tuned student").build())
+                .addOption(Flags.output("OUT.onnx", "where to write the fine-tuned student"))
                 .addOption(Flags.valued("epochs", "N", "epochs (default " + d.epochs() + ")"))
                 .addOption(Flags.valued("batch", "N", "batch size (default " + d.batch() + ")"))
                 .addOption(Flags.valued("lr", "X", "learning rate (default " + d.learningRate() + ")"))
@@ -104,15 +106,8 @@ final class FinetuneCommand implements Command {
 
     static FinetuneOptions parse(CommandLine line, Path checkpoint) throws LrdktException {
         FinetuneOptions d = FinetuneOptions.defaults();
-        String optimizer = line.getOptionValue("optimizer", "sgd").toUpperCase();
-        if (!optimizer.equals("SGD") && !optimizer.equals("ADAM")) {
-            throw LrdktException.usage("--optimizer expects sgd or adam, got '" + line.getOptionValue("optimizer")
-                    + "'");
-        }
-        String schedule = line.getOptionValue("lr-schedule", "cosine");
-        if (!schedule.equals("cosine") && !schedule.equals("constant")) {
-            throw LrdktException.usage("--lr-schedule expects cosine or constant, got '" + schedule + "'");
-        }
+        Optimizer.Kind optimizer = Flags.enumValue(line, "optimizer", Optimizer.Kind.SGD);
+        boolean cosineSchedule = Flags.word(line, "lr-schedule", "cosine", "constant").equals("cosine");
         List<String> hints = null;
         if (line.hasOption("hints")) {
             String h = line.getOptionValue("hints").trim();
@@ -125,7 +120,7 @@ final class FinetuneCommand implements Command {
                 Flags.doubleValue(line, "lr", d.learningRate(), 1e-12, 100),
                 Flags.doubleValue(line, "momentum", d.momentum(), 0, 0.9999),
                 Flags.doubleValue(line, "weight-decay", d.weightDecay(), 0, 10),
-                Optimizer.Kind.valueOf(optimizer), schedule.equals("cosine"),
+                optimizer, cosineSchedule,
                 Flags.doubleValue(line, "warmup-epochs", d.warmupEpochs(), 0, 100_000),
                 Flags.doubleValue(line, "clip-norm", d.clipNorm(), 0, 1e12),
                 Flags.intValue(line, "shift", d.shift(), 0, 1 << 10),
@@ -158,8 +153,8 @@ final class FinetuneCommand implements Command {
         checkRunnable(student, studentPath);
         Preprocessing preprocessing = PreprocessingFlags.parse(line, teacher);
         TrainData data = TrainData.load(dataPath, preprocessing);
-        TrainData test = line.hasOption("test-data")
-                ? TrainData.loadTest(Flags.path(line.getOptionValue("test-data")), preprocessing) : null;
+        Dataset test = line.hasOption("test-data") ? testData(Flags.path(line.getOptionValue("test-data")),
+                preprocessing) : null;
         FinetuneResult result;
         try (ConsoleProgress bar = new ConsoleProgress("finetune")) {
             result = Finetuner.finetune(teacher, student, data, options, bar);
@@ -167,15 +162,14 @@ final class FinetuneCommand implements Command {
         result.student().save(output, OnnxModel.ExternalData.AUTO);
         try {
             Files.deleteIfExists(checkpoint); // the run finished: nothing left to resume
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             System.err.println("lrdkt finetune: warning: could not delete checkpoint " + checkpoint);
         }
         System.out.print(table(result));
         if (test != null) {
-            int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
             System.out.printf("test accuracy (ONNX Runtime, %d samples): teacher %.2f%%, student before %.2f%%, "
-                    + "fine-tuned %.2f%%%n", test.size(), 100 * OrtAccuracy.of(teacher, test, threads),
-                    100 * OrtAccuracy.of(student, test, threads), 100 * OrtAccuracy.of(result.student(), test, threads));
+                    + "fine-tuned %.2f%%%n", test.size(), 100 * top1(teacher, test), 100 * top1(student, test),
+                    100 * top1(result.student(), test));
         }
         System.out.println("wrote " + output);
         if (line.hasOption("report")) {
@@ -184,13 +178,28 @@ final class FinetuneCommand implements Command {
         return 0;
     }
 
+    /** The test split of {@code path}, checked for labels before any training: it is only read to score. */
+    private static Dataset testData(Path path, Preprocessing preprocessing) throws LrdktException {
+        Dataset test = Datasets.open(IdxDataset.testImages(path), null, preprocessing);
+        if (!test.labelled()) {
+            throw LrdktException.badInput("test data " + test.description() + " has no labels");
+        }
+        return test;
+    }
+
+    /** Top-1 accuracy as ONNX Runtime computes it: the model written, not the training mirror, is what scores. */
+    private static double top1(OnnxModel model, Dataset test) throws LrdktException {
+        return Evaluator.evaluate(model, null, test, new Evaluator.EvalOptions(500, Inference.Settings.defaults(),
+                false)).top1();
+    }
+
     /**
      * ONNX Runtime validates what the training mirror takes on trust (attribute ranges, groups, opsets): a model it
      * cannot load is refused before any training, since the written student could not run either.
      */
     private static void checkRunnable(OnnxModel model, Path path) throws LrdktException {
-        try (Inference ignored = Inference.open(model, new Inference.Settings(1, false, false))) {
-            // opening is the check
+        try {
+            Inference.open(model, new Inference.Settings(1, false, false)).close(); // opening is the check
         } catch (LrdktException e) {
             throw new LrdktException(e.kind(), path + ": " + e.getMessage(), e);
         }

@@ -1,7 +1,9 @@
 package org.lrdkt.cli;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.lrdkt.LrdktException;
@@ -26,12 +28,50 @@ final class Flags {
 
     /** A long flag that takes one value, shown as {@code --name ARG} in the help. */
     static Option valued(String name, String arg, String description) {
-        return Option.builder().longOpt(name).hasArg().argName(arg).desc(description).build();
+        return Option.builder().longOpt(name).hasArg().argName(arg).desc(description).get();
     }
 
     /** A long flag without a value. */
     static Option toggle(String name, String description) {
-        return Option.builder().longOpt(name).desc(description).build();
+        return Option.builder().longOpt(name).desc(description).get();
+    }
+
+    /** {@code -o/--output ARG}: where a command writes its result. */
+    static Option output(String arg, String description) {
+        return Option.builder("o").longOpt("output").hasArg().argName(arg).desc(description).get();
+    }
+
+    /** A flag naming one of an enum's constants, in any case; {@code fallback} when the flag is absent. */
+    static <E extends Enum<E>> E enumValue(CommandLine line, String flag, E fallback) throws LrdktException {
+        E[] constants = fallback.getDeclaringClass().getEnumConstants();
+        String v = line.getOptionValue(flag);
+        if (v == null) {
+            return fallback;
+        }
+        for (E e : constants) {
+            if (e.name().equalsIgnoreCase(v.trim())) {
+                return e;
+            }
+        }
+        throw notOneOf(flag, Arrays.stream(constants).map(e -> e.name().toLowerCase(Locale.ROOT)).toList(), v);
+    }
+
+    /**
+     * A flag whose value is one of {@code words}, in any case (for flags with no enum of their own); the first word
+     * when the flag is absent.
+     */
+    static String word(CommandLine line, String flag, String... words) throws LrdktException {
+        String v = line.getOptionValue(flag, words[0]).trim().toLowerCase(Locale.ROOT);
+        if (!Arrays.asList(words).contains(v)) {
+            throw notOneOf(flag, Arrays.asList(words), line.getOptionValue(flag));
+        }
+        return v;
+    }
+
+    private static LrdktException notOneOf(String flag, List<String> choices, String given) {
+        String allButLast = String.join(", ", choices.subList(0, choices.size() - 1));
+        return LrdktException.usage("--" + flag + " expects " + allButLast + " or " + choices.get(choices.size() - 1)
+                + ", got '" + given + "'");
     }
 
     static Path path(String value) {

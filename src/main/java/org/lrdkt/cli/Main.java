@@ -1,16 +1,18 @@
 package org.lrdkt.cli;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
-import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
+import org.apache.commons.cli.help.HelpFormatter;
+import org.apache.commons.cli.help.TextHelpAppendable;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.MappedFiles;
 
@@ -85,7 +87,8 @@ public final class Main {
             if (MappedFiles.isReadFault(e)) {
                 return fail(command, MappedFiles.changedWhileRead(e), verbose);
             }
-            System.err.println("lrdkt " + command.name() + ": internal error: " + oneLine(String.valueOf(e))
+            System.err.println("lrdkt " + command.name() + ": internal error: "
+                    + LrdktException.oneLine(String.valueOf(e))
                     + (verbose ? "" : " (run with --verbose for details)"));
             printTrace(verbose, e);
             return 1;
@@ -93,7 +96,7 @@ public final class Main {
     }
 
     private static int fail(Command command, LrdktException e, boolean verbose) {
-        System.err.println("lrdkt " + command.name() + ": error: " + oneLine(e.getMessage()));
+        System.err.println("lrdkt " + command.name() + ": error: " + LrdktException.oneLine(e.getMessage()));
         printTrace(verbose, e);
         return e.kind().exitCode();
     }
@@ -104,10 +107,6 @@ public final class Main {
         }
     }
 
-    static String oneLine(String message) {
-        return message == null ? "unknown error" : message.replaceAll("\\s*\\R\\s*", " ").strip();
-    }
-
     private static String overview(Map<String, Command> commands) {
         StringBuilder sb = new StringBuilder("usage: lrdkt COMMAND [flags]   (lrdkt COMMAND --help for its flags)\n\n"
                 + "Low-rank decomposition with knowledge transfer for ONNX CNNs.\n\ncommands:\n");
@@ -116,11 +115,17 @@ public final class Main {
     }
 
     private static String help(Command command, Options options) {
-        StringWriter out = new StringWriter();
-        HelpFormatter formatter = new HelpFormatter();
-        formatter.setWidth(110);
-        formatter.printHelp(new PrintWriter(out), 110, "lrdkt " + command.name() + " " + command.arguments(),
-                command.summary(), options, 2, 2, null, false);
-        return out.toString().stripTrailing();
+        StringBuilder out = new StringBuilder();
+        TextHelpAppendable text = new TextHelpAppendable(out);
+        text.setMaxWidth(110);
+        HelpFormatter formatter = HelpFormatter.builder().setHelpAppendable(text).setShowSince(false).get();
+        try {
+            formatter.printHelp("lrdkt " + command.name() + " " + command.arguments(), command.summary(), options,
+                    null, false);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringBuilder does not fail
+        }
+        // the table pads every cell to its column width; trailing blanks only make copied help text dirty
+        return out.toString().lines().map(String::stripTrailing).collect(Collectors.joining("\n")).strip();
     }
 }

@@ -31,14 +31,7 @@ final class PreprocessingFlags {
 
     /** The flags alone; unset sizes stay unset until {@link Preprocessing#withModelInput} resolves them. */
     static Preprocessing parse(CommandLine line) throws LrdktException {
-        Preprocessing.Layout layout = Preprocessing.Layout.NCHW;
-        if (line.hasOption("layout")) {
-            try {
-                layout = Preprocessing.Layout.valueOf(line.getOptionValue("layout").toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw LrdktException.usage("--layout expects nchw or nhwc, got '" + line.getOptionValue("layout") + "'");
-            }
-        }
+        Preprocessing.Layout layout = Flags.enumValue(line, "layout", Preprocessing.Layout.NCHW);
         int height = 0;
         int width = 0;
         if (line.hasOption("resize")) {

@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.lrdkt.LrdktException;
 import org.lrdkt.data.IdxDataset;
@@ -52,8 +51,7 @@ final class RunCommand implements Command {
                         + "the student is not fine-tuned"))
                 .addOption(Flags.valued("test-data", "D", "labelled or unlabelled data to evaluate teacher and "
                         + "students on (default: t10k images in the --data folder)"))
-                .addOption(Option.builder("o").longOpt("output").hasArg().argName("OUT.onnx").desc("the final "
-                        + "student (default lrdkt-out/MODEL_lrdkt.onnx)").build())
+                .addOption(Flags.output("OUT.onnx", "the final student (default lrdkt-out/MODEL_lrdkt.onnx)"))
                 .addOption(Flags.valued("report", "DIR", "write report.json and report.html (charts) into DIR"))
                 .addOption(Flags.toggle("no-finetune", "stop after the closed-form decomposition"))
                 .addOption(Flags.toggle("no-calibration", "compute the closed form from the weights alone (default: "
@@ -77,7 +75,7 @@ final class RunCommand implements Command {
         CompressCommand.calibration(line, Path.of(".")); // checks the calibration flags before any work
         boolean exampleBudget = example && Arrays.stream(CompressCommand.POLICIES).noneMatch(line::hasOption);
         if (exampleBudget) {
-            compress = compress.withTarget(CompressOptions.Policy.TARGET_MACS, EXAMPLE_TARGET_MACS);
+            compress = compress.toBuilder().target(CompressOptions.Policy.TARGET_MACS, EXAMPLE_TARGET_MACS).build();
         }
         Preprocessing preprocessing = PreprocessingFlags.parse(line);
         FinetuneOptions finetune = FinetuneCommand.parse(line, null);
@@ -94,8 +92,8 @@ final class RunCommand implements Command {
         Path output = line.hasOption("output") ? Flags.path(line.getOptionValue("output"))
                 : Path.of("lrdkt-out", stem(model) + "_lrdkt.onnx");
         AtomicFiles.checkNotSameFile(model, output);
-        compress = compress.withCalibration(CompressCommand.calibration(line,
-                line.hasOption("no-calibration") ? null : data));
+        compress = compress.toBuilder().calibration(CompressCommand.calibration(line,
+                line.hasOption("no-calibration") ? null : data)).build();
         PipelineOptions options = new PipelineOptions(model, data, testData, preprocessing, compress,
                 line.hasOption("no-finetune") || data == null ? null : finetune, bench, output, reportDir);
         if (example) {

@@ -1,5 +1,6 @@
 package org.lrdkt.data;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -29,7 +30,7 @@ final class DataFiles {
         if (raw.length < 2 || (raw[0] & 0xff) != 0x1f || (raw[1] & 0xff) != 0x8b) {
             return raw;
         }
-        try (InputStream in = new GZIPInputStream(new java.io.ByteArrayInputStream(raw))) {
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(raw))) {
             ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length * 4);
             in.transferTo(out);
             return out.toByteArray();

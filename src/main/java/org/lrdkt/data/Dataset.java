@@ -1,5 +1,6 @@
 package org.lrdkt.data;
 
+import java.util.Arrays;
 import org.lrdkt.LrdktException;
 
 /**
@@ -82,7 +83,7 @@ public interface Dataset {
             return this;
         }
         Dataset whole = this;
-        int[] labels = labelled() ? java.util.Arrays.copyOf(labels(), n) : null;
+        int[] labels = labelled() ? Arrays.copyOf(labels(), n) : null;
         return new Dataset() {
             @Override
             public int size() {

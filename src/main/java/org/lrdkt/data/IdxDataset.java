@@ -3,6 +3,7 @@ package org.lrdkt.data;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.lrdkt.LrdktException;
 
 /**
@@ -49,7 +50,7 @@ public final class IdxDataset extends LoadedDataset {
         }
         Preprocessing p = preprocessing.resolve(1.0 / 255, dims[1], dims[2], 1);
         p.checkChannels(p.channels());
-        byte[] pixels = java.util.Arrays.copyOfRange(data, offset, data.length);
+        byte[] pixels = Arrays.copyOfRange(data, offset, data.length);
         String what = "IDX " + images.getFileName() + (labels != null ? " + " + labelsOrNull.getFileName() : "")
                 + ": " + n + " images " + dims[1] + "x" + dims[2] + (labels != null ? ", labelled" : ", unlabelled");
         return new IdxDataset(pixels, n, dims[1], dims[2], labels, p, what);

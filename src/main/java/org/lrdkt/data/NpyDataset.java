@@ -4,9 +4,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.lrdkt.LrdktException;
+import org.lrdkt.TextTable;
 
 /**
  * Unlabelled input tensors in one NumPy {@code .npy} file (format versions 1–3): shape (N, sample...), C order,
@@ -39,7 +43,7 @@ public final class NpyDataset extends LoadedDataset {
 
     private NpyDataset(ByteBuffer data, DType type, long[] shape, Preprocessing preprocessing, String description)
             throws LrdktException {
-        super(Math.toIntExact(shape[0]), java.util.Arrays.copyOfRange(shape, 1, shape.length), null, preprocessing,
+        super(Math.toIntExact(shape[0]), Arrays.copyOfRange(shape, 1, shape.length), null, preprocessing,
                 description);
         this.data = data;
         this.type = type;
@@ -50,7 +54,7 @@ public final class NpyDataset extends LoadedDataset {
         if (preprocessing.mean().length > 1 || preprocessing.std().length > 1) {
             if (channelAxis < 0) {
                 throw LrdktException.usage("per-channel --mean/--std need 3-D samples (C,H,W or H,W,C); the tensors "
-                        + "have sample shape " + org.lrdkt.TextTable.dims(sampleShape));
+                        + "have sample shape " + TextTable.dims(sampleShape));
             }
             preprocessing.checkChannels((int) sampleShape[channelAxis]);
         }
@@ -115,7 +119,7 @@ public final class NpyDataset extends LoadedDataset {
         long expected = elements * type.bytes;
         long actual = bytes.length - dataStart;
         if (actual != expected) {
-            throw LrdktException.badInput(file + ": .npy header promises shape " + org.lrdkt.TextTable.dims(shape)
+            throw LrdktException.badInput(file + ": .npy header promises shape " + TextTable.dims(shape)
                     + " (" + expected + " bytes) but " + (actual < expected ? "the file is truncated (" :
                     "the file has extra data (") + actual + " bytes)");
         }
@@ -125,13 +129,13 @@ public final class NpyDataset extends LoadedDataset {
                 : type == DType.UINT8 ? 1.0 / 255 : 1.0, preprocessing.mean(), preprocessing.std(), 0, 0, 0,
                 preprocessing.layout());
         return new NpyDataset(data, type, shape, p, ".npy " + file.getFileName() + ": " + shape[0] + " tensors "
-                + org.lrdkt.TextTable.dims(java.util.Arrays.copyOfRange(shape, 1, shape.length)) + " "
+                + TextTable.dims(Arrays.copyOfRange(shape, 1, shape.length)) + " "
                 + type.name().toLowerCase() + ", unlabelled");
     }
 
     private static long[] parseShape(Path file, String text) throws LrdktException {
         String[] parts = text.split(",");
-        java.util.List<Long> dims = new java.util.ArrayList<>();
+        List<Long> dims = new ArrayList<>();
         for (String part : parts) {
             if (part.isBlank()) {
                 continue;

@@ -2,6 +2,7 @@ package org.lrdkt.data;
 
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Objects;
 import org.lrdkt.LrdktException;
 
 /**
@@ -155,14 +156,14 @@ public record Preprocessing(Double scale, double[] mean, double[] std, int heigh
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Preprocessing p && java.util.Objects.equals(scale, p.scale) && Arrays.equals(mean, p.mean)
+        return o instanceof Preprocessing p && Objects.equals(scale, p.scale) && Arrays.equals(mean, p.mean)
                 && Arrays.equals(std, p.std) && height == p.height && width == p.width && channels == p.channels
                 && layout == p.layout;
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(scale, Arrays.hashCode(mean), Arrays.hashCode(std), height, width, channels,
+        return Objects.hash(scale, Arrays.hashCode(mean), Arrays.hashCode(std), height, width, channels,
                 layout);
     }
 

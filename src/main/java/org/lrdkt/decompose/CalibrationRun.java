@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.lrdkt.LrdktException;
+import org.lrdkt.TextTable;
 import org.lrdkt.data.Dataset;
 import org.lrdkt.data.Datasets;
 import org.lrdkt.onnx.Costs;
@@ -132,17 +133,9 @@ final class CalibrationRun {
         }
         if (!fits) {
             throw LrdktException.badInput("calibration data " + data.description() + " gives samples of shape "
-                    + Shapes.format(sample) + ", but the model's input '" + input + "' is "
-                    + declaredShape(declared) + " (see --resize, --channels, --layout)");
+                    + TextTable.dims(sample) + ", but the model's input '" + input + "' is "
+                    + TextTable.dims(declared) + " (see --resize, --channels, --layout)");
         }
-    }
-
-    private static String declaredShape(long[] dims) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < dims.length; i++) {
-            sb.append(i == 0 ? "" : "x").append(dims[i] > 0 ? Long.toString(dims[i]) : "?");
-        }
-        return sb.toString();
     }
 
     /** A batch whose exposed activations stay within {@link #BATCH_FLOATS}. */

@@ -2,6 +2,7 @@ package org.lrdkt.decompose;
 
 import java.nio.FloatBuffer;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.Attrs;
@@ -32,7 +33,7 @@ import org.lrdkt.onnx.proto.Onnx.TensorProto;
 record Candidate(Graph graph, Layer layer, double[] bnScale, long[] shape, float[] foldedBias, NodeProto batchNorm,
                  String outputTensor, int dataType, long[] inputShape, long[] outputShape) {
 
-    static Candidate of(Graph graph, Layer layer, java.util.Map<String, long[]> shapes) throws LrdktException {
+    static Candidate of(Graph graph, Layer layer, Map<String, long[]> shapes) throws LrdktException {
         long[] shape = LayerWeights.unfoldShape(layer);
         long[] in = shapes.get(layer.node().getInput(0));
         long[] out = shapes.get(layer.node().getOutput(0));

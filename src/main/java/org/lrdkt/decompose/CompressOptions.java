@@ -1,10 +1,11 @@
 package org.lrdkt.decompose;
 
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * How {@link Compressor} chooses what to decompose and at which rank.
+ * How {@link Compressor} chooses what to decompose and at which rank. Build with {@link #builder()}.
  *
  * @param policy     which rank policy decides K
  * @param energy     fraction of σ² energy to keep per layer (policy ENERGY); also the level at which
@@ -36,7 +37,7 @@ public record CompressOptions(Policy policy, double energy, Map<String, Integer>
      * @param cacheDir where the per-layer latency tables are cached
      * @param threads  ONNX Runtime intra-op threads the layers are timed with
      */
-    public record Latency(java.nio.file.Path cacheDir, int threads) {
+    public record Latency(Path cacheDir, int threads) {
         /** The default cache (~/.cache/lrdkt/latency) and every core. */
         public static Latency defaults() {
             return new Latency(LatencyTable.DEFAULT_DIR, Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -48,85 +49,130 @@ public record CompressOptions(Policy policy, double energy, Map<String, Integer>
 
     public static final double DEFAULT_ENERGY = 0.9;
 
-    /** The paper's energy rule at 0.9 (the paper used 0.7 and 0.5), spatial scheme, every layer. */
-    public static CompressOptions defaults() {
-        return new CompressOptions(Policy.ENERGY, DEFAULT_ENERGY, Map.of(), 0, 1, Scheme.SPATIAL, null, null, null,
-                LowRank.Solver.AUTO, 1, null, null);
-    }
-
-    public CompressOptions withEnergy(double e) {
-        return new CompressOptions(Policy.ENERGY, e, ranks, target, roundTo, scheme, include, exclude, inputShape,
-                solver, threads, latency, calibration);
-    }
-
-    public CompressOptions withRanks(Map<String, Integer> r) {
-        return new CompressOptions(Policy.RANKS, energy, Map.copyOf(r), target, roundTo, scheme, include, exclude,
-                inputShape, solver, threads, latency, calibration);
-    }
-
     /**
-     * A global budget: {@code policy} TARGET_MACS, TARGET_PARAMS or TARGET_LATENCY keeping {@code fraction} of the
-     * layers' cost (TARGET_LATENCY also needs {@link #withLatency}).
+     * A builder starting from the defaults: the paper's energy rule at 0.9 (the paper used 0.7 and 0.5), spatial
+     * scheme, every layer, the automatic solver, one layer at a time, no latency pricing, no calibration.
      */
-    public CompressOptions withTarget(Policy p, double fraction) {
-        if (p != Policy.TARGET_MACS && p != Policy.TARGET_PARAMS && p != Policy.TARGET_LATENCY) {
-            throw new IllegalArgumentException("not a target policy: " + p);
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from these options. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.policy = policy;
+        b.energy = energy;
+        b.ranks = ranks;
+        b.target = target;
+        b.roundTo = roundTo;
+        b.scheme = scheme;
+        b.include = include;
+        b.exclude = exclude;
+        b.inputShape = inputShape;
+        b.solver = solver;
+        b.threads = threads;
+        b.latency = latency;
+        b.calibration = calibration;
+        return b;
+    }
+
+    /** Sets options by name; the policy follows from the one rank rule set last. */
+    public static final class Builder {
+        private Policy policy = Policy.ENERGY;
+        private double energy = DEFAULT_ENERGY;
+        private Map<String, Integer> ranks = Map.of();
+        private double target;
+        private int roundTo = 1;
+        private Scheme scheme = Scheme.SPATIAL;
+        private Pattern include;
+        private Pattern exclude;
+        private long[] inputShape;
+        private LowRank.Solver solver = LowRank.Solver.AUTO;
+        private int threads = 1;
+        private Latency latency;
+        private Calibration calibration;
+
+        private Builder() {
         }
-        return new CompressOptions(p, energy, ranks, fraction, roundTo, scheme, include, exclude, inputShape, solver,
-                threads, latency, calibration);
-    }
 
-    /** Keeps the policy; changes the energy level AUTO compares schemes at. */
-    public CompressOptions withAutoEnergy(double e) {
-        return new CompressOptions(policy, e, ranks, target, roundTo, scheme, include, exclude, inputShape, solver,
-                threads, latency, calibration);
-    }
+        /** Policy ENERGY keeping this fraction of σ² energy per layer. */
+        public Builder energy(double fraction) {
+            policy = Policy.ENERGY;
+            energy = fraction;
+            return this;
+        }
 
-    public CompressOptions withRoundTo(int m) {
-        return new CompressOptions(policy, energy, ranks, target, m, scheme, include, exclude, inputShape, solver,
-                threads, latency, calibration);
-    }
+        /** Policy RANKS with these ranks by layer name. */
+        public Builder ranks(Map<String, Integer> byLayer) {
+            policy = Policy.RANKS;
+            ranks = Map.copyOf(byLayer);
+            return this;
+        }
 
-    public CompressOptions withScheme(Scheme s) {
-        return new CompressOptions(policy, energy, ranks, target, roundTo, s, include, exclude, inputShape, solver,
-                threads, latency, calibration);
-    }
+        /**
+         * A global budget: {@code budget} TARGET_MACS, TARGET_PARAMS or TARGET_LATENCY keeping {@code fraction} of
+         * the layers' cost (TARGET_LATENCY also needs {@link #latency}).
+         */
+        public Builder target(Policy budget, double fraction) {
+            if (budget != Policy.TARGET_MACS && budget != Policy.TARGET_PARAMS && budget != Policy.TARGET_LATENCY) {
+                throw new IllegalArgumentException("not a target policy: " + budget);
+            }
+            policy = budget;
+            target = fraction;
+            return this;
+        }
 
-    public CompressOptions withInclude(Pattern p) {
-        return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, p, exclude, inputShape, solver,
-                threads, latency, calibration);
-    }
+        public Builder roundTo(int multiple) {
+            roundTo = multiple;
+            return this;
+        }
 
-    public CompressOptions withExclude(Pattern p) {
-        return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, p, inputShape, solver,
-                threads, latency, calibration);
-    }
+        public Builder scheme(Scheme s) {
+            scheme = s;
+            return this;
+        }
 
-    public CompressOptions withInputShape(long[] shape) {
-        return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, shape, solver,
-                threads, latency, calibration);
-    }
+        public Builder include(Pattern p) {
+            include = p;
+            return this;
+        }
 
-    public CompressOptions withSolver(LowRank.Solver s) {
-        return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, inputShape, s,
-                threads, latency, calibration);
-    }
+        public Builder exclude(Pattern p) {
+            exclude = p;
+            return this;
+        }
 
-    public CompressOptions withThreads(int n) {
-        return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, inputShape,
-                solver, n, latency, calibration);
-    }
+        public Builder inputShape(long[] shape) {
+            inputShape = shape;
+            return this;
+        }
 
-    /** Prices ranks by measured latency (with TARGET_MACS: the latency objective); null turns that off. */
-    public CompressOptions withLatency(Latency l) {
-        return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, inputShape,
-                solver, threads, l, calibration);
-    }
+        public Builder solver(LowRank.Solver s) {
+            solver = s;
+            return this;
+        }
 
-    /** Calibrates the closed form on data; null turns that off. */
-    public CompressOptions withCalibration(Calibration c) {
-        return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, inputShape,
-                solver, threads, latency, c);
+        public Builder threads(int n) {
+            threads = n;
+            return this;
+        }
+
+        /** Prices ranks by measured latency (with TARGET_MACS: the latency objective); null turns that off. */
+        public Builder latency(Latency l) {
+            latency = l;
+            return this;
+        }
+
+        /** Calibrates the closed form on data; null turns that off. */
+        public Builder calibration(Calibration c) {
+            calibration = c;
+            return this;
+        }
+
+        public CompressOptions build() {
+            return new CompressOptions(policy, energy, ranks, target, roundTo, scheme, include, exclude, inputShape,
+                    solver, threads, latency, calibration);
+        }
     }
 
     /** One line describing the policy, for reports. */

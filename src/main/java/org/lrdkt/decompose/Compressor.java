@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.Costs;
@@ -21,15 +22,10 @@ import org.lrdkt.onnx.proto.Onnx.NodeProto;
  * (the decompositions), {@link RankChooser} (the policies), {@link Factoriser} and {@link GraphRewrite} (the new
  * graph), {@link CompressReport} (what was decided), {@link LayerPool} (layers in parallel).
  * The student keeps the teacher's IR version, opsets, inputs, outputs and metadata, and records the ranks used
- * ({@value #RANKS_KEY}) and the output tensors of the rewritten layers ({@value #HINTS_KEY}, the default
- * knowledge-transfer hint points) in its {@code metadata_props}.
+ * ({@value OnnxModel#RANKS_METADATA_KEY}) and the output tensors of the rewritten layers
+ * ({@value OnnxModel#HINTS_METADATA_KEY}, the default knowledge-transfer hint points) in its {@code metadata_props}.
  */
 public final class Compressor {
-
-    /** Student metadata: JSON object {layer name: K}. */
-    public static final String RANKS_KEY = "lrdkt.ranks";
-    /** Student metadata: JSON array of the decomposed layers' output tensor names. */
-    public static final String HINTS_KEY = "lrdkt.hints";
 
     /** The result: the student model and what was decided for every layer. */
     public record Compression(OnnxModel student, CompressReport report) {
@@ -63,7 +59,7 @@ public final class Compressor {
         for (Layer layer : byName.values()) {
             LayerPlan p = new LayerPlan(layer);
             plans.add(p);
-            p.skipReason = eligibility(layer, options);
+            p.skipReason = eligibility(graph, layer, options);
             if (p.skipReason == null) {
                 p.candidate = Candidate.of(graph, layer, shapes);
                 todo.add(p);
@@ -120,13 +116,14 @@ public final class Compressor {
     }
 
     /** Null when the layer goes on to analysis, else why it is left untouched. */
-    private static String eligibility(Layer layer, CompressOptions options) throws LrdktException {
-        if (layer.unsupported() != null) {
+    private static String eligibility(Graph graph, Layer layer, CompressOptions options) throws LrdktException {
+        Optional<String> notDecomposable = Decomposability.reasonNotDecomposable(graph, layer);
+        if (notDecomposable.isPresent()) {
             if (options.policy() == CompressOptions.Policy.RANKS && options.ranks().containsKey(layer.name())) {
                 throw LrdktException.usage("ranks file asks rank " + options.ranks().get(layer.name()) + " for layer '"
-                        + layer.name() + "', which cannot be decomposed: " + layer.unsupported());
+                        + layer.name() + "', which cannot be decomposed: " + notDecomposable.get());
             }
-            return layer.unsupported();
+            return notDecomposable.get();
         }
         if (options.include() != null && !options.include().matcher(layer.name()).find()) {
             return "excluded (not matched by --include)";

@@ -185,7 +185,7 @@ final class Factoriser {
         int out = f.rows();
         int in = f.cols();
         boolean gemm = c.layer().kind() == Layer.Kind.GEMM;
-        boolean transB = gemm && Attrs.getInt(node, "transB", 0) != 0;
+        boolean transB = gemm && Attrs.transB(node);
         // stored as op(B) expects: (K × in) / (out × K) when transposed, else (in × K) / (K × out)
         inits.add(transB ? TensorData.fromFloats(firstWeight, new long[] {k, in}, f.right(), c.dataType())
                 : TensorData.fromFloats(firstWeight, new long[] {in, k}, LayerWeights.transpose(f.right(), k, in),

@@ -1,6 +1,9 @@
 package org.lrdkt.decompose;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -8,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.lrdkt.Json;
+import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.proto.Onnx.GraphProto;
 import org.lrdkt.onnx.proto.Onnx.ModelProto;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
@@ -29,7 +33,7 @@ final class GraphRewrite {
     static ModelProto rewrite(ModelProto teacher, List<LayerPlan> plans,
                                       Map<NodeProto, Factoriser.Replacement> replacements) {
         GraphProto graph = teacher.getGraph();
-        Set<NodeProto> foldedNorms = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<NodeProto> foldedNorms = Collections.newSetFromMap(new IdentityHashMap<>());
         Set<String> maybeDead = new HashSet<>();
         Map<String, Integer> ranks = new LinkedHashMap<>();
         List<String> hints = new ArrayList<>();
@@ -81,12 +85,14 @@ final class GraphRewrite {
 
         ModelProto.Builder model = teacher.toBuilder().setGraph(out).clearMetadataProps();
         for (StringStringEntryProto e : teacher.getMetadataPropsList()) {
-            if (!e.getKey().equals(Compressor.RANKS_KEY) && !e.getKey().equals(Compressor.HINTS_KEY)) {
+            if (!e.getKey().equals(OnnxModel.RANKS_METADATA_KEY) && !e.getKey().equals(OnnxModel.HINTS_METADATA_KEY)) {
                 model.addMetadataProps(e);
             }
         }
-        model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(Compressor.RANKS_KEY).setValue(compactJson(ranks)));
-        model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(Compressor.HINTS_KEY).setValue(compactJson(hints)));
+        model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(OnnxModel.RANKS_METADATA_KEY)
+                .setValue(compactJson(ranks)));
+        model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(OnnxModel.HINTS_METADATA_KEY)
+                .setValue(compactJson(hints)));
         return model.build();
     }
 
@@ -118,9 +124,9 @@ final class GraphRewrite {
 
     private static String compactJson(Object value) {
         try {
-            return Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+            return Json.MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT)
                     .writeValueAsString(value);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -1,6 +1,6 @@
 package org.lrdkt.decompose;
 
-import ai.onnxruntime.OnnxTensor;
+import com.google.protobuf.TextFormat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -131,7 +131,7 @@ final class LatencyTable {
         NodeProto node = c.layer().node();
         StringBuilder attrs = new StringBuilder();
         for (AttributeProto a : node.getAttributeList()) {
-            attrs.append(com.google.protobuf.TextFormat.shortDebugString(a)).append(';');
+            attrs.append(TextFormat.printer().emittingSingleLine(true).printToString(a)).append(';');
         }
         return node.getOpType() + " weight " + TextTable.dims(c.layer().weightShape()) + " input "
                 + TextTable.dims(c.inputShape()) + " bias " + c.hasBias() + " attrs {" + attrs + "} scheme "
@@ -217,8 +217,7 @@ final class LatencyTable {
         Inference.Tensor x = new Inference.Tensor(values(new Random(1), (int) n), inputShape);
         try (Inference session = Inference.open(OnnxModel.of(proto), Inference.Settings.defaults()
                 .withThreads(threads));
-             OnnxTensor input = session.nativeTensor(x)) {
-            Map<String, OnnxTensor> feeds = Map.of(session.inputNames().get(0), input);
+             Inference.NativeFeeds feeds = session.nativeFeeds(Map.of(session.inputNames().get(0), x))) {
             for (int i = 0; i < WARMUP; i++) {
                 session.runDiscarding(feeds);
             }

@@ -47,7 +47,7 @@ public final class LayerWeights {
         TensorProto t = tensor(graph, layer);
         int out = Math.toIntExact(layer.outFeatures());
         int in = Math.toIntExact(layer.inFeatures());
-        boolean storedOutIn = layer.kind() == Layer.Kind.GEMM && Attrs.getInt(layer.node(), "transB", 0) != 0;
+        boolean storedOutIn = layer.kind() == Layer.Kind.GEMM && Attrs.transB(layer.node());
         Matrix stored = storedOutIn ? Matrix.zeros(out, in) : Matrix.zeros(in, out);
         try {
             TensorData.toFloats(t, stored.buffer());

@@ -30,12 +30,15 @@ public final class LowRank {
         GRAM,
         /** Spectrum from Gram eigenvalues; factors of the chosen rank by a randomized range finder. */
         RANDOMIZED,
-        /** RANDOMIZED for matrices whose smaller side exceeds {@link #GRAM_MIN_SIDE}, SVD for the rest. */
+        /** RANDOMIZED for matrices whose smaller side exceeds {@link #AUTO_RANDOMIZED_ABOVE_SIDE}, SVD for the rest. */
         AUTO
     }
 
-    /** Below this smaller side a full SVD costs milliseconds and is the most accurate; above it the others win. */
-    public static final int GRAM_MIN_SIDE = 256;
+    /**
+     * {@link Solver#AUTO} picks RANDOMIZED for a smaller side above this, SVD at or below it: there a full SVD costs
+     * milliseconds and is the most accurate; above it the randomized solver wins.
+     */
+    public static final int AUTO_RANDOMIZED_ABOVE_SIDE = 256;
 
     private final Solver solver;
     private final int rows;
@@ -160,7 +163,7 @@ public final class LowRank {
         int rows = matrix.rows();
         int cols = matrix.cols();
         int n = Math.min(rows, cols);
-        Solver chosen = solver == Solver.AUTO ? (n > GRAM_MIN_SIDE ? Solver.RANDOMIZED : Solver.SVD) : solver;
+        Solver chosen = solver == Solver.AUTO ? (n > AUTO_RANDOMIZED_ABOVE_SIDE ? Solver.RANDOMIZED : Solver.SVD) : solver;
         if (chosen == Solver.RANDOMIZED) {
             // Spectrum.of refuses NaN/Inf itself
             return new LowRank(chosen, rows, cols, Spectrum.of(matrix), null, null, null, null, false);

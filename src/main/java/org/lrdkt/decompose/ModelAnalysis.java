@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.lrdkt.LrdktException;
 import org.lrdkt.TextTable;
 import org.lrdkt.onnx.Costs;
@@ -59,9 +60,10 @@ public final class ModelAnalysis {
             layerParams += cost.params();
             layerMacs += cost.macs();
             String op = layer.node().getOpType() + (layer.biasAdd() != null ? "+Add" : "");
-            if (layer.unsupported() != null) {
+            Optional<String> notDecomposable = Decomposability.reasonNotDecomposable(graph, layer);
+            if (notDecomposable.isPresent()) {
                 rows.add(new LayerRow(layer.name(), op, layer.weightShape(), out, cost.params(), cost.macs(), null, 0,
-                        null, null, 0, false, layer.unsupported()));
+                        null, null, 0, false, notDecomposable.get()));
                 continue;
             }
             Unfolding unfolding = LayerWeights.paperUnfolding(layer);
@@ -96,13 +98,13 @@ public final class ModelAnalysis {
                                                       Calibration calibration) throws LrdktException {
         List<LayerPlan> plans = new ArrayList<>();
         for (Layer layer : graph.layers()) {
-            if (layer.unsupported() == null) {
+            if (Decomposability.reasonNotDecomposable(graph, layer).isEmpty()) {
                 LayerPlan p = new LayerPlan(layer);
                 p.candidate = Candidate.of(graph, layer, shapes);
                 plans.add(p);
             }
         }
-        CompressOptions options = CompressOptions.defaults().withCalibration(calibration);
+        CompressOptions options = CompressOptions.builder().calibration(calibration).build();
         Map<String, int[]> ranks = new HashMap<>();
         try {
             CalibrationRun.collect(model, plans, shapes, options);

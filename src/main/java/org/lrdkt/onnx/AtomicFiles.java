@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -100,7 +101,7 @@ public final class AtomicFiles {
     }
 
     public static void writeString(Path target, String content) throws LrdktException {
-        write(target, out -> out.write(content.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        write(target, out -> out.write(content.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** Refuses to write over the input; compares resolved paths so that links and ./ tricks are caught. */

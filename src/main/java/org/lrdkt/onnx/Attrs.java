@@ -1,5 +1,6 @@
 package org.lrdkt.onnx;
 
+import com.google.protobuf.ByteString;
 import java.util.Optional;
 import org.lrdkt.onnx.proto.Onnx.AttributeProto;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
@@ -37,6 +38,11 @@ public final class Attrs {
                 .orElse(fallback);
     }
 
+    /** Gemm's transB, which ONNX defaults to 0: true when B is stored (out, in), as PyTorch's Linear exports it. */
+    public static boolean transB(NodeProto gemm) {
+        return getInt(gemm, "transB", 0) != 0;
+    }
+
     public static AttributeProto ofInt(String name, long value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
     }
@@ -56,6 +62,6 @@ public final class Attrs {
 
     public static AttributeProto ofString(String name, String value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING)
-                .setS(com.google.protobuf.ByteString.copyFromUtf8(value)).build();
+                .setS(ByteString.copyFromUtf8(value)).build();
     }
 }

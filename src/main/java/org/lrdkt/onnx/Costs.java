@@ -1,5 +1,8 @@
 package org.lrdkt.onnx;
 
+import org.lrdkt.onnx.proto.Onnx.NodeProto;
+import org.lrdkt.onnx.proto.Onnx.TensorProto;
+
 /**
  * Parameter and multiply-accumulate counts of layers. Both the compressor (to price candidate factorisations) and
  * the validator (to report a model) use it, so it lives with the graph model rather than in either stage.
@@ -56,10 +59,10 @@ public final class Costs {
     /** Every floating-point constant element in the graph (initializers and Constant nodes): the model's params. */
     public static long modelParams(Graph graph) {
         long total = 0;
-        for (org.lrdkt.onnx.proto.Onnx.TensorProto t : graph.proto().getInitializerList()) {
+        for (TensorProto t : graph.proto().getInitializerList()) {
             total += TensorData.isFloatingPoint(t.getDataType()) ? product(TensorData.dims(t)) : 0;
         }
-        for (org.lrdkt.onnx.proto.Onnx.NodeProto n : graph.proto().getNodeList()) {
+        for (NodeProto n : graph.proto().getNodeList()) {
             if (n.getOpType().equals("Constant")) {
                 total += Attrs.find(n, "value").filter(a -> a.hasT() && TensorData.isFloatingPoint(a.getT().getDataType()))
                         .map(a -> product(TensorData.dims(a.getT()))).orElse(0L);

@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -119,18 +120,29 @@ public final class Graph {
      * seen through a chain of Identity nodes.
      */
     public Optional<TensorProto> constant(String tensor) {
-        String name = tensor;
-        for (int hops = 0; hops < 64; hops++) {
+        return constantSource(tensor).flatMap(name -> {
             TensorProto init = initializers.get(name);
-            if (init != null) {
-                return Optional.of(init);
+            return init != null ? Optional.of(init)
+                    : Attrs.find(producers.get(name), "value").filter(AttributeProto::hasT).map(AttributeProto::getT);
+        });
+    }
+
+    /**
+     * The initializer or Constant-node output that {@code tensor}'s value comes from, through any chain of Identity
+     * nodes; empty when the value is computed.
+     */
+    public Optional<String> constantSource(String tensor) {
+        String name = tensor;
+        for (int hops = 0; hops < 64 && !name.isEmpty(); hops++) {
+            if (initializers.containsKey(name)) {
+                return Optional.of(name);
             }
             NodeProto p = producers.get(name);
             if (p == null) {
                 return Optional.empty();
             }
             if (p.getOpType().equals("Constant")) {
-                return Attrs.find(p, "value").filter(AttributeProto::hasT).map(AttributeProto::getT);
+                return Optional.of(name);
             }
             if (!p.getOpType().equals("Identity") || p.getInputCount() == 0) {
                 return Optional.empty();
@@ -186,22 +198,8 @@ public final class Graph {
         if (w.isEmpty()) {
             return null;
         }
-        long[] shape = TensorData.dims(w.get());
-        long group = Attrs.getInt(n, "group", 1);
-        String bias = biasInput(n);
-        String why = null;
-        if (shape.length != 4) {
-            why = "Conv with a " + (shape.length - 2) + "-D kernel (only 2-D convolutions are decomposed)";
-        } else if (group > 1) {
-            why = shape[1] == 1 && group == shape[0] ? "depthwise conv (group=" + group + ")"
-                    : "grouped conv (group=" + group + ")";
-        } else if (!TensorData.isFloatingPoint(w.get().getDataType())) {
-            why = "weight data type " + TensorProto.DataType.forNumber(w.get().getDataType());
-        } else if (bias != null && constant(bias).isEmpty()) {
-            why = "bias is not a constant";
-        }
-        return new Layer(layerName(n, n.getInput(1)), n, Layer.Kind.CONV, n.getInput(1), shape, bias, null,
-                group, why);
+        return new Layer(layerName(n, n.getInput(1)), n, Layer.Kind.CONV, n.getInput(1), TensorData.dims(w.get()),
+                biasInput(n), null, Attrs.getInt(n, "group", 1));
     }
 
     private Layer gemmLayer(NodeProto n) {
@@ -209,19 +207,8 @@ public final class Graph {
         if (w.isEmpty()) {
             return null;
         }
-        long[] shape = TensorData.dims(w.get());
-        String bias = biasInput(n);
-        String why = null;
-        if (shape.length != 2) {
-            why = "Gemm weight of rank " + shape.length;
-        } else if (Attrs.getInt(n, "transA", 0) != 0) {
-            why = "Gemm with transA=1";
-        } else if (!TensorData.isFloatingPoint(w.get().getDataType())) {
-            why = "weight data type " + TensorProto.DataType.forNumber(w.get().getDataType());
-        } else if (bias != null && constant(bias).isEmpty()) {
-            why = "bias is not a constant";
-        }
-        return new Layer(layerName(n, n.getInput(1)), n, Layer.Kind.GEMM, n.getInput(1), shape, bias, null, 1, why);
+        return new Layer(layerName(n, n.getInput(1)), n, Layer.Kind.GEMM, n.getInput(1), TensorData.dims(w.get()),
+                biasInput(n), null, 1);
     }
 
     private Layer matMulLayer(NodeProto n) {
@@ -233,16 +220,12 @@ public final class Graph {
             return null;
         }
         long[] shape = TensorData.dims(w.get());
-        String why = null;
-        if (shape.length != 2) {
-            why = "MatMul weight of rank " + shape.length;
-        } else if (!TensorData.isFloatingPoint(w.get().getDataType())) {
-            why = "weight data type " + TensorProto.DataType.forNumber(w.get().getDataType());
-        }
         NodeProto biasAdd = null;
         String bias = null;
         List<NodeProto> next = consumers(n.getOutput(0));
-        if (why == null && next.size() == 1 && next.get(0).getOpType().equals("Add")
+        // a bias is only read from a float (in, out) weight's layer: the one layout a MatMul is decomposed in
+        boolean fullyConnected = shape.length == 2 && TensorData.isFloatingPoint(w.get().getDataType());
+        if (fullyConnected && next.size() == 1 && next.get(0).getOpType().equals("Add")
                 && !isGraphOutput(n.getOutput(0))) {
             NodeProto add = next.get(0);
             String other = add.getInput(0).equals(n.getOutput(0)) ? add.getInput(1) : add.getInput(0);
@@ -252,12 +235,11 @@ public final class Graph {
                 bias = other;
             }
         }
-        return new Layer(layerName(n, n.getInput(1)), n, Layer.Kind.MATMUL, n.getInput(1), shape, bias, biasAdd, 1,
-                why);
+        return new Layer(layerName(n, n.getInput(1)), n, Layer.Kind.MATMUL, n.getInput(1), shape, bias, biasAdd, 1);
     }
 
     private List<NodeProto> sort() throws LrdktException {
-        Map<NodeProto, Integer> pending = new java.util.IdentityHashMap<>();
+        Map<NodeProto, Integer> pending = new IdentityHashMap<>();
         Deque<NodeProto> ready = new ArrayDeque<>();
         for (NodeProto n : proto.getNodeList()) {
             int waiting = 0;

@@ -1,19 +1,31 @@
 package org.lrdkt.onnx;
 
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.proto.Onnx.GraphProto;
 import org.lrdkt.onnx.proto.Onnx.ModelProto;
+import org.lrdkt.onnx.proto.Onnx.StringStringEntryProto;
 import org.lrdkt.onnx.proto.Onnx.TensorProto;
 
 /**
@@ -79,7 +91,8 @@ public final class Inference implements AutoCloseable {
                     opts.addCUDA(0);
                 } catch (OrtException | RuntimeException e) {
                     throw LrdktException.unsupported("CUDA execution provider is not available ("
-                            + Shapes.firstLine(e.getMessage()) + "); build with -Pgpu on a machine with a CUDA 12 GPU");
+                            + LrdktException.firstLine(e.getMessage())
+                            + "); build with -Pgpu on a machine with a CUDA 12 GPU");
                 }
             }
             if (!model.fitsInline()) {
@@ -99,7 +112,7 @@ public final class Inference implements AutoCloseable {
             }
         } catch (OrtException e) {
             throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime cannot load the model: "
-                    + Shapes.firstLine(e.getMessage()), e);
+                    + LrdktException.firstLine(e.getMessage()), e);
         }
     }
 
@@ -110,7 +123,7 @@ public final class Inference implements AutoCloseable {
     private static ModelProto shareFloatWeights(OrtEnvironment env, ModelProto model, Map<String, OnnxTensor> shared)
             throws OrtException {
         GraphProto graph = model.getGraph();
-        java.util.Set<String> inputs = new java.util.HashSet<>();
+        Set<String> inputs = new HashSet<>();
         graph.getInputList().forEach(v -> inputs.add(v.getName()));
         GraphProto.Builder rest = graph.toBuilder().clearInitializer();
         for (TensorProto t : graph.getInitializerList()) {
@@ -120,15 +133,15 @@ public final class Inference implements AutoCloseable {
                 rest.addInitializer(t);
                 continue;
             }
-            java.nio.ByteBuffer bytes = t.getRawData().asReadOnlyByteBuffer();
+            ByteBuffer bytes = t.getRawData().asReadOnlyByteBuffer();
             if (!bytes.isDirect()) { // a model built in memory: one direct copy, as ORT would make anyway
-                bytes = java.nio.ByteBuffer.allocateDirect(t.getRawData().size()).put(bytes).flip();
+                bytes = ByteBuffer.allocateDirect(t.getRawData().size()).put(bytes).flip();
             }
             shared.put(t.getName(), OnnxTensor.createTensor(env,
-                    bytes.order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer(), TensorData.dims(t)));
+                    bytes.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer(), TensorData.dims(t)));
             // the graph still declares it, as external data that ORT replaces by the tensor instead of reading
             rest.addInitializer(t.toBuilder().clearRawData().setDataLocation(TensorProto.DataLocation.EXTERNAL)
-                    .addExternalData(org.lrdkt.onnx.proto.Onnx.StringStringEntryProto.newBuilder()
+                    .addExternalData(StringStringEntryProto.newBuilder()
                             .setKey("location").setValue("lrdkt-shared-weights")));
         }
         return model.toBuilder().setGraph(rest).build();
@@ -137,23 +150,23 @@ public final class Inference implements AutoCloseable {
     /** Models over 2 GiB reach ORT as a file with external data; the temporary copy is gone once loaded. */
     private static OrtSession openFromExternalData(OrtEnvironment env, OnnxModel model, OrtSession.SessionOptions opts)
             throws OrtException, LrdktException {
-        java.nio.file.Path dir = null;
+        Path dir = null;
         try {
-            dir = java.nio.file.Files.createTempDirectory("lrdkt-session");
-            java.nio.file.Path file = dir.resolve("model.onnx");
+            dir = Files.createTempDirectory("lrdkt-session");
+            Path file = dir.resolve("model.onnx");
             OnnxModel.of(model.proto()).save(file, OnnxModel.ExternalData.ALWAYS);
             return env.createSession(file.toString(), opts);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new LrdktException(LrdktException.Kind.IO, "cannot stage a large model for ONNX Runtime: "
                     + e.getMessage(), e);
         } finally {
             if (dir != null) {
-                try (var files = java.nio.file.Files.list(dir)) {
-                    for (java.nio.file.Path f : files.toList()) {
-                        java.nio.file.Files.deleteIfExists(f);
+                try (var files = Files.list(dir)) {
+                    for (Path f : files.toList()) {
+                        Files.deleteIfExists(f);
                     }
-                    java.nio.file.Files.deleteIfExists(dir);
-                } catch (java.io.IOException ignored) {
+                    Files.deleteIfExists(dir);
+                } catch (IOException ignored) {
                     // a temp folder left behind is harmless
                 }
             }
@@ -176,33 +189,24 @@ public final class Inference implements AutoCloseable {
 
     /** Runs with the given feeds and returns the requested outputs (all outputs when the list is empty). */
     public Map<String, Tensor> run(Map<String, Tensor> feeds, List<String> outputs) throws LrdktException {
-        Map<String, OnnxTensor> inputs = new HashMap<>();
-        try {
-            for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
-                inputs.put(e.getKey(), OnnxTensor.createTensor(env, FloatBuffer.wrap(e.getValue().values()),
-                        e.getValue().shape()));
-            }
+        try (NativeFeeds inputs = nativeFeeds(feeds);
+             OrtSession.Result r = outputs.isEmpty() ? session.run(inputs.tensors)
+                     : session.run(inputs.tensors, new LinkedHashSet<>(outputs))) {
             Map<String, Tensor> result = new LinkedHashMap<>();
-            try (OrtSession.Result r = outputs.isEmpty() ? session.run(inputs)
-                    : session.run(inputs, new java.util.LinkedHashSet<>(outputs))) {
-                for (Map.Entry<String, OnnxValue> e : r) {
-                    OnnxTensor t = (OnnxTensor) e.getValue();
-                    FloatBuffer fb = t.getFloatBuffer();
-                    if (fb == null) {
-                        throw LrdktException.unsupported("output '" + e.getKey() + "' is of type "
-                                + t.getInfo().type + "; only float outputs can be read");
-                    }
-                    float[] values = new float[fb.remaining()];
-                    fb.get(values);
-                    result.put(e.getKey(), new Tensor(values, t.getInfo().getShape()));
+            for (Map.Entry<String, OnnxValue> e : r) {
+                OnnxTensor t = (OnnxTensor) e.getValue();
+                FloatBuffer fb = t.getFloatBuffer();
+                if (fb == null) {
+                    throw LrdktException.unsupported("output '" + e.getKey() + "' is of type "
+                            + t.getInfo().type + "; only float outputs can be read");
                 }
+                float[] values = new float[fb.remaining()];
+                fb.get(values);
+                result.put(e.getKey(), new Tensor(values, t.getInfo().getShape()));
             }
             return result;
         } catch (OrtException | ClassCastException e) {
-            throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
-                    + Shapes.firstLine(e.getMessage()), e);
-        } finally {
-            inputs.values().forEach(OnnxTensor::close);
+            throw runFailed(e);
         }
     }
 
@@ -238,17 +242,17 @@ public final class Inference implements AutoCloseable {
     public Pinned pin(Map<String, long[]> shapes) throws LrdktException {
         Pinned pinned = new Pinned();
         try {
-            Map<String, ai.onnxruntime.NodeInfo> info = session.getOutputInfo();
+            Map<String, NodeInfo> info = session.getOutputInfo();
             for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-                ai.onnxruntime.NodeInfo node = info.get(e.getKey());
-                if (node == null || !(node.getInfo() instanceof ai.onnxruntime.TensorInfo t)
-                        || t.type != ai.onnxruntime.OnnxJavaType.FLOAT) {
+                NodeInfo node = info.get(e.getKey());
+                if (node == null || !(node.getInfo() instanceof TensorInfo t)
+                        || t.type != OnnxJavaType.FLOAT) {
                     pinned.close();
                     return null;
                 }
                 long count = TensorData.elementCount(e.getKey(), e.getValue());
-                FloatBuffer buffer = java.nio.ByteBuffer.allocateDirect(Math.toIntExact(4 * count))
-                        .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+                FloatBuffer buffer = ByteBuffer.allocateDirect(Math.toIntExact(4 * count))
+                        .order(ByteOrder.nativeOrder()).asFloatBuffer();
                 pinned.tensors.put(e.getKey(), OnnxTensor.createTensor(env, buffer, e.getValue()));
                 pinned.views.put(e.getKey(), new View(buffer, e.getValue().clone()));
             }
@@ -262,62 +266,69 @@ public final class Inference implements AutoCloseable {
 
     /** Runs with the given feeds, writing the pinned outputs in place; the views are valid until the next run. */
     public Map<String, View> runPinned(Map<String, Tensor> feeds, Pinned outputs) throws LrdktException {
-        Map<String, OnnxTensor> inputs = new HashMap<>();
-        try {
-            for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
-                inputs.put(e.getKey(), nativeTensor(e.getValue()));
-            }
-            try (OrtSession.Result ignored = session.run(inputs, outputs.tensors)) {
-                return outputs.views;
-            }
+        try (NativeFeeds inputs = nativeFeeds(feeds);
+             OrtSession.Result ignored = session.run(inputs.tensors, outputs.tensors)) {
+            return outputs.views;
         } catch (OrtException e) {
             throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
-                    + Shapes.firstLine(e.getMessage()), e);
-        } finally {
-            inputs.values().forEach(OnnxTensor::close);
+                    + LrdktException.firstLine(e.getMessage()), e);
         }
     }
 
     /** Runs and returns the shape of every output, whatever its element type. */
     public Map<String, long[]> outputShapes(Map<String, Tensor> feeds) throws LrdktException {
-        Map<String, OnnxTensor> inputs = new HashMap<>();
-        try {
-            for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
-                inputs.put(e.getKey(), nativeTensor(e.getValue()));
-            }
+        try (NativeFeeds inputs = nativeFeeds(feeds); OrtSession.Result r = session.run(inputs.tensors)) {
             Map<String, long[]> shapes = new LinkedHashMap<>();
-            try (OrtSession.Result r = session.run(inputs)) {
-                for (Map.Entry<String, OnnxValue> e : r) {
-                    if (e.getValue() instanceof OnnxTensor t) {
-                        shapes.put(e.getKey(), t.getInfo().getShape());
-                    }
+            for (Map.Entry<String, OnnxValue> e : r) {
+                if (e.getValue() instanceof OnnxTensor t) {
+                    shapes.put(e.getKey(), t.getInfo().getShape());
                 }
             }
             return shapes;
         } catch (OrtException e) {
-            throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
-                    + Shapes.firstLine(e.getMessage()), e);
-        } finally {
-            inputs.values().forEach(OnnxTensor::close);
+            throw runFailed(e);
         }
     }
 
     /** Runs without copying outputs back; for latency measurements. */
-    public void runDiscarding(Map<String, OnnxTensor> inputs) throws LrdktException {
-        try (OrtSession.Result ignored = session.run(inputs)) {
-            // results are dropped on purpose: only the time matters
+    public void runDiscarding(NativeFeeds feeds) throws LrdktException {
+        try {
+            session.run(feeds.tensors).close(); // results are dropped on purpose: only the time matters
         } catch (OrtException e) {
-            throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
-                    + Shapes.firstLine(e.getMessage()), e);
+            throw runFailed(e);
         }
     }
 
-    /** A native tensor for repeated feeding (benchmarks); the caller closes it. */
-    public OnnxTensor nativeTensor(Tensor t) throws LrdktException {
+    private static LrdktException runFailed(Exception e) {
+        return new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "
+                + LrdktException.firstLine(e.getMessage()), e);
+    }
+
+    /** Inputs by name, copied once into ONNX Runtime's memory; they can feed many runs. The caller closes them. */
+    public NativeFeeds nativeFeeds(Map<String, Tensor> feeds) throws LrdktException {
+        NativeFeeds prepared = new NativeFeeds();
         try {
-            return OnnxTensor.createTensor(env, FloatBuffer.wrap(t.values()), t.shape());
+            for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
+                prepared.tensors.put(e.getKey(), OnnxTensor.createTensor(env,
+                        FloatBuffer.wrap(e.getValue().values()), e.getValue().shape()));
+            }
+            return prepared;
         } catch (OrtException e) {
+            prepared.close();
             throw new LrdktException(LrdktException.Kind.RUNTIME, "cannot create input tensor: " + e.getMessage(), e);
+        }
+    }
+
+    /** Inputs held in ONNX Runtime's memory (see {@link #nativeFeeds}); closing frees them. */
+    public static final class NativeFeeds implements AutoCloseable {
+        private final Map<String, OnnxTensor> tensors = new HashMap<>();
+
+        private NativeFeeds() {
+        }
+
+        @Override
+        public void close() {
+            tensors.values().forEach(OnnxTensor::close);
         }
     }
 

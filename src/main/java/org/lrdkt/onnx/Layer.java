@@ -14,10 +14,9 @@ import org.lrdkt.onnx.proto.Onnx.NodeProto;
  * @param biasTensor   the bias tensor name, or null: Conv/Gemm input 3, or the constant of a MatMul's following Add
  * @param biasAdd      for MatMul, the Add node that applies the bias; otherwise null
  * @param group        Conv group count (1 for FC layers)
- * @param unsupported  null when the layer's layout is one the factorisers handle; else the reason it is not
  */
 public record Layer(String name, NodeProto node, Kind kind, String weightTensor, long[] weightShape,
-                    String biasTensor, NodeProto biasAdd, long group, String unsupported) {
+                    String biasTensor, NodeProto biasAdd, long group) {
 
     /** Layer families. */
     public enum Kind { CONV, GEMM, MATMUL }
@@ -30,7 +29,7 @@ public record Layer(String name, NodeProto node, Kind kind, String weightTensor,
     public long outFeatures() {
         return switch (kind) {
             case CONV -> weightShape[0];
-            case GEMM -> Attrs.getInt(node, "transB", 0) != 0 ? weightShape[0] : weightShape[1];
+            case GEMM -> Attrs.transB(node) ? weightShape[0] : weightShape[1];
             case MATMUL -> weightShape[1];
         };
     }
@@ -39,7 +38,7 @@ public record Layer(String name, NodeProto node, Kind kind, String weightTensor,
     public long inFeatures() {
         return switch (kind) {
             case CONV -> weightShape[1] * group;
-            case GEMM -> Attrs.getInt(node, "transB", 0) != 0 ? weightShape[1] : weightShape[0];
+            case GEMM -> Attrs.transB(node) ? weightShape[1] : weightShape[0];
             case MATMUL -> weightShape[0];
         };
     }

@@ -78,6 +78,11 @@ public final class OnnxModel {
         return new OnnxModel(newProto, source);
     }
 
+    /** lrdkt's metadata on a student: JSON object {layer name: K}, the ranks it was decomposed with. */
+    public static final String RANKS_METADATA_KEY = "lrdkt.ranks";
+    /** lrdkt's metadata on a student: JSON array of the decomposed layers' output tensors (default KT hints). */
+    public static final String HINTS_METADATA_KEY = "lrdkt.hints";
+
     public String metadata(String key) {
         for (StringStringEntryProto e : proto.getMetadataPropsList()) {
             if (e.getKey().equals(key)) {
@@ -90,6 +95,11 @@ public final class OnnxModel {
     /** Whether the model fits in one protobuf message (under 2 GiB with all data inline). */
     public boolean fitsInline() {
         return inlineSize(proto) <= MAX_INLINE_BYTES;
+    }
+
+    /** Protobuf size with every weight inline: exact under 2 GiB, past it (int sizes overflow) an estimate. */
+    public long serializedBytes() {
+        return fitsInline() ? proto.getSerializedSize() : inlineSize(proto);
     }
 
     /** Serialized bytes of the whole model with inline data; only for models under 2 GiB. */
@@ -317,7 +327,7 @@ public final class OnnxModel {
             }
             buf.flip();
             // the buffer is never touched again, so wrapping it avoids doubling a multi-GiB model in memory
-            return com.google.protobuf.UnsafeByteOperations.unsafeWrap(buf);
+            return UnsafeByteOperations.unsafeWrap(buf);
         }
     }
 }

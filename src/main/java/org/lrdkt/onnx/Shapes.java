@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.lrdkt.LrdktException;
+import org.lrdkt.TextTable;
 import org.lrdkt.onnx.proto.Onnx.AttributeProto;
 import org.lrdkt.onnx.proto.Onnx.GraphProto;
 import org.lrdkt.onnx.proto.Onnx.ModelProto;
@@ -26,6 +27,9 @@ public final class Shapes {
     private Shapes() {
     }
 
+    /** Marks a dimension the model leaves open: symbolic, missing or not positive. */
+    public static final long DYNAMIC = -1;
+
     /**
      * Input shapes to use: the given ones, else the model's own with a dynamic first (batch) dimension set to 1.
      * Any other dynamic dimension must be given.
@@ -37,46 +41,69 @@ public final class Shapes {
             throw LrdktException.usage("--input-shape gives one shape but the model has " + inputs.size() + " inputs");
         }
         for (ValueInfoProto v : inputs) {
+            long[] dims = declaredDims(v);
             if (requested != null) {
-                int rank = v.getType().getTensorType().getShape().getDimCount();
-                if (rank != 0 && rank != requested.length) {
-                    throw LrdktException.usage("--input-shape " + format(requested) + " has rank " + requested.length
-                            + " but input '" + v.getName() + "' has rank " + rank);
+                if (dims.length != 0 && dims.length != requested.length) {
+                    throw LrdktException.usage("--input-shape " + TextTable.dims(requested) + " has rank "
+                            + requested.length + " but input '" + v.getName() + "' has rank " + dims.length);
                 }
                 shapes.put(v.getName(), requested);
                 continue;
             }
-            TensorShapeProto shape = v.getType().getTensorType().getShape();
-            long[] dims = new long[shape.getDimCount()];
             for (int i = 0; i < dims.length; i++) {
-                TensorShapeProto.Dimension d = shape.getDim(i);
-                if (d.hasDimValue() && d.getDimValue() > 0) {
-                    dims[i] = d.getDimValue();
-                } else if (i == 0) {
-                    dims[i] = 1;
-                } else {
+                if (dims[i] != DYNAMIC) {
+                    continue;
+                }
+                if (i > 0) {
                     throw LrdktException.usage("input '" + v.getName() + "' has dynamic dimension " + i + " ("
-                            + (d.hasDimParam() ? d.getDimParam() : "?") + "); give the shape with --input-shape, e.g. "
+                            + dimText(shapeOf(v).getDim(i)) + "); give the shape with --input-shape, e.g. "
                             + "1x3x224x224");
                 }
+                dims[i] = 1;
             }
             shapes.put(v.getName(), dims);
         }
         return shapes;
     }
 
-    /** The declared dims of the model's first real input (0 for a dynamic dim), or null when it has none. */
-    public static long[] declaredInputDims(OnnxModel model) throws LrdktException {
-        List<ValueInfoProto> inputs = Graph.of(model).realInputs();
-        if (inputs.isEmpty()) {
-            return null;
-        }
-        TensorShapeProto shape = inputs.get(0).getType().getTensorType().getShape();
+    /** The declared dims of an input, {@link #DYNAMIC} where open; empty when it declares no shape. */
+    public static long[] declaredDims(ValueInfoProto input) {
+        TensorShapeProto shape = shapeOf(input);
         long[] dims = new long[shape.getDimCount()];
         for (int i = 0; i < dims.length; i++) {
-            dims[i] = shape.getDim(i).hasDimValue() ? shape.getDim(i).getDimValue() : 0;
+            TensorShapeProto.Dimension d = shape.getDim(i);
+            dims[i] = d.hasDimValue() && d.getDimValue() > 0 ? d.getDimValue() : DYNAMIC;
         }
         return dims;
+    }
+
+    /** The declared dims of the model's first real input ({@link #DYNAMIC} where open), or null when it has none. */
+    public static long[] declaredInputDims(OnnxModel model) throws LrdktException {
+        List<ValueInfoProto> inputs = Graph.of(model).realInputs();
+        return inputs.isEmpty() ? null : declaredDims(inputs.get(0));
+    }
+
+    /** The fixed first (batch) dimension of an input, or 0 when it is dynamic or undeclared. */
+    public static long declaredBatch(ValueInfoProto input) {
+        long[] dims = declaredDims(input);
+        return dims.length > 0 && dims[0] != DYNAMIC ? dims[0] : 0;
+    }
+
+    /** An input's declared shape for messages, symbolic dims by name: "Nx3x224x224". */
+    public static String describeDeclared(ValueInfoProto input) {
+        StringBuilder sb = new StringBuilder();
+        for (TensorShapeProto.Dimension d : shapeOf(input).getDimList()) {
+            sb.append(sb.length() == 0 ? "" : "x").append(dimText(d));
+        }
+        return sb.toString();
+    }
+
+    private static TensorShapeProto shapeOf(ValueInfoProto input) {
+        return input.getType().getTensorType().getShape();
+    }
+
+    private static String dimText(TensorShapeProto.Dimension d) {
+        return d.hasDimValue() ? Long.toString(d.getDimValue()) : d.hasDimParam() ? d.getDimParam() : "?";
     }
 
     /** Parses "1x3x224x224". */
@@ -96,19 +123,11 @@ public final class Shapes {
         return dims;
     }
 
-    public static String format(long[] dims) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < dims.length; i++) {
-            sb.append(i == 0 ? "" : "x").append(dims[i]);
-        }
-        return sb.toString();
-    }
-
     /** Shape of every tensor produced by a node, plus the inputs, for these input shapes. */
     public static Map<String, long[]> infer(OnnxModel model, Map<String, long[]> inputShapes) throws LrdktException {
         GraphProto graph = model.graph();
         GraphProto.Builder exposed = graph.toBuilder();
-        java.util.Set<String> outputs = new java.util.HashSet<>();
+        Set<String> outputs = new HashSet<>();
         for (ValueInfoProto v : graph.getOutputList()) {
             outputs.add(v.getName());
         }
@@ -198,16 +217,14 @@ public final class Shapes {
 
     public static String describe(Map<String, long[]> shapes) {
         StringBuilder sb = new StringBuilder();
-        shapes.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append('=').append(format(v)));
+        shapes.forEach((name, dims) -> sb.append(sb.length() == 0 ? "" : ", ").append(name).append('=')
+                .append(TextTable.dims(dims)));
         return sb.toString();
     }
 
-    /** ORT messages span lines; the first carries the point. */
+    /** Train's {@code Mirror} still calls this; once it calls {@link LrdktException#firstLine}, delete it. */
+    @Deprecated(forRemoval = true)
     public static String firstLine(String message) {
-        if (message == null) {
-            return "unknown error";
-        }
-        String line = message.strip().lines().findFirst().orElse(message);
-        return line.length() > 300 ? line.substring(0, 300) + "..." : line;
+        return LrdktException.firstLine(message);
     }
 }

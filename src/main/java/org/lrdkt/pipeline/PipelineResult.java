@@ -33,7 +33,7 @@ public record PipelineResult(CompressReport compress, FinetuneResult finetune, E
         TextTable table = new TextTable("model", "params", "params ×", "MACs/sample", "MACs ×",
                 "P50 ms (batch " + bench.batch() + ")", "speedup ×", "top-1", "agrees with teacher");
         table.row("teacher", TextTable.human(t.params()), "1.00", TextTable.human(t.macsPerSample()), "1.00",
-                ms(t.latencyMs().p50()), "1.00", pct(teacher == null ? null : teacher.top1()), "");
+                TextTable.milliseconds(t.latencyMs().p50()), "1.00", pct(teacher == null ? null : teacher.top1()), "");
         studentRow(table, compress.calibrated() ? "student, calibrated closed form" : "student, closed form", s, r,
                 compressed);
         if (finetune != null) {
@@ -47,7 +47,8 @@ public record PipelineResult(CompressReport compress, FinetuneResult finetune, E
     private static void studentRow(TextTable table, String name, Benchmark.ModelBench student, Benchmark.Ratio ratio,
                                    EvalResult eval) {
         table.row(name, TextTable.human(student.params()), times(ratio.params()),
-                TextTable.human(student.macsPerSample()), times(ratio.macs()), ms(student.latencyMs().p50()),
+                TextTable.human(student.macsPerSample()), times(ratio.macs()),
+                TextTable.milliseconds(student.latencyMs().p50()),
                 times(ratio.speedup()), pct(eval == null ? null : eval.top1()),
                 pct(eval == null ? null : eval.agreement()));
     }
@@ -58,9 +59,5 @@ public record PipelineResult(CompressReport compress, FinetuneResult finetune, E
 
     private static String times(double ratio) {
         return String.format("%.2f", ratio);
-    }
-
-    private static String ms(double v) {
-        return v < 1 ? String.format("%.3f", v) : String.format("%.2f", v);
     }
 }

@@ -1,6 +1,5 @@
 package org.lrdkt.validate;
 
-import ai.onnxruntime.OnnxTensor;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -9,7 +8,7 @@ import java.util.Map;
 import java.util.Random;
 import org.lrdkt.LrdktException;
 import org.lrdkt.Percentiles;
-import org.lrdkt.Progress;
+import org.lrdkt.TerminalProgress;
 import org.lrdkt.TextTable;
 import org.lrdkt.onnx.Costs;
 import org.lrdkt.onnx.Graph;
@@ -95,12 +94,12 @@ public final class Benchmark {
         }
         Inference.Settings settings = new Inference.Settings(options.threads(), true, options.cuda());
         List<Inference> sessions = new ArrayList<>();
-        List<Map<String, OnnxTensor>> feeds = new ArrayList<>();
+        List<Inference.NativeFeeds> feeds = new ArrayList<>();
         List<Long> memory = new ArrayList<>();
         int rounds = BlockSchedule.rounds(options.runs(), options.block());
         double[][][] timings = new double[models.size()][rounds][];
         long total = (long) models.size() * (options.warmup() + options.runs());
-        try (Progress progress = Progress.start("bench", total, "runs", options.progress())) {
+        try (TerminalProgress progress = TerminalProgress.start("bench", total, "runs", options.progress())) {
             for (int i = 0; i < models.size(); i++) {
                 boolean canReset = ProcessMemory.resetPeak();
                 long before = ProcessMemory.residentBytes();
@@ -117,7 +116,7 @@ public final class Benchmark {
             for (BlockSchedule.Block b : BlockSchedule.plan(models.size(), options.runs(), options.block())) {
                 double[] times = new double[b.count()];
                 Inference session = sessions.get(b.model());
-                Map<String, OnnxTensor> feed = feeds.get(b.model());
+                Inference.NativeFeeds feed = feeds.get(b.model());
                 for (int r = 0; r < times.length; r++) {
                     long t0 = System.nanoTime();
                     session.runDiscarding(feed);
@@ -127,7 +126,7 @@ public final class Benchmark {
                 progress.step(b.count());
             }
         } finally {
-            feeds.forEach(f -> f.values().forEach(OnnxTensor::close));
+            feeds.forEach(Inference.NativeFeeds::close);
             sessions.forEach(Inference::close);
         }
         List<ModelBench> results = new ArrayList<>();
@@ -192,12 +191,10 @@ public final class Benchmark {
                 throw LrdktException.unsupported(named.name() + ": input '" + input.getName() + "' is a scalar; "
                         + "the benchmark needs a batch axis");
             }
-            var dims = input.getType().getTensorType().getShape();
-            boolean fixedBatch = dims.getDimCount() > 0 && dims.getDim(0).hasDimValue()
-                    && dims.getDim(0).getDimValue() > 0;
-            if (fixedBatch && dims.getDim(0).getDimValue() != options.batch()) {
+            long fixedBatch = Shapes.declaredBatch(input);
+            if (fixedBatch > 0 && fixedBatch != options.batch()) {
                 throw LrdktException.usage(named.name() + ": input '" + input.getName() + "' has a fixed batch of "
-                        + dims.getDim(0).getDimValue() + "; --batch " + options.batch() + " cannot be fed");
+                        + fixedBatch + "; --batch " + options.batch() + " cannot be fed");
             }
             shape[0] = options.batch();
             batched.put(input.getName(), shape);
@@ -216,37 +213,22 @@ public final class Benchmark {
                 macs += Costs.of(layer, out).macs();
             }
         }
-        return new StaticCosts(batched, Costs.modelParams(graph), macs, serializedBytes(model));
-    }
-
-    /** Protobuf size with every weight inline; over 2 GiB (int sizes overflow) the sum of its tensors and nodes. */
-    static long serializedBytes(OnnxModel model) {
-        if (model.fitsInline()) {
-            return model.proto().getSerializedSize();
-        }
-        long total = 0;
-        for (var t : model.graph().getInitializerList()) {
-            total += t.getSerializedSize();
-        }
-        for (var n : model.graph().getNodeList()) {
-            total += n.getSerializedSize();
-        }
-        return total;
+        return new StaticCosts(batched, Costs.modelParams(graph), macs, model.serializedBytes());
     }
 
     /** Uniform [0, 1) inputs from a fixed seed: latency must not depend on the data, and runs stay repeatable. */
-    private static Map<String, OnnxTensor> randomFeeds(Inference session, Map<String, long[]> shapes)
+    private static Inference.NativeFeeds randomFeeds(Inference session, Map<String, long[]> shapes)
             throws LrdktException {
         Random random = new Random(42);
-        Map<String, OnnxTensor> feeds = new HashMap<>();
+        Map<String, Inference.Tensor> feeds = new HashMap<>();
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             float[] values = new float[Math.toIntExact(Costs.product(e.getValue()))];
             for (int i = 0; i < values.length; i++) {
                 values[i] = random.nextFloat();
             }
-            feeds.put(e.getKey(), session.nativeTensor(new Inference.Tensor(values, e.getValue())));
+            feeds.put(e.getKey(), new Inference.Tensor(values, e.getValue()));
         }
-        return feeds;
+        return session.nativeFeeds(feeds);
     }
 
     /** The result as the tables {@code lrdkt bench} prints. */
@@ -260,7 +242,8 @@ public final class Benchmark {
         for (ModelBench m : r.models()) {
             LatencyStats l = m.latencyMs();
             t.row(m.name(), TextTable.human(m.params()), TextTable.human(m.macsPerSample()), mebibytes(m.modelBytes()),
-                    ms(l.p50()), ms(l.p90()), ms(l.p99()), String.format("%.1f", m.samplesPerSecond()),
+                    TextTable.milliseconds(l.p50()), TextTable.milliseconds(l.p90()),
+                    TextTable.milliseconds(l.p99()), String.format("%.1f", m.samplesPerSecond()),
                     m.peakMemoryBytes() == null ? "n/a" : mebibytes(m.peakMemoryBytes()));
         }
         sb.append(t.render());
@@ -275,10 +258,6 @@ public final class Benchmark {
         }
         sb.append("\npeak mem = ").append(r.memoryMethod()).append('\n');
         return sb.toString();
-    }
-
-    private static String ms(double v) {
-        return v >= 100 ? String.format("%.1f", v) : v >= 1 ? String.format("%.2f", v) : String.format("%.3f", v);
     }
 
     private static String times(double v) {

@@ -1,14 +1,16 @@
 package org.lrdkt.validate;
 
+import java.util.Arrays;
 import java.util.List;
+import org.lrdkt.Logits;
 import org.lrdkt.LrdktException;
-import org.lrdkt.data.Dataset;
-import org.lrdkt.Progress;
+import org.lrdkt.TerminalProgress;
 import org.lrdkt.TextTable;
+import org.lrdkt.data.Dataset;
 import org.lrdkt.onnx.Graph;
 import org.lrdkt.onnx.Inference;
 import org.lrdkt.onnx.OnnxModel;
-import org.lrdkt.onnx.proto.Onnx.TensorShapeProto;
+import org.lrdkt.onnx.Shapes;
 import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
 
 /**
@@ -57,7 +59,7 @@ public final class Evaluator {
         Fidelity fidelity = new Fidelity();
         try (Inference session = Inference.open(model, options.settings());
              Inference reference = referenceOrNull == null ? null : Inference.open(referenceOrNull, options.settings());
-             Progress progress = Progress.start("eval", data.size(), "samples", options.progress())) {
+             TerminalProgress progress = TerminalProgress.start("eval", data.size(), "samples", options.progress())) {
             for (int start = 0; start < data.size(); start += batch) {
                 int count = Math.min(batch, data.size() - start);
                 Dataset.Batch b = data.batch(start, count);
@@ -97,8 +99,7 @@ public final class Evaluator {
 
     /** The fixed batch dimension of the model's input, or 0 when it is dynamic. */
     private static long fixedBatch(OnnxModel model) throws LrdktException {
-        TensorShapeProto shape = input(model).getType().getTensorType().getShape();
-        return shape.getDimCount() > 0 && shape.getDim(0).hasDimValue() ? shape.getDim(0).getDimValue() : 0;
+        return Shapes.declaredBatch(input(model));
     }
 
     private static ValueInfoProto input(OnnxModel model) throws LrdktException {
@@ -113,30 +114,21 @@ public final class Evaluator {
     /** Checks that samples fit the model's input and picks the batch size it accepts. */
     private static int batchSize(OnnxModel model, Dataset data, int requested) throws LrdktException {
         ValueInfoProto input = input(model);
-        TensorShapeProto shape = input.getType().getTensorType().getShape();
+        long[] declared = Shapes.declaredDims(input);
         long[] sample = data.sampleShape();
-        if (shape.getDimCount() != 0) {
-            boolean fits = shape.getDimCount() == sample.length + 1;
-            for (int i = 1; fits && i < shape.getDimCount(); i++) {
-                TensorShapeProto.Dimension d = shape.getDim(i);
-                fits = !d.hasDimValue() || d.getDimValue() <= 0 || d.getDimValue() == sample[i - 1];
+        if (declared.length != 0) {
+            boolean fits = declared.length == sample.length + 1;
+            for (int i = 1; fits && i < declared.length; i++) {
+                fits = declared[i] == Shapes.DYNAMIC || declared[i] == sample[i - 1];
             }
             if (!fits) {
                 throw LrdktException.badInput("data samples are " + TextTable.dims(sample) + " but model input '"
-                        + input.getName() + "' is " + describe(shape) + "; adjust --resize/--channels/--layout");
+                        + input.getName() + "' is " + Shapes.describeDeclared(input)
+                        + "; adjust --resize/--channels/--layout");
             }
         }
         long fixed = fixedBatch(model);
         return fixed > 0 ? (int) fixed : Math.max(1, Math.min(requested, data.size()));
-    }
-
-    private static String describe(TensorShapeProto shape) {
-        StringBuilder sb = new StringBuilder();
-        for (TensorShapeProto.Dimension d : shape.getDimList()) {
-            sb.append(sb.length() == 0 ? "" : "x").append(d.hasDimValue() ? Long.toString(d.getDimValue())
-                    : d.hasDimParam() ? d.getDimParam() : "?");
-        }
-        return sb.toString();
     }
 
     /** A model with a fixed batch size gets the last, short batch padded with zeros (its extra outputs ignored). */
@@ -146,7 +138,7 @@ public final class Evaluator {
         }
         long[] shape = b.shape().clone();
         shape[0] = batch;
-        float[] values = java.util.Arrays.copyOf(b.values(), b.values().length / b.count() * batch);
+        float[] values = Arrays.copyOf(b.values(), b.values().length / b.count() * batch);
         return new Inference.Tensor(values, shape);
     }
 
@@ -182,7 +174,7 @@ public final class Evaluator {
                     throw LrdktException.badInput("label " + labels[i] + " of sample " + (seen + i) + " is outside "
                             + "the model's " + width + " output classes");
                 }
-                int rank = rankOf(logits, i * width, width, labels[i]);
+                int rank = Logits.rankOf(logits, i * width, width, labels[i]);
                 top1 += rank == 0 ? 1 : 0;
                 top5 += rank < 5 ? 1 : 0;
             }
@@ -198,26 +190,6 @@ public final class Evaluator {
         }
     }
 
-    /** How many classes score strictly higher than {@code target} (ties count in the label's favour). */
-    static int rankOf(float[] logits, int offset, int width, int target) {
-        float score = logits[offset + target];
-        int higher = 0;
-        for (int j = 0; j < width; j++) {
-            higher += logits[offset + j] > score ? 1 : 0;
-        }
-        return higher;
-    }
-
-    static int argmax(float[] values, int offset, int width) {
-        int best = 0;
-        for (int j = 1; j < width; j++) {
-            if (values[offset + j] > values[offset + best]) {
-                best = j;
-            }
-        }
-        return best;
-    }
-
     /** Agreement and output distances of a model against its reference, in double. */
     static final class Fidelity {
         long agree;
@@ -231,7 +203,7 @@ public final class Evaluator {
             for (int i = 0; i < count; i++) {
                 int o = i * width;
                 if (classification) {
-                    agree += argmax(out, o, width) == argmax(ref, o, width) ? 1 : 0;
+                    agree += Logits.argmax(out, o, width) == Logits.argmax(ref, o, width) ? 1 : 0;
                 }
                 double dot = 0;
                 double normOut = 0;

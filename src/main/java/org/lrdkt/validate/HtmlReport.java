@@ -20,6 +20,7 @@ import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
+import org.lrdkt.TextTable;
 import org.lrdkt.onnx.AtomicFiles;
 
 /**
@@ -224,8 +225,8 @@ public final class HtmlReport {
             sb.append("<tr><td>").append(escape(m.name())).append("</td><td>")
                     .append(m.accuracy() == null ? "–" : String.format("%.2f%%", m.accuracy() * 100))
                     .append("</td><td>").append(String.format("%.2f", m.speedup())).append("</td><td>")
-                    .append(org.lrdkt.TextTable.human(m.params())).append("</td><td>")
-                    .append(org.lrdkt.TextTable.human(m.macs())).append("</td></tr>\n");
+                    .append(TextTable.human(m.params())).append("</td><td>")
+                    .append(TextTable.human(m.macs())).append("</td></tr>\n");
         }
         return sb.append("</table>\n").toString();
     }

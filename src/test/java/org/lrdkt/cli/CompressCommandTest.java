@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -176,7 +177,7 @@ class CompressCommandTest {
     void badCalibrationDataIsOneLineAndWritesNothing(String label, long[] shape, String fragment) throws Exception {
         Path data = dir.resolve("calibration.npy");
         if (shape != null) {
-            Npy.writeFloats(data, shape, new float[(int) java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b)]);
+            Npy.writeFloats(data, shape, new float[(int) Arrays.stream(shape).reduce(1, (a, b) -> a * b)]);
         }
         Path out = dir.resolve("out.onnx");
         Cli.Result r = Cli.run("compress", LENET.toString(), "-o", out.toString(), "--calibration", data.toString());

@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Consumer;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,7 @@ class FinetuneCommandTest {
     }
 
     /** The LeNet fixture with one change to its graph, saved as {@code name}. */
-    private static String lenetWith(String name, java.util.function.Consumer<GraphProto.Builder> change)
+    private static String lenetWith(String name, Consumer<GraphProto.Builder> change)
             throws Exception {
         ModelProto p = OnnxModel.load(TestModels.LENET).proto();
         GraphProto.Builder g = p.getGraph().toBuilder();

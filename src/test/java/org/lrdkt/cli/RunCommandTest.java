@@ -16,6 +16,7 @@ import org.lrdkt.Json;
 import org.lrdkt.TestModels;
 import org.lrdkt.data.Datasets;
 import org.lrdkt.data.Preprocessing;
+import org.lrdkt.onnx.Inference;
 import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.validate.Evaluator;
 
@@ -66,7 +67,7 @@ class RunCommandTest {
     private static double top1OnTestDigits(OnnxModel model) throws Exception {
         return Evaluator.evaluate(model, null,
                 Datasets.open(Path.of("testdata/mnist/t10k-images-idx3-ubyte.gz"), null, Preprocessing.defaults()),
-                new Evaluator.EvalOptions(256, org.lrdkt.onnx.Inference.Settings.defaults(), false)).top1();
+                new Evaluator.EvalOptions(256, Inference.Settings.defaults(), false)).top1();
     }
 
     @Test

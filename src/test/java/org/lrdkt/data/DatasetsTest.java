@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.zip.GZIPOutputStream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -149,7 +150,7 @@ class DatasetsTest {
         Preprocessing p = new Preprocessing(1.0, new double[] {0}, new double[] {1}, 2, 2, 0,
                 Preprocessing.Layout.NCHW);
         ImageFolderDataset d = (ImageFolderDataset) Datasets.open(root, null, p);
-        assertEquals(java.util.List.of("a_cat", "b_dog"), d.classes());
+        assertEquals(List.of("a_cat", "b_dog"), d.classes());
         assertArrayEquals(new int[] {0, 1}, d.labels());
         assertArrayEquals(new long[] {3, 2, 2}, d.sampleShape(), "RGB by default");
         float[] s = new float[12];

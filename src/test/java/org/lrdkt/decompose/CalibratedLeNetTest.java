@@ -28,12 +28,13 @@ class CalibratedLeNetTest {
     @Test
     void calibrationKeepsFourFifthsOfTheDigitsBeforeFineTuning() throws LrdktException {
         OnnxModel teacher = OnnxModel.load(TestModels.LENET);
-        CompressOptions budget = CompressOptions.defaults().withTarget(CompressOptions.Policy.TARGET_MACS, 0.25);
+        CompressOptions budget = CompressOptions.builder().target(CompressOptions.Policy.TARGET_MACS, 0.25).build();
         Calibration calibration = Calibration.of(TestModels.MNIST, Preprocessing.defaults());
         double plain = top1(Compressor.compress(teacher, budget).student());
-        double dataRanks = top1(Compressor.compress(teacher, budget.withCalibration(calibration)).student());
+        double dataRanks = top1(Compressor.compress(teacher, budget.toBuilder().calibration(calibration).build())
+                .student());
         double weightRanks = top1(Compressor.compress(teacher,
-                budget.withCalibration(calibration.withDataRanks(false))).student());
+                budget.toBuilder().calibration(calibration.withDataRanks(false)).build()).student());
         assertTrue(plain < 0.4, "plain closed form: " + plain);
         assertTrue(dataRanks >= 0.80, "calibrated, data-aware ranks: " + dataRanks);
         assertTrue(weightRanks >= 0.80, "calibrated, the weights' ranks: " + weightRanks);

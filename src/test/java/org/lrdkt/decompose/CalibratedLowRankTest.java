@@ -3,6 +3,7 @@ package org.lrdkt.decompose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -226,7 +227,7 @@ class CalibratedLowRankTest {
             for (int i = 0; i < n; i++) {
                 e[i] = a[i][i];
             }
-            java.util.Arrays.sort(e);
+            Arrays.sort(e);
             for (int i = 0; i < n / 2; i++) {
                 double t = e[i];
                 e[i] = e[n - 1 - i];

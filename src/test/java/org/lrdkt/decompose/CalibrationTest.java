@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -21,6 +22,7 @@ import org.lrdkt.data.Preprocessing;
 import org.lrdkt.onnx.Attrs;
 import org.lrdkt.onnx.Inference;
 import org.lrdkt.onnx.OnnxModel;
+import org.lrdkt.onnx.proto.Onnx.TensorProto;
 
 /**
  * The calibrated closed form end to end in ONNX Runtime, for every scheme and layer layout: full rank is still exact;
@@ -78,11 +80,11 @@ class CalibrationTest {
 
     private static OnnxModel compress(OnnxModel teacher, Case c, int rank, Path calibration, boolean beyondBreakEven)
             throws LrdktException {
-        CompressOptions o = CompressOptions.defaults().withRanks(Map.of("layer", rank)).withScheme(c.scheme());
+        CompressOptions.Builder o = CompressOptions.builder().ranks(Map.of("layer", rank)).scheme(c.scheme());
         if (calibration != null) {
-            o = o.withCalibration(new Calibration(calibration, Preprocessing.defaults(), SAMPLES, true, 0.01));
+            o.calibration(new Calibration(calibration, Preprocessing.defaults(), SAMPLES, true, 0.01));
         }
-        return Compressor.compress(teacher, o, beyondBreakEven).student();
+        return Compressor.compress(teacher, o.build(), beyondBreakEven).student();
     }
 
     /** Outputs for every sample, one run each (the models have batch 1). */
@@ -123,9 +125,9 @@ class CalibrationTest {
         return e;
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void halfPrecisionActivationsCalibrateToo() throws Exception {
-        Case c = new Case(() -> ModelBuilder.typed(org.lrdkt.onnx.proto.Onnx.TensorProto.DataType.FLOAT16_VALUE, 1, 4,
+        Case c = new Case(() -> ModelBuilder.typed(TensorProto.DataType.FLOAT16_VALUE, 1, 4,
                 9, 9).conv("layer", new long[] {8, 4, 3, 3}, true, Attrs.ofInts("pads", 1, 1, 1, 1)),
                 CompressOptions.Scheme.SPATIAL, 12, 2);
         ModelBuilder b = c.model().get();

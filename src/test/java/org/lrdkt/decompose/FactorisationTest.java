@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -154,9 +155,9 @@ class FactorisationTest {
         assertEquals(teacher.graph().getInputList(), student.graph().getInputList());
         assertEquals(teacher.graph().getOutputList(), student.graph().getOutputList());
         assertEquals("ModelBuilder", student.metadata("origin"));
-        assertEquals(Map.of("c", 2, "g", 2), Json.MAPPER.convertValue(readJson(student.metadata(Compressor.RANKS_KEY)),
-                Map.class));
-        List<?> hints = Json.MAPPER.convertValue(readJson(student.metadata(Compressor.HINTS_KEY)), List.class);
+        assertEquals(Map.of("c", 2, "g", 2),
+                Json.MAPPER.convertValue(readJson(student.metadata(OnnxModel.RANKS_METADATA_KEY)), Map.class));
+        List<?> hints = Json.MAPPER.convertValue(readJson(student.metadata(OnnxModel.HINTS_METADATA_KEY)), List.class);
         assertEquals(List.of(node(teacher, "c").getOutput(0), node(teacher, "g").getOutput(0)), hints);
         assertEquals("c/lrd_v.weight", node(student, "c/lrd_v").getInput(1));
         assertFalse(student.graph().getInitializerList().stream().anyMatch(t -> t.getName().equals("c.weight")));
@@ -165,14 +166,14 @@ class FactorisationTest {
     private static Object readJson(String s) {
         try {
             return Json.MAPPER.readTree(s);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new AssertionError(e);
         }
     }
 
     static OnnxModel fullRank(OnnxModel teacher, CompressOptions.Scheme scheme, Map<String, Integer> ranks)
             throws LrdktException {
-        CompressOptions o = CompressOptions.defaults().withRanks(ranks).withScheme(scheme);
+        CompressOptions o = CompressOptions.builder().ranks(ranks).scheme(scheme).build();
         return Compressor.compress(teacher, o, true).student();
     }
 

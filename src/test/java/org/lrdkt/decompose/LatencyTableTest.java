@@ -113,8 +113,8 @@ class LatencyTableTest {
                                                 ToDoubleFunction<CompressReport.LayerDecision> before,
                                                 ToDoubleFunction<CompressReport.LayerDecision> after)
             throws LrdktException {
-        CompressReport r = Compressor.compress(convNet(), CompressOptions.defaults().withTarget(policy, target)
-                .withLatency(new CompressOptions.Latency(dir, 1))).report();
+        CompressReport r = Compressor.compress(convNet(), CompressOptions.builder().target(policy, target)
+                .latency(new CompressOptions.Latency(dir, 1)).build()).report();
         double sumBefore = r.layers().stream().mapToDouble(before).sum();
         double sumAfter = r.layers().stream().mapToDouble(after).sum();
         assertTrue(sumAfter <= target * sumBefore, sumAfter + " > " + target + " × " + sumBefore);

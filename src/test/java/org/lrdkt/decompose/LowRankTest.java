@@ -157,7 +157,7 @@ class LowRankTest {
         ModelBuilder b = new ModelBuilder(1, 8, 10, 10).conv("conv", new long[] {16, 8, 3, 3}, true);
         OnnxModel teacher = b.build();
         int k = 7;
-        OnnxModel student = Compressor.compress(teacher, CompressOptions.defaults().withRanks(Map.of("conv", k)))
+        OnnxModel student = Compressor.compress(teacher, CompressOptions.builder().ranks(Map.of("conv", k)).build())
                 .student();
         Graph g = Graph.of(student);
         float[] v = TensorData.toFloats(g.constant("conv/lrd_v.weight").orElseThrow()); // (K, C, 3, 1)

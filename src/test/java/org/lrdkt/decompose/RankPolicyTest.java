@@ -28,7 +28,7 @@ class RankPolicyTest {
         OnnxModel teacher = new ModelBuilder(2, 60).gemm("a", 60, 50, true, true, 1f, 1f).relu()
                 .gemm("b", 50, 30, false, true, 1f, 1f).build();
         double e = 0.3;
-        CompressReport report = Compressor.compress(teacher, CompressOptions.defaults().withEnergy(e)).report();
+        CompressReport report = Compressor.compress(teacher, CompressOptions.builder().energy(e).build()).report();
         Graph g = Graph.of(teacher);
         for (CompressReport.LayerDecision d : report.layers()) {
             // independent spectrum: SVD of the (out × in) weight
@@ -57,8 +57,8 @@ class RankPolicyTest {
     void targetMacsMeetsTheBudgetAndBeatsAUniformEnergy() throws LrdktException {
         OnnxModel teacher = convNet();
         double target = 0.4;
-        CompressReport greedy = Compressor.compress(teacher, CompressOptions.defaults()
-                .withTarget(CompressOptions.Policy.TARGET_MACS, target)).report();
+        CompressReport greedy = Compressor.compress(teacher, CompressOptions.builder()
+                .target(CompressOptions.Policy.TARGET_MACS, target).build()).report();
         long before = greedy.layers().stream().mapToLong(CompressReport.LayerDecision::macsBefore).sum();
         long after = greedy.layers().stream().mapToLong(CompressReport.LayerDecision::macsAfter).sum();
         assertTrue(after <= target * before, after + " > " + target + " × " + before);
@@ -66,7 +66,7 @@ class RankPolicyTest {
         // the best uniform energy meeting the same budget keeps no more energy in total
         double bestUniform = 0;
         for (double e = 0.05; e < 1; e += 0.01) {
-            CompressReport r = Compressor.compress(teacher, CompressOptions.defaults().withEnergy(e)).report();
+            CompressReport r = Compressor.compress(teacher, CompressOptions.builder().energy(e).build()).report();
             if (r.layers().stream().mapToLong(CompressReport.LayerDecision::macsAfter).sum() <= target * before) {
                 bestUniform = Math.max(bestUniform, keptSum(r));
             }
@@ -80,8 +80,8 @@ class RankPolicyTest {
 
     @Test
     void targetParamsMeetsTheBudget() throws LrdktException {
-        CompressReport r = Compressor.compress(convNet(), CompressOptions.defaults()
-                .withTarget(CompressOptions.Policy.TARGET_PARAMS, 0.3)).report();
+        CompressReport r = Compressor.compress(convNet(), CompressOptions.builder()
+                .target(CompressOptions.Policy.TARGET_PARAMS, 0.3).build()).report();
         long before = r.layers().stream().mapToLong(CompressReport.LayerDecision::paramsBefore).sum();
         long after = r.layers().stream().mapToLong(CompressReport.LayerDecision::paramsAfter).sum();
         assertTrue(after <= 0.3 * before);
@@ -89,7 +89,7 @@ class RankPolicyTest {
 
     @Test
     void roundToGivesMultiplesAndBreakEvenSkips() throws LrdktException {
-        CompressReport r = Compressor.compress(convNet(), CompressOptions.defaults().withEnergy(0.5).withRoundTo(4))
+        CompressReport r = Compressor.compress(convNet(), CompressOptions.builder().energy(0.5).roundTo(4).build())
                 .report();
         for (CompressReport.LayerDecision d : r.layers()) {
             if (d.status() == CompressReport.Status.DECOMPOSED) {
@@ -99,7 +99,7 @@ class RankPolicyTest {
                 assertTrue(d.reason().contains("break-even"), d.reason());
             }
         }
-        CompressReport all = Compressor.compress(convNet(), CompressOptions.defaults().withEnergy(0.999)).report();
+        CompressReport all = Compressor.compress(convNet(), CompressOptions.builder().energy(0.999).build()).report();
         List<CompressReport.LayerDecision> skipped = all.layers().stream()
                 .filter(d -> d.status() == CompressReport.Status.SKIPPED).toList();
         assertTrue(!skipped.isEmpty() && skipped.stream().allMatch(d -> d.reason().contains("≥ break-even")));
@@ -108,10 +108,12 @@ class RankPolicyTest {
 
     @Test
     void autoPicksTheSchemeWithFewerMacs() throws LrdktException {
-        CompressOptions o = CompressOptions.defaults().withEnergy(0.6).withScheme(CompressOptions.Scheme.AUTO);
+        CompressOptions o = CompressOptions.builder().energy(0.6).scheme(CompressOptions.Scheme.AUTO).build();
         CompressReport auto = Compressor.compress(convNet(), o).report();
-        CompressReport spatial = Compressor.compress(convNet(), o.withScheme(CompressOptions.Scheme.SPATIAL)).report();
-        CompressReport channel = Compressor.compress(convNet(), o.withScheme(CompressOptions.Scheme.CHANNEL)).report();
+        CompressReport spatial = Compressor.compress(convNet(),
+                o.toBuilder().scheme(CompressOptions.Scheme.SPATIAL).build()).report();
+        CompressReport channel = Compressor.compress(convNet(),
+                o.toBuilder().scheme(CompressOptions.Scheme.CHANNEL).build()).report();
         for (int i = 0; i < 3; i++) { // the three convs
             CompressReport.LayerDecision a = auto.layers().get(i);
             long best = Math.min(spatial.layers().get(i).macsAfter(), channel.layers().get(i).macsAfter());

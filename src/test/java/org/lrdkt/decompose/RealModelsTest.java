@@ -67,8 +67,8 @@ class RealModelsTest {
             throws LrdktException {
         long[] inputShape = Shapes.parse(shape);
         OnnxModel teacher = OnnxModel.load(path);
-        Compressor.Compression c = Compressor.compress(teacher, CompressOptions.defaults().withEnergy(0.9)
-                .withInputShape(inputShape).withScheme(CompressOptions.Scheme.AUTO));
+        Compressor.Compression c = Compressor.compress(teacher, CompressOptions.builder().energy(0.9)
+                .inputShape(inputShape).scheme(CompressOptions.Scheme.AUTO).build());
         CompressReport r = c.report();
         assertTrue(r.totals().decomposed() > 0, "nothing decomposed");
         long depthwise = r.layers().stream().filter(d -> d.status() == CompressReport.Status.SKIPPED

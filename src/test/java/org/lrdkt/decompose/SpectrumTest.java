@@ -3,6 +3,7 @@ package org.lrdkt.decompose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -100,7 +101,7 @@ class SpectrumTest {
     void thinSvdReconstructsTheMatrix() throws Exception {
         float[] m = withSingularValues(9, 7, new double[] {4, 2, 1}, 5);
         Lapack.Svd svd = Lapack.svd(m, 9, 7);
-        assertArrayEquals(new float[] {4, 2, 1}, java.util.Arrays.copyOf(svd.s(), 3), 1e-4f);
+        assertArrayEquals(new float[] {4, 2, 1}, Arrays.copyOf(svd.s(), 3), 1e-4f);
         for (int i = 0; i < 9; i++) {
             for (int j = 0; j < 7; j++) {
                 double sum = 0;

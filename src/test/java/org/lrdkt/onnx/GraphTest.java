@@ -2,7 +2,6 @@ package org.lrdkt.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -67,19 +66,17 @@ class GraphTest {
         assertEquals(3, fc.outFeatures());
         assertEquals("b_alias", fc.biasTensor());
         assertEquals("y", fc.outputTensor());
-        assertNull(fc.unsupported());
         assertTrue(graph.constant("b_alias").isPresent());
     }
 
     @Test
-    void reportsGroupedAndDepthwiseConvs() throws Exception {
+    void groupedConvsCountInputChannelsOverAllGroups() throws Exception {
         GraphProto g = graph(
                 node("Conv", "dw", List.of("x", "w1"), List.of("h"), Attrs.ofInt("group", 8)),
                 node("Conv", "grouped", List.of("h", "w2"), List.of("y"), Attrs.ofInt("group", 2)))
                 .addInitializer(weights("w1", 8, 1, 3, 3)).addInitializer(weights("w2", 16, 4, 3, 3)).build();
         List<Layer> layers = new Graph(g).layers();
-        assertTrue(layers.get(0).unsupported().startsWith("depthwise"));
-        assertTrue(layers.get(1).unsupported().startsWith("grouped"));
+        assertEquals(8, layers.get(0).inFeatures());
         assertEquals(8, layers.get(1).inFeatures());
     }
 

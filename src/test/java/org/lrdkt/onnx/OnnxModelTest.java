@@ -6,12 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -102,11 +107,11 @@ class OnnxModelTest {
         Inference.Tensor x = digits(2);
         assertArrayEquals(logits(original, x), logits(OnnxModel.load(external), x));
         // ONNX Runtime reading the file itself agrees: the layout is the standard one
-        try (ai.onnxruntime.OrtSession s = ai.onnxruntime.OrtEnvironment.getEnvironment()
-                .createSession(external.toString(), new ai.onnxruntime.OrtSession.SessionOptions());
-             ai.onnxruntime.OnnxTensor in = ai.onnxruntime.OnnxTensor.createTensor(
-                     ai.onnxruntime.OrtEnvironment.getEnvironment(), java.nio.FloatBuffer.wrap(x.values()), x.shape());
-             ai.onnxruntime.OrtSession.Result r = s.run(java.util.Map.of("input", in))) {
+        try (OrtSession s = OrtEnvironment.getEnvironment()
+                .createSession(external.toString(), new OrtSession.SessionOptions());
+             OnnxTensor in = OnnxTensor.createTensor(
+                     OrtEnvironment.getEnvironment(), FloatBuffer.wrap(x.values()), x.shape());
+             OrtSession.Result r = s.run(Map.of("input", in))) {
             float[][] out = (float[][]) r.get(0).getValue();
             float[] flat = new float[20];
             System.arraycopy(out[0], 0, flat, 0, 10);

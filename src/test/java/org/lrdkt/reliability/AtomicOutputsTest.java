@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,7 +86,7 @@ class AtomicOutputsTest {
 
     /** AtomicFiles' temp name for {@code target}: ".NAME." + a random base-36 number + ".tmp". */
     private static boolean isTemp(Path target, String name) {
-        return name.matches(java.util.regex.Pattern.quote("." + target.getFileName()) + "\\.[0-9a-z]+\\.tmp");
+        return name.matches(Pattern.quote("." + target.getFileName()) + "\\.[0-9a-z]+\\.tmp");
     }
 
     /** Tries before a kill must have landed while the output's temp file was being written. */

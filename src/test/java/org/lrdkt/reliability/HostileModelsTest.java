@@ -6,11 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +35,7 @@ import org.lrdkt.onnx.proto.Onnx.NodeProto;
 import org.lrdkt.onnx.proto.Onnx.TensorProto;
 import org.lrdkt.onnx.proto.Onnx.TensorShapeProto;
 import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Hostile and malformed models, seeded and bounded: every command that reads a model (inspect, compress, eval, bench,
@@ -98,7 +100,7 @@ class HostileModelsTest {
             student = dir.resolve("student.onnx");
             Cli.Result r = Cli.run("compress", TestModels.LENET.toString(), "-o", student.toString());
             // ND4J logs its start-up banner once per JVM; let that happen outside the captured runs
-            org.nd4j.linalg.factory.Nd4j.create(1);
+            Nd4j.create(1);
             assertEquals(0, r.exitCode(), r.err());
             for (String f : listing(dir)) {
                 dir.resolve(f).toFile().deleteOnExit();
@@ -155,8 +157,8 @@ class HostileModelsTest {
         byte[] labels = gunzip(TestModels.MNIST.resolve(set + "-labels-idx1-ubyte.gz"));
         ByteBuffer.wrap(images).putInt(4, count);
         ByteBuffer.wrap(labels).putInt(4, count);
-        Files.write(dir.resolve(set + "-images-idx3-ubyte"), java.util.Arrays.copyOf(images, 16 + count * 28 * 28));
-        Files.write(dir.resolve(set + "-labels-idx1-ubyte"), java.util.Arrays.copyOf(labels, 8 + count));
+        Files.write(dir.resolve(set + "-images-idx3-ubyte"), Arrays.copyOf(images, 16 + count * 28 * 28));
+        Files.write(dir.resolve(set + "-labels-idx1-ubyte"), Arrays.copyOf(labels, 8 + count));
     }
 
     static byte[] gunzip(Path file) throws IOException {
@@ -204,7 +206,7 @@ class HostileModelsTest {
 
     @Property(tries = 40, seed = "20261125")
     void truncatedAnywhere(@ForAll @IntRange(min = 0, max = 248_569) int length) throws IOException {
-        assertCleanOutcome("truncated file", java.util.Arrays.copyOf(LENET, Math.min(length, LENET.length - 1)),
+        assertCleanOutcome("truncated file", Arrays.copyOf(LENET, Math.min(length, LENET.length - 1)),
                 TRUNCATIONS.getAndIncrement() % HEAVY_EVERY == 0, command -> false);
     }
 
@@ -276,8 +278,8 @@ class HostileModelsTest {
         Map<String, ModelProto> cases = new LinkedHashMap<>();
         long[][] absurdDims = {{-1, 400}, {0, 400}, {1L << 40, 1L << 40}, {Long.MAX_VALUE, 2}, {120, 400, 1 << 30}};
         for (long[] dims : absurdDims) {
-            cases.put("absurd dims " + java.util.Arrays.toString(dims), withGraph(g -> setWeight(g, "fc1.weight",
-                    t -> t.clearDims().addAllDims(java.util.Arrays.stream(dims).boxed().toList()))));
+            cases.put("absurd dims " + Arrays.toString(dims), withGraph(g -> setWeight(g, "fc1.weight",
+                    t -> t.clearDims().addAllDims(Arrays.stream(dims).boxed().toList()))));
         }
         cases.put("raw_data shorter than shape", withGraph(g -> setWeight(g, "conv2.weight",
                 t -> t.setRawData(t.getRawData().substring(0, 100)))));
@@ -332,22 +334,22 @@ class HostileModelsTest {
         byte[] gz = Files.readAllBytes(TestModels.MNIST.resolve("t10k-images-idx3-ubyte.gz"));
         Map<String, byte[][]> cases = new LinkedHashMap<>();
         cases.put("empty images file", new byte[][] {new byte[0], labels});
-        cases.put("truncated gzip", new byte[][] {java.util.Arrays.copyOf(gz, gz.length / 2), labels});
+        cases.put("truncated gzip", new byte[][] {Arrays.copyOf(gz, gz.length / 2), labels});
         cases.put("corrupt gzip body", new byte[][] {flip(gz, gz.length / 3), labels});
-        cases.put("truncated images", new byte[][] {java.util.Arrays.copyOf(images, images.length - 100), labels});
-        cases.put("truncated header", new byte[][] {java.util.Arrays.copyOf(images, 10), labels});
-        cases.put("extra bytes", new byte[][] {java.util.Arrays.copyOf(images, images.length + 7), labels});
+        cases.put("truncated images", new byte[][] {Arrays.copyOf(images, images.length - 100), labels});
+        cases.put("truncated header", new byte[][] {Arrays.copyOf(images, 10), labels});
+        cases.put("extra bytes", new byte[][] {Arrays.copyOf(images, images.length + 7), labels});
         cases.put("wrong magic", new byte[][] {withInt(images, 0, 0x12345678), labels});
         cases.put("float element type", new byte[][] {withInt(images, 0, 0x00000D03), labels});
         cases.put("labels file as images", new byte[][] {labels, labels});
         cases.put("claims 2^31-1 images", new byte[][] {withInt(images, 4, Integer.MAX_VALUE), labels});
         cases.put("claims 65536x65536 pixels", new byte[][] {withInt(withInt(images, 8, 65536), 12, 65536), labels});
         cases.put("negative dim", new byte[][] {withInt(images, 8, -28), labels});
-        cases.put("zero images", new byte[][] {java.util.Arrays.copyOf(withInt(images, 4, 0), 16), labels});
-        cases.put("label count mismatch", new byte[][] {images, java.util.Arrays.copyOf(withInt(labels, 4, 1999),
+        cases.put("zero images", new byte[][] {Arrays.copyOf(withInt(images, 4, 0), 16), labels});
+        cases.put("label count mismatch", new byte[][] {images, Arrays.copyOf(withInt(labels, 4, 1999),
                 8 + 1999)});
         cases.put("label 255 of 10 classes", new byte[][] {images, withByte(labels, 8, 255)});
-        cases.put("labels truncated", new byte[][] {images, java.util.Arrays.copyOf(labels, 500)});
+        cases.put("labels truncated", new byte[][] {images, Arrays.copyOf(labels, 500)});
         cases.put(RESIZED, new byte[][] {idx32(), null});
         return cases;
     }
@@ -396,7 +398,7 @@ class HostileModelsTest {
                     "--data", dir.toString(), "--epochs", "1", "--limit", "64", "-o", out.toString()}};
             try {
                 for (String[] run : runs) {
-                    String[] args = java.util.Arrays.copyOfRange(run, 1, run.length);
+                    String[] args = Arrays.copyOfRange(run, 1, run.length);
                     String what = "bad data: " + c.getKey() + " / " + run[0];
                     CASES.computeIfAbsent("bad data", k -> new AtomicInteger()).incrementAndGet();
                     Cli.Result r = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> Cli.run(args), what);

@@ -9,6 +9,7 @@ import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -132,7 +133,7 @@ class HugeModelTest {
         OnnxModel student = OnnxModel.load(out);
         assertTrue(student.metadata("lrdkt.ranks").contains("\"head\":8"));
         float[] input = new float[NARROW];
-        java.util.Arrays.fill(input, 0.01f);
+        Arrays.fill(input, 0.01f);
         try (Inference session = Inference.open(student, Inference.Settings.defaults())) {
             float[] y = session.run(new Inference.Tensor(input, new long[] {1, NARROW})).values();
             assertEquals(HEAD, y.length);
@@ -152,7 +153,7 @@ class HugeModelTest {
         assertTrue(modelBytes > (2L << 30), "data file holds the 2.5 GiB of weights");
         assertTrue(Files.size(file) < 1 << 20, "model file holds only the graph");
         float[] input = new float[NARROW];
-        java.util.Arrays.fill(input, 0.01f);
+        Arrays.fill(input, 0.01f);
         float[] before;
         try (Inference session = Inference.open(model, Inference.Settings.defaults())) {
             before = session.run(new Inference.Tensor(input, new long[] {1, NARROW})).values();

@@ -14,6 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.lrdkt.Cli;
 import org.lrdkt.Json;
+import org.lrdkt.LrdktException;
 import org.lrdkt.ModelBuilder;
 import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.TensorData;
@@ -57,7 +58,7 @@ class NumericalSanityTest {
     private static float[] floats(TensorProto t) {
         try {
             return TensorData.toFloats(t);
-        } catch (org.lrdkt.LrdktException e) {
+        } catch (LrdktException e) {
             throw new IllegalStateException(e);
         }
     }

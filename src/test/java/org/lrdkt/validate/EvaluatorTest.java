@@ -11,6 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.lrdkt.Json;
+import org.lrdkt.Logits;
 import org.lrdkt.data.Dataset;
 import org.lrdkt.data.Datasets;
 import org.lrdkt.data.Preprocessing;
@@ -140,9 +141,9 @@ class EvaluatorTest {
     @Test
     void topFiveCountsTiesForTheLabel() {
         float[] logits = {5, 5, 1, 2, 3, 4, 0};
-        assertEquals(0, Evaluator.rankOf(logits, 0, 7, 1));
-        assertEquals(5, Evaluator.rankOf(logits, 0, 7, 2));
-        assertEquals(6, Evaluator.rankOf(logits, 0, 7, 6));
+        assertEquals(0, Logits.rankOf(logits, 0, 7, 1));
+        assertEquals(5, Logits.rankOf(logits, 0, 7, 2));
+        assertEquals(6, Logits.rankOf(logits, 0, 7, 6));
     }
 
     private static OnnxModel withBiasShift(OnnxModel model, String tensor, int index, float shift) throws Exception {

@@ -12,23 +12,23 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * A progress bar on stderr for a long step, silent when stderr is not a terminal (pipes, CI, log files, tests) so
  * that logs and captured output stay clean. Stages take one of these rather than printing themselves.
  */
-public final class Progress implements AutoCloseable {
+public final class TerminalProgress implements AutoCloseable {
 
     private final ProgressBar bar;
 
-    private Progress(ProgressBar bar) {
+    private TerminalProgress(ProgressBar bar) {
         this.bar = bar;
     }
 
     /** A bar for {@code total} units when {@code enabled} and stderr is a terminal; otherwise a silent one. */
-    public static Progress start(String task, long total, String unit, boolean enabled) {
+    public static TerminalProgress start(String task, long total, String unit, boolean enabled) {
         if (!enabled || !stderrIsTerminal()) {
-            return new Progress(null);
+            return new TerminalProgress(null);
         }
         ProgressBar bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setUnit(" " + unit, 1)
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).continuousUpdate()
                 .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
-        return new Progress(bar);
+        return new TerminalProgress(bar);
     }
 
     /**
