@@ -260,14 +260,14 @@ public final class Inference implements AutoCloseable {
         } catch (OrtException | ArithmeticException e) {
             pinned.close();
             throw new LrdktException(LrdktException.Kind.RUNTIME, "cannot allocate output buffers: "
-                    + Shapes.firstLine(e.getMessage()), e);
+                    + LrdktException.firstLine(e.getMessage()), e);
         }
     }
 
     /** Runs with the given feeds, writing the pinned outputs in place; the views are valid until the next run. */
     public Map<String, View> runPinned(Map<String, Tensor> feeds, Pinned outputs) throws LrdktException {
-        try (NativeFeeds inputs = nativeFeeds(feeds);
-             OrtSession.Result ignored = session.run(inputs.tensors, outputs.tensors)) {
+        try (NativeFeeds inputs = nativeFeeds(feeds)) {
+            session.run(inputs.tensors, outputs.tensors).close(); // the results are the pinned buffers themselves
             return outputs.views;
         } catch (OrtException e) {
             throw new LrdktException(LrdktException.Kind.RUNTIME, "ONNX Runtime failed to run the model: "

@@ -222,9 +222,4 @@ public final class Shapes {
         return sb.toString();
     }
 
-    /** Train's {@code Mirror} still calls this; once it calls {@link LrdktException#firstLine}, delete it. */
-    @Deprecated(forRemoval = true)
-    public static String firstLine(String message) {
-        return LrdktException.firstLine(message);
-    }
 }

@@ -1,5 +1,6 @@
 package org.lrdkt.train;
 
+import java.util.Arrays;
 import java.util.function.BinaryOperator;
 import java.util.function.UnaryOperator;
 import org.lrdkt.onnx.Attrs;
@@ -275,7 +276,7 @@ final class ElementwiseOps {
     static final class Pow implements MirrorOp {
         private static double exponent(INDArray[] in) {
             if (in[1].length() != 1) {
-                throw new MirrorShapeException("an exponent of shape " + java.util.Arrays.toString(
+                throw new MirrorShapeException("an exponent of shape " + Arrays.toString(
                         in[1].shape()) + " (the mirror supports a scalar exponent)");
             }
             return in[1].getDouble(0);

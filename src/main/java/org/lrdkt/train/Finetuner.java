@@ -13,7 +13,7 @@ import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.Graph;
 import org.lrdkt.onnx.OnnxModel;
-import org.lrdkt.onnx.proto.Onnx.TensorShapeProto;
+import org.lrdkt.onnx.Shapes;
 import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -118,12 +118,7 @@ public final class Finetuner {
     private static long[] declaredShape(Graph graph, String name) {
         for (ValueInfoProto v : graph.realInputs()) {
             if (v.getName().equals(name) && v.getType().getTensorType().hasShape()) {
-                TensorShapeProto shape = v.getType().getTensorType().getShape();
-                long[] dims = new long[shape.getDimCount()];
-                for (int i = 0; i < dims.length; i++) {
-                    dims[i] = shape.getDim(i).hasDimValue() ? shape.getDim(i).getDimValue() : -1;
-                }
-                return dims;
+                return Shapes.declaredDims(v);
             }
         }
         return null;
@@ -157,11 +152,11 @@ public final class Finetuner {
     private List<String> resolveHints(OnnxModel studentModel, List<String> requested) throws LrdktException {
         List<String> names = requested;
         if (names == null) {
-            String meta = studentModel.metadata("lrdkt.hints");
+            String meta = studentModel.metadata(OnnxModel.HINTS_METADATA_KEY);
             try {
                 names = meta == null ? List.of() : Json.MAPPER.readValue(meta, new TypeReference<List<String>>() { });
             } catch (java.io.IOException e) {
-                throw LrdktException.badInput("student metadata lrdkt.hints is not a JSON list of tensor names: "
+                throw LrdktException.badInput("student metadata " + OnnxModel.HINTS_METADATA_KEY + " is not a JSON list of tensor names: "
                         + meta);
             }
         }
@@ -329,6 +324,7 @@ public final class Finetuner {
                 seconds, done / seconds);
     }
 
+    @SuppressWarnings("try") // the workspace scope is the point; its handle is never read
     private KtLoss.Terms step(int[] idx, KtLoss loss, Optimizer optimizer, Random views) throws LrdktException {
         try (MemoryWorkspace ignored = stepMemory.cycle()) {
             return stepInScratch(idx, loss, optimizer, views);
@@ -368,6 +364,7 @@ public final class Finetuner {
      * Accuracy against labels (or top-1 agreement with the teacher for unlabelled data) of {@code model} on
      * unaugmented {@code samples}, and, when {@code loss} is given, the student's knowledge-transfer loss on them.
      */
+    @SuppressWarnings("try") // the workspace scope is the point; its handle is never read
     private HeldOut check(Mirror model, int[] samples, KtLoss loss) throws LrdktException {
         long correct = 0;
         double lossSum = 0;

@@ -22,7 +22,7 @@ final class LinearOps {
             alpha = Attrs.getFloat(node, "alpha", 1f);
             beta = Attrs.getFloat(node, "beta", 1f);
             transA = Attrs.getInt(node, "transA", 0) != 0;
-            transB = Attrs.getInt(node, "transB", 0) != 0;
+            transB = Attrs.transB(node);
         }
 
         @Override

@@ -227,6 +227,7 @@ public final class Mirror {
      * Moves every parameter into one contiguous vector and makes its value a view of it, so that an optimizer
      * updates all weights with a handful of whole-vector operations instead of several per weight.
      */
+    @SuppressWarnings("try") // the workspace scope is the point; its handle is never read
     private void flattenParameters() {
         if (parameters.isEmpty()) {
             return;
@@ -331,7 +332,7 @@ public final class Mirror {
                 throw unsupported(s.node(), e);
             } catch (RuntimeException e) {
                 throw new LrdktException(LrdktException.Kind.RUNTIME, s.node().getOpType() + " node '"
-                        + s.node().getName() + "' failed in the training mirror: " + Shapes.firstLine(String.valueOf(e.getMessage())), e);
+                        + s.node().getName() + "' failed in the training mirror: " + LrdktException.firstLine(String.valueOf(e.getMessage())), e);
             }
             for (int i = 0; i < out.length && i < s.outputs().length; i++) {
                 values.put(s.outputs()[i], out[i]);
@@ -380,7 +381,7 @@ public final class Mirror {
                 throw unsupported(s.node(), e);
             } catch (RuntimeException e) {
                 throw new LrdktException(LrdktException.Kind.RUNTIME, s.node().getOpType() + " node '"
-                        + s.node().getName() + "' failed in the backward pass: " + Shapes.firstLine(String.valueOf(e.getMessage())), e);
+                        + s.node().getName() + "' failed in the backward pass: " + LrdktException.firstLine(String.valueOf(e.getMessage())), e);
             }
             for (int i = 0; i < need.length; i++) {
                 if (need[i] && gin[i] != null) {

@@ -1,6 +1,7 @@
 package org.lrdkt.train;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -78,7 +79,7 @@ final class Nd {
     /** Sums a broadcast gradient back to the shape of the operand that was broadcast. */
     static INDArray reduceTo(INDArray grad, long[] shape) {
         long[] g = grad.shape();
-        if (java.util.Arrays.equals(g, shape)) {
+        if (Arrays.equals(g, shape)) {
             return grad;
         }
         int lead = g.length - shape.length;

@@ -41,6 +41,7 @@ public final class Optimizer {
      * scales each loss gradient down to that L2 norm when it is longer (before weight decay, as PyTorch's
      * clip_grad_norm_ before an optimizer step).
      */
+    @SuppressWarnings("try") // the workspace scope is the point; its handle is never read
     public Optimizer(Kind kind, double learningRate, double momentum, double weightDecay, double clipNorm,
                      Mirror student) {
         this.kind = kind;

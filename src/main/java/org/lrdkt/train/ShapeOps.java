@@ -173,7 +173,7 @@ final class ShapeOps {
                 return new INDArray[] {x};
             }
             INDArray truncated = Transforms.floor(Transforms.abs(x, true), false).muli(Transforms.sign(x, true));
-            return new INDArray[] {truncated.castTo(DataType.LONG)};
+            return new INDArray[] {truncated.castTo(DataType.INT64)};
         }
 
         @Override
@@ -278,7 +278,7 @@ final class ShapeOps {
             boolean floating = attr.isEmpty() || TensorData.isFloatingPoint(attr.get().getT().getDataType());
             value = attr.isEmpty() ? 0 : floating ? TensorData.toFloats(attr.get().getT())[0]
                     : TensorData.toLongs(attr.get().getT())[0];
-            type = floating ? floatType : DataType.LONG;
+            type = floating ? floatType : DataType.INT64;
         }
 
         @Override

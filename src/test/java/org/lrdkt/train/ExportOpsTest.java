@@ -10,6 +10,7 @@ import static org.lrdkt.onnx.Attrs.ofString;
 import static org.lrdkt.train.GraphBuilder.in;
 import static org.lrdkt.train.MirrorTest.relativeError;
 
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -22,6 +23,7 @@ import org.lrdkt.onnx.TensorData;
 import org.lrdkt.onnx.proto.Onnx.AttributeProto;
 import org.lrdkt.onnx.proto.Onnx.TensorProto;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -182,7 +184,7 @@ class ExportOpsTest {
     @Test
     void sumOperandsAndPReluSlopesTrain() throws Exception {
         Mirror mirror = Mirror.of(elementwise(), DataType.DOUBLE, true);
-        assertTrue(mirror.parameters().keySet().containsAll(java.util.List.of("sum.bias", "slope")),
+        assertTrue(mirror.parameters().keySet().containsAll(List.of("sum.bias", "slope")),
                 mirror.parameters().keySet().toString());
     }
 
@@ -208,7 +210,7 @@ class ExportOpsTest {
         Mirror mirror = Mirror.of(model, DataType.FLOAT, true);
         Mirror.Parameter p = mirror.parameters().get("w16");
         assertEquals(DataType.FLOAT, p.value().dataType(), "trains in fp32");
-        Map<String, org.nd4j.linalg.api.ndarray.INDArray> grads = mirror.backward(
+        Map<String, INDArray> grads = mirror.backward(
                 mirror.forward(Map.of("input", Nd4j.rand(DataType.FLOAT, 2, 2, 5, 5))),
                 Map.of("out", Nd4j.ones(DataType.FLOAT, 2, 3, 3, 3))).byName();
         assertTrue(grads.get("w16").amaxNumber().doubleValue() > 0, "the gradient passes both casts");

@@ -8,6 +8,7 @@ import static org.lrdkt.onnx.Attrs.ofInt;
 import static org.lrdkt.onnx.Attrs.ofInts;
 import static org.lrdkt.train.GraphBuilder.in;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -58,7 +59,7 @@ class MirrorTest {
     }
 
     private static Long[] toObjects(long[] a) {
-        return java.util.Arrays.stream(a).boxed().toArray(Long[]::new);
+        return Arrays.stream(a).boxed().toArray(Long[]::new);
     }
 
     @Test

@@ -114,6 +114,7 @@ class RandomAffineTest {
 
     /** Draws the largest angle and zoom every time; no whole-pixel shift is drawn when shift is 0. */
     private static final class Extremes extends Random {
+        private static final long serialVersionUID = 1L;
         @Override
         public double nextDouble() {
             return 1;
