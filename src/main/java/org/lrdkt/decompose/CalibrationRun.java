@@ -81,13 +81,14 @@ final class CalibrationRun {
         long[] sample = data.sampleShape();
         int length = data.sampleLength();
         Inference.Pinned pinned = null;
+        float[] full = new float[batch * length];
         try {
             for (int start = 0; start < count; start += batch) {
                 int n = Math.min(batch, count - start);
                 if (fixedBatch && n != batch) {
                     break; // a model with a fixed batch size takes only whole batches
                 }
-                float[] values = new float[n * length];
+                float[] values = n == batch ? full : new float[n * length]; // whole batches reuse one array
                 for (int i = 0; i < n; i++) {
                     data.fill((int) ((long) (start + i) * data.size() / count), values, i * length);
                 }

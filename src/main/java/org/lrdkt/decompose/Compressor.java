@@ -141,6 +141,7 @@ public final class Compressor {
         Candidate c = p.candidate;
         try (Matrix m = c.matrix(p.unfolding)) {
             LowRank.Factors f = p.lowRank.factors(m, p.rank);
+            p.lowRank.releaseFactorSource();
             double[] shift = p.statistics != null ? p.statistics.biasShift(p.unfolding, m, f) : null;
             return new Factored(f, shift);
         } catch (LrdktException e) {

@@ -39,6 +39,8 @@ final class LayerStatistics implements AutoCloseable {
     /** Σ of the full input patch (C·kh·kw, conv) or input vector (in, FC) over every output position. */
     private final double[] inputSum;
     private long inputCount;
+    /** Sampled rows of the current batch, reused: allocating them per image churned gigabytes on VGG-16. */
+    private float[] sampleRows = new float[0];
 
     private LayerStatistics(Candidate candidate, Moments columns, Moments responses, int samplesPerImage,
                             long seed) {
@@ -199,7 +201,7 @@ final class LayerStatistics implements AutoCloseable {
             throws LrdktException {
         int dim = columns.dim();
         int n = samplesPerImage;
-        float[] rows = new float[n * dim];
+        float[] rows = scratch(n * dim);
         for (int s = 0; s < n; s++) {
             int oh = random.nextInt(outH);
             int col = random.nextInt(w);
@@ -222,7 +224,7 @@ final class LayerStatistics implements AutoCloseable {
         int positions = (int) (ys[2] * ys[3]);
         int per = Math.min(positions, samplesPerImage);
         FloatBuffer v = y.values();
-        float[] rows = new float[batch * per * n];
+        float[] rows = scratch(batch * per * n);
         int s = 0;
         for (int b = 0; b < batch; b++) {
             for (int k = 0; k < per; k++, s++) {
@@ -244,6 +246,13 @@ final class LayerStatistics implements AutoCloseable {
         if (responses != null) {
             responses.close();
         }
+    }
+
+    private float[] scratch(int length) {
+        if (sampleRows.length < length) {
+            sampleRows = new float[length];
+        }
+        return sampleRows;
     }
 
     /** The mean full input patch (c, i, j) of a conv, or the mean input vector of an FC layer. */

@@ -45,15 +45,16 @@ public final class LowRank {
     private final int cols;
     private final Spectrum spectrum;
     // SVD: U (rows×n), singular values, Vᵀ (n×cols)
-    private final float[] u;
+    // what factors() cuts from; released by releaseFactorSource() once the chosen rank's factors exist
+    private float[] u;
     private final float[] s;
-    private final float[] vt;
+    private float[] vt;
     // GRAM: eigenvectors of the smaller side's Gram, n×n row-major, columns in ascending eigenvalue order
-    private final float[] basis;
+    private float[] basis;
     private final boolean basisOnCols;
     // calibrated: the regularised response covariance (full symmetric, on the basisOnCols side) and the weights'
     // own spectrum; null otherwise
-    private final float[] responseCovariance;
+    private float[] responseCovariance;
     private final Spectrum weightSpectrum;
 
     private LowRank(Solver solver, int rows, int cols, Spectrum spectrum, float[] u, float[] s, float[] vt,
@@ -150,7 +151,18 @@ public final class LowRank {
 
     /** Whether the factors minimise the calibration set's response error rather than the weights' error. */
     public boolean calibrated() {
-        return responseCovariance != null;
+        return weightSpectrum != null;
+    }
+
+    /**
+     * Frees the singular vectors or covariance the factors are cut from (for VGG-16's fc6, 64 MB), keeping the
+     * spectra for reports; {@link #factors} may not be called after this.
+     */
+    public void releaseFactorSource() {
+        u = null;
+        vt = null;
+        basis = null;
+        responseCovariance = null;
     }
 
     /** The weights' own σ² spectrum (for a calibrated decomposition, next to the data-aware one it spends). */

@@ -11,8 +11,8 @@ import org.lrdkt.LrdktException;
  */
 final class Moments implements AutoCloseable {
 
-    /** Rows staged between updates: about 16 MiB, and never fewer than 64. */
-    private static final int STAGE_FLOATS = 1 << 22;
+    /** Rows staged between updates: about 4 MiB, and never fewer than 64. */
+    private static final int STAGE_FLOATS = 1 << 20;
 
     private final int dim;
     private final Matrix stage;
