@@ -9,9 +9,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * 2-D Conv on NCHW with ONNX's OIHW weights. Group 1 runs through libnd4j's conv2d/conv2d_bp (weight format 1 =
  * OIHW); depthwise convs (group = input channels, any channel multiplier) through one depthwise_conv2d/_bp call;
- * other group counts as one conv2d per channel slice, which measured faster than every single-call form libnd4j
- * offers for them (a block-diagonal dense kernel does group× the work, a channel-expanded depthwise conv copies
- * the input per output channel). Asymmetric pads become an explicit zero pad in front.
+ * other group counts as one conv2d per channel slice. For those, the single-call forms libnd4j allows measured
+ * slower at group 2 and 4: a block-diagonal dense kernel (group× the work; it only won with 32 groups of one or
+ * two channels) and a channel-expanded depthwise conv (copies the input per output channel, and libnd4j runs a
+ * multiplier above 1 outside oneDNN). Asymmetric pads become an explicit zero pad in front.
  */
 final class ConvOp implements MirrorOp {
 
