@@ -117,6 +117,37 @@ class GradientTest {
         checkMirror(MirrorTest.resnetStyle(), new long[] {2, 3, 16, 16}, 5);
     }
 
+    /** Depthwise and grouped convs in double precision: libnd4j's reference kernels. */
+    @Test
+    void groupedConvolutionGradients() throws Exception {
+        checkMirror(MirrorTest.groupedConvolutions(), new long[] {2, 8, 11, 11}, 8);
+    }
+
+    /**
+     * In float, depthwise convs with multiplier 1 run through oneDNN's kernels instead, which finite differences
+     * cannot check in that precision: their gradients must equal the double-precision ones checked above.
+     */
+    @Test
+    void groupedConvolutionGradientsInFloatEqualDouble() throws Exception {
+        OnnxModel model = MirrorTest.groupedConvolutions();
+        INDArray x = randn(23, 2, 8, 11, 11);
+        Map<String, INDArray> expected = parameterGradients(Mirror.of(model, DataType.DOUBLE, true), x);
+        Map<String, INDArray> got = parameterGradients(Mirror.of(model, DataType.FLOAT, true), x);
+        for (Map.Entry<String, INDArray> e : expected.entrySet()) {
+            INDArray g = got.get(e.getKey()).castTo(DataType.DOUBLE);
+            double error = g.sub(e.getValue()).amaxNumber().doubleValue() / e.getValue().amaxNumber().doubleValue();
+            assertTrue(error < 1e-4, e.getKey() + ": float gradient off by " + error + " relative");
+        }
+    }
+
+    /** Parameter gradients for a fixed random linear readout of the first output. */
+    private static Map<String, INDArray> parameterGradients(Mirror mirror, INDArray x) throws LrdktException {
+        Map<String, INDArray> values = mirror.forward(Map.of(mirror.inputNames().get(0), x));
+        String output = mirror.outputNames().get(0);
+        INDArray readout = randn(24, values.get(output).shape()).castTo(mirror.dataType());
+        return mirror.backward(values, Map.of(output, readout)).byName();
+    }
+
     /**
      * Convolutions on the graph input take the weight-gradient-only path (no input gradient): symmetric pads
      * inline, asymmetric pads with dilation and a bias, several input channels.

@@ -189,6 +189,45 @@ class MirrorTest {
         assertTrue(after.sub(before).amaxNumber().doubleValue() > 1e-3, "forward reads the updated weights");
     }
 
+    /**
+     * Depthwise convs (channel multiplier 1 and 2) and grouped convs (group 2 and 4) side by side, behind a trainable
+     * per-channel scale so that their input gradients reach a parameter: strides, dilations, asymmetric pads, with
+     * and without bias, and non-square kernels, so that a transposed or mis-ordered weight layout changes the output.
+     */
+    static OnnxModel groupedConvolutions() {
+        GraphBuilder b = new GraphBuilder(17).input("input", -1, 8, 11, 11);
+        String x = b.node("Mul", in("input", b.weight("scale", 1.5, 1, 8, 1, 1)));
+        String dw1 = b.node("Conv", in(x, b.weight("dw1.w", 0.5, 8, 1, 3, 3), b.weight("dw1.b", 0.2, 8)),
+                ofInts("kernel_shape", 3, 3), ofInt("group", 8), ofInts("strides", 2, 2), ofInts("dilations", 2, 2),
+                ofInts("pads", 2, 2, 2, 2));
+        String dw2 = b.node("Conv", in(x, b.weight("dw2.w", 0.5, 16, 1, 3, 2)), ofInts("kernel_shape", 3, 2),
+                ofInt("group", 8), ofInts("dilations", 2, 1), ofInts("pads", 2, 0, 1, 1));
+        String g2 = b.node("Conv", in(x, b.weight("g2.w", 0.3, 6, 4, 3, 3), b.weight("g2.b", 0.2, 6)),
+                ofInts("kernel_shape", 3, 3), ofInt("group", 2), ofInts("strides", 2, 2), ofInts("pads", 0, 1, 1, 0));
+        String g4 = b.node("Conv", in(x, b.weight("g4.w", 0.4, 8, 2, 2, 3)), ofInts("kernel_shape", 2, 3),
+                ofInt("group", 4), ofInts("dilations", 1, 2), ofInts("pads", 1, 1, 1, 1));
+        String[] flat = {b.node("Flatten", in(dw1)), b.node("Flatten", in(dw2)), b.node("Flatten", in(g2)),
+            b.node("Flatten", in(g4))};
+        b.node("Concat", "out", flat, ofInt("axis", 1));
+        return b.build("out", 14);
+    }
+
+    @Test
+    void depthwiseAndGroupedConvolutionsMatchOrt() throws Exception {
+        assertTrue(relativeError(groupedConvolutions(), new long[] {3, 8, 11, 11}, -1, 1) < 1e-4);
+    }
+
+    @Test
+    void convolutionWithMismatchedGroupIsNamed() throws Exception {
+        GraphBuilder b = new GraphBuilder(4).input("input", -1, 6, 5, 5);
+        b.node("Conv", "out", in("input", b.weight("w", 0.3, 4, 2, 3, 3)), ofInts("kernel_shape", 3, 3),
+                ofInt("group", 2));
+        Mirror mirror = Mirror.of(b.build("out", 14), DataType.FLOAT, true);
+        LrdktException e = assertThrows(LrdktException.class,
+                () -> mirror.forward(Map.of("input", Nd4j.rand(DataType.FLOAT, 1, 6, 5, 5))));
+        assertTrue(e.getMessage().contains("Conv '/out/Conv' with group 2"), e.getMessage());
+    }
+
     @Test
     void opZooMatchesOrt() throws Exception {
         assertTrue(relativeError(opZoo(), new long[] {3, 4, 11, 11}, -1, 1) < 1e-4);
