@@ -105,7 +105,7 @@ final class RunCommand implements Command {
         }
         System.out.print(result.compress().table());
         if (result.finetune() != null) {
-            System.out.print(FinetuneCommand.table(result.finetune()));
+            System.out.print(result.finetune().table());
         }
         System.out.println();
         System.out.print(result.summary());
