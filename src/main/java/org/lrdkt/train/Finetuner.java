@@ -255,8 +255,8 @@ public final class Finetuner {
                 schedule.weightDecay(), schedule.clipNorm(), student);
         Map<String, INDArray> best = copy(student.parameters());
         List<FinetuneResult.Epoch> history = new ArrayList<>();
-        double teacherScore = check(teacher, scored, null).score();
-        HeldOut initial = check(student, scored, loss);
+        double teacherScore = scoreAndLoss(teacher, scored, null).score();
+        ScoreAndLoss initial = scoreAndLoss(student, scored, loss);
         double bestScore = initial.score();
         double bestLoss = initial.loss();
         int bestEpoch = 0;
@@ -329,8 +329,8 @@ public final class Finetuner {
             progress.step(done, terms, done / ((System.nanoTime() - start) / 1e9));
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        HeldOut check = check(student, scored, loss);
-        return new FinetuneResult.Epoch(epoch, hard / done, soft / done, hint / done, check.score(), check.loss(),
+        ScoreAndLoss after = scoreAndLoss(student, scored, loss);
+        return new FinetuneResult.Epoch(epoch, hard / done, soft / done, hint / done, after.score(), after.loss(),
                 seconds, done / seconds);
     }
 
@@ -366,8 +366,8 @@ public final class Finetuner {
         return loss.evaluate(logits, s.get(logits), t.get(logits), useLabels ? data.labels(idx) : null, pairs);
     }
 
-    /** A held-out check: the score, and the mean loss (NaN when not asked for). */
-    private record HeldOut(double score, double loss) {
+    /** A model's score on some samples, and the student's mean loss on them (NaN when not asked for). */
+    private record ScoreAndLoss(double score, double loss) {
     }
 
     /**
@@ -375,7 +375,7 @@ public final class Finetuner {
      * unaugmented {@code samples}, and, when {@code loss} is given, the student's knowledge-transfer loss on them.
      */
     @SuppressWarnings("try") // the workspace scope is the point; its handle is never read
-    private HeldOut check(Mirror model, int[] samples, KtLoss loss) throws LrdktException {
+    private ScoreAndLoss scoreAndLoss(Mirror model, int[] samples, KtLoss loss) throws LrdktException {
         long correct = 0;
         double lossSum = 0;
         for (int from = 0; from < samples.length; from += EVAL_BATCH) {
@@ -395,7 +395,7 @@ public final class Finetuner {
                 }
             }
         }
-        return new HeldOut((double) correct / samples.length, loss == null ? Double.NaN : lossSum / samples.length);
+        return new ScoreAndLoss((double) correct / samples.length, loss == null ? Double.NaN : lossSum / samples.length);
     }
 
     private static Map<String, INDArray> copy(Map<String, Mirror.Parameter> parameters) {
