@@ -2,6 +2,7 @@ package org.lrdkt;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 /** The one Jackson mapper: pretty, stable field order (records keep declaration order). */
@@ -15,8 +16,17 @@ public final class Json {
     }
 
     public static String write(Object value) {
+        return write(MAPPER.writer(), value);
+    }
+
+    /** {@code value} as JSON on one line (for keys and fingerprints). */
+    public static String writeLine(Object value) {
+        return write(MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT), value);
+    }
+
+    private static String write(ObjectWriter writer, Object value) {
         try {
-            return MAPPER.writeValueAsString(value);
+            return writer.writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise " + value.getClass().getSimpleName(), e);
         }

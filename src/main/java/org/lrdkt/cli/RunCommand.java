@@ -25,8 +25,7 @@ final class RunCommand implements Command {
 
     /** The embedded example's default budget: a quarter of LeNet-5's MACs. */
     private static final double EXAMPLE_TARGET_MACS = 0.25;
-    private static final Set<String> OWN_FLAGS = Set.of("output", "report", "teacher", "student", "data", "test-data",
-            "resume");
+    private static final Set<String> OWN_FLAGS = Set.of("output", "report", "data", "test-data");
 
     @Override
     public String name() {
@@ -58,8 +57,7 @@ final class RunCommand implements Command {
                         + "calibrated on the training data, or on --calibration D)"));
         new CompressCommand().options().getOptions().stream().filter(o -> !OWN_FLAGS.contains(o.getLongOpt()))
                 .forEach(options::addOption);
-        new FinetuneCommand().options().getOptions().stream().filter(o -> !OWN_FLAGS.contains(o.getLongOpt()))
-                .forEach(options::addOption);
+        FinetuneFlags.addTo(options);
         BenchCommand.addTimingOptions(options, "bench-");
         return options;
     }
@@ -78,7 +76,7 @@ final class RunCommand implements Command {
             compress = compress.toBuilder().target(CompressOptions.Policy.TARGET_MACS, EXAMPLE_TARGET_MACS).build();
         }
         Preprocessing preprocessing = PreprocessingFlags.parse(line);
-        FinetuneOptions finetune = FinetuneCommand.parse(line, null);
+        FinetuneOptions finetune = FinetuneFlags.parse(line);
         Benchmark.BenchOptions bench = BenchCommand.parseTiming(line, "bench-", null);
         Path reportDir = line.hasOption("report") ? Flags.path(line.getOptionValue("report")) : null;
 
@@ -107,7 +105,7 @@ final class RunCommand implements Command {
         }
         System.out.print(result.compress().table());
         if (result.finetune() != null) {
-            System.out.print(FinetuneCommand.table(result.finetune()));
+            System.out.print(result.finetune().table());
         }
         System.out.println();
         System.out.print(result.summary());

@@ -66,6 +66,19 @@ public final class Inference implements AutoCloseable {
     }
 
     /**
+     * Refuses, naming {@code path}, a model ONNX Runtime cannot load. ONNX Runtime validates what the training mirror
+     * takes on trust (attribute ranges, groups, opsets), so a model it cannot load is refused before any training,
+     * since the written student could not run either.
+     */
+    public static void checkLoads(OnnxModel model, Path path) throws LrdktException {
+        try {
+            open(model, new Settings(1, false, false)).close(); // opening is the check
+        } catch (LrdktException e) {
+            throw new LrdktException(e.kind(), path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * Opens a model that streams many batches while the caller holds other large things (calibration next to the
      * decomposition). Its float weights reach ONNX Runtime as tensors over the loaded model's own bytes (for a
      * memory-mapped model, the file's pages: no copy at all) instead of inside a serialized copy, and ORT neither

@@ -23,7 +23,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * the best weights so far and the optimizer state as extra initializers, and the run state as metadata. One file,
  * written atomically.
  */
-final class Checkpoint {
+public final class Checkpoint {
 
     private static final String STATE_KEY = "lrdkt.checkpoint";
     private static final String BEST = "lrdkt.checkpoint/best/";
@@ -37,6 +37,11 @@ final class Checkpoint {
     }
 
     private Checkpoint() {
+    }
+
+    /** Where a run writing {@code output} keeps its checkpoint: beside it, named {@code OUT.ckpt}. */
+    public static Path pathFor(Path output) {
+        return output.resolveSibling(output.getFileName() + ".ckpt");
     }
 
     static void save(Path file, OnnxModel current, String fingerprint, State state, Map<String, INDArray> best,

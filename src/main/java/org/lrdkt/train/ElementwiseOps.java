@@ -30,7 +30,7 @@ final class ElementwiseOps {
 
         @Override
         public INDArray[] forward(INDArray[] in) {
-            return new INDArray[] {Nd.broadcast(op, in[0], in[1])};
+            return new INDArray[] {Tensors.broadcast(op, in[0], in[1])};
         }
 
         @Override
@@ -41,21 +41,21 @@ final class ElementwiseOps {
             INDArray[] grads = new INDArray[2];
             switch (op) {
                 case "add" -> {
-                    grads[0] = need[0] ? Nd.reduceTo(gy, a.shape()) : null;
-                    grads[1] = need[1] ? Nd.reduceTo(gy, b.shape()) : null;
+                    grads[0] = need[0] ? Tensors.reduceTo(gy, a.shape()) : null;
+                    grads[1] = need[1] ? Tensors.reduceTo(gy, b.shape()) : null;
                 }
                 case "subtract" -> {
-                    grads[0] = need[0] ? Nd.reduceTo(gy, a.shape()) : null;
-                    grads[1] = need[1] ? Nd.reduceTo(gy.neg(), b.shape()) : null;
+                    grads[0] = need[0] ? Tensors.reduceTo(gy, a.shape()) : null;
+                    grads[1] = need[1] ? Tensors.reduceTo(gy.neg(), b.shape()) : null;
                 }
                 case "multiply" -> {
-                    grads[0] = need[0] ? Nd.reduceTo(Nd.broadcast("multiply", gy, b), a.shape()) : null;
-                    grads[1] = need[1] ? Nd.reduceTo(Nd.broadcast("multiply", gy, a), b.shape()) : null;
+                    grads[0] = need[0] ? Tensors.reduceTo(Tensors.broadcast("multiply", gy, b), a.shape()) : null;
+                    grads[1] = need[1] ? Tensors.reduceTo(Tensors.broadcast("multiply", gy, a), b.shape()) : null;
                 }
                 default -> {
-                    grads[0] = need[0] ? Nd.reduceTo(Nd.broadcast("divide", gy, b), a.shape()) : null;
-                    grads[1] = need[1] ? Nd.reduceTo(Nd.broadcast("divide", gy.mul(out[0]), b).negi(), b.shape())
-                            : null;
+                    grads[0] = need[0] ? Tensors.reduceTo(Tensors.broadcast("divide", gy, b), a.shape()) : null;
+                    grads[1] = need[1]
+                            ? Tensors.reduceTo(Tensors.broadcast("divide", gy.mul(out[0]), b).negi(), b.shape()) : null;
                 }
             }
             return grads;
@@ -125,7 +125,7 @@ final class ElementwiseOps {
                 }
 
                 INDArray derivative(INDArray x, INDArray y) {
-                    INDArray inside = Nd.between(x, lower, upper);
+                    INDArray inside = Tensors.between(x, lower, upper);
                     if (!swish) {
                         return inside.muli(alpha);
                     }
@@ -167,7 +167,7 @@ final class ElementwiseOps {
                 public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
                     double[] b = bounds(in);
                     INDArray[] grads = new INDArray[in.length];
-                    grads[0] = need[0] ? Nd.between(in[0], b[0], b[1]).muli(g[0]) : null;
+                    grads[0] = need[0] ? Tensors.between(in[0], b[0], b[1]).muli(g[0]) : null;
                     return grads;
                 }
 
@@ -214,7 +214,7 @@ final class ElementwiseOps {
         public INDArray[] forward(INDArray[] in) {
             INDArray y = in[0];
             for (int i = 1; i < in.length; i++) {
-                y = Nd.broadcast(switch (op) {
+                y = Tensors.broadcast(switch (op) {
                     case "Max" -> "maximum";
                     case "Min" -> "minimum";
                     default -> "add";
@@ -234,16 +234,16 @@ final class ElementwiseOps {
             if (op.equals("Sum") || op.equals("Mean")) {
                 INDArray gy = op.equals("Mean") ? g[0].div(in.length) : g[0];
                 for (int i = 0; i < in.length; i++) {
-                    grads[i] = need[i] ? Nd.reduceTo(gy, in[i].shape()) : null;
+                    grads[i] = need[i] ? Tensors.reduceTo(gy, in[i].shape()) : null;
                 }
                 return grads;
             }
             INDArray unclaimed = Nd4j.onesLike(out[0]);
             for (int i = 0; i < in.length; i++) {
-                INDArray holds = Nd.broadcast("add", Nd4j.zerosLike(out[0]), in[i]).eq(out[0])
+                INDArray holds = Tensors.broadcast("add", Nd4j.zerosLike(out[0]), in[i]).eq(out[0])
                         .castTo(out[0].dataType()).muli(unclaimed);
                 unclaimed.subi(holds);
-                grads[i] = need[i] ? Nd.reduceTo(holds.muli(g[0]), in[i].shape()) : null;
+                grads[i] = need[i] ? Tensors.reduceTo(holds.muli(g[0]), in[i].shape()) : null;
             }
             return grads;
         }
@@ -254,7 +254,8 @@ final class ElementwiseOps {
         @Override
         public INDArray[] forward(INDArray[] in) {
             INDArray negative = Transforms.min(in[0], 0.0, true);
-            return new INDArray[] {Nd.broadcast("multiply", negative, in[1]).addi(Transforms.max(in[0], 0.0, true))};
+            INDArray positive = Transforms.max(in[0], 0.0, true);
+            return new INDArray[] {Tensors.broadcast("multiply", negative, in[1]).addi(positive)};
         }
 
         @Override
@@ -262,11 +263,11 @@ final class ElementwiseOps {
             INDArray positive = in[0].gt(0).castTo(in[0].dataType());
             INDArray[] grads = new INDArray[2];
             if (need[0]) {
-                INDArray slope = Nd.broadcast("multiply", positive.rsub(1), in[1]).addi(positive);
+                INDArray slope = Tensors.broadcast("multiply", positive.rsub(1), in[1]).addi(positive);
                 grads[0] = slope.muli(g[0]);
             }
             if (need[1]) {
-                grads[1] = Nd.reduceTo(Transforms.min(in[0], 0.0, true).muli(g[0]), in[1].shape());
+                grads[1] = Tensors.reduceTo(Transforms.min(in[0], 0.0, true).muli(g[0]), in[1].shape());
             }
             return grads;
         }

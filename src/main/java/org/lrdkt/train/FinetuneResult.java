@@ -2,6 +2,7 @@ package org.lrdkt.train;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.List;
+import org.lrdkt.TextTable;
 import org.lrdkt.onnx.OnnxModel;
 
 /**
@@ -17,6 +18,27 @@ import org.lrdkt.onnx.OnnxModel;
 public record FinetuneResult(@JsonIgnore OnnxModel student, String metric, double initialScore, double initialLoss,
                              double teacherScore, int bestEpoch, double bestScore, List<String> hints,
                              List<Epoch> history, int trainSamples, int heldOutSamples, double seconds) {
+
+    /** One row per epoch (0 = the untrained student), the best marked, then the run in one line. */
+    public String table() {
+        TextTable t = new TextTable("epoch", "loss", "hard CE", "soft CE", "hint", "held-out loss",
+                "held-out " + metric, "images/s", "seconds");
+        t.row("0" + (bestEpoch == 0 ? " *" : ""), "", "", "", "", String.format("%.4f", initialLoss),
+                pct(initialScore), "", "");
+        for (Epoch e : history) {
+            t.row(e.epoch() + (e.epoch() == bestEpoch ? " *" : ""), String.format("%.4f", e.total()),
+                    String.format("%.4f", e.hard()), String.format("%.5f", e.soft()), String.format("%.5f", e.hint()),
+                    String.format("%.4f", e.heldOutLoss()), pct(e.score()), String.format("%.0f", e.imagesPerSecond()),
+                    String.format("%.1f", e.seconds()));
+        }
+        return t.render() + String.format("teacher held-out %s %s; best epoch %d (lowest held-out loss; %s); %d "
+                + "training / %d held-out samples; hints %s; %.1f s%n", metric, pct(teacherScore), bestEpoch,
+                pct(bestScore), trainSamples, heldOutSamples, hints.isEmpty() ? "none" : hints, seconds);
+    }
+
+    private static String pct(double v) {
+        return String.format("%.2f%%", 100 * v);
+    }
 
     /** One epoch: mean weighted training loss terms, held-out score and loss, throughput. */
     public record Epoch(int epoch, double hard, double soft, double hint, double score, double heldOutLoss,

@@ -45,6 +45,9 @@ public final class Finetuner {
     private final OnnxModel studentModel;
     private final TrainData data;
     private final FinetuneOptions options;
+    private final FinetuneOptions.Schedule schedule;
+    private final FinetuneOptions.Transfer transfer;
+    private final FinetuneOptions.Sampling sampling;
     private final String input;
     private final String logits;
     private final long[] inputShape;
@@ -58,13 +61,16 @@ public final class Finetuner {
     private Finetuner(OnnxModel teacherModel, OnnxModel studentModel, TrainData data, FinetuneOptions options)
             throws LrdktException {
         this.options = options;
+        this.schedule = options.schedule();
+        this.transfer = options.transfer();
+        this.sampling = options.sampling();
         this.data = data;
         this.studentModel = studentModel;
         checkOptions(options);
         if (data.size() == 0) {
             throw LrdktException.badInput("the data set " + data.source() + " is empty");
         }
-        if (data.size() < 2 && options.valFraction() > 0) {
+        if (data.size() < 2 && sampling.valFraction() > 0) {
             throw LrdktException.badInput("the data set has 1 sample; need at least 2 to hold some out");
         }
         teacher = Mirror.of(teacherModel, DataType.FLOAT, false);
@@ -86,10 +92,11 @@ public final class Finetuner {
                     + Arrays.toString(s) + " in the student");
         }
         inputShape = sampleShape(t != null ? t : s, data);
-        augmentation = RandomAffine.forSamples(inputShape, options.shift(), options.rotate(), options.zoom());
-        hints = resolveHints(studentModel, options.hints());
-        useLabels = data.labelled() && !options.ignoreLabels();
-        if (!useLabels && options.softWeight() == 0 && (options.hintWeight() == 0 || hints.isEmpty())) {
+        FinetuneOptions.Augmentation views = options.augmentation();
+        augmentation = RandomAffine.forSamples(inputShape, views.shift(), views.rotate(), views.zoom());
+        hints = resolveHints(studentModel, transfer.hints());
+        useLabels = data.labelled() && !transfer.ignoreLabels();
+        if (!useLabels && transfer.softWeight() == 0 && (transfer.hintWeight() == 0 || hints.isEmpty())) {
             throw LrdktException.usage("nothing to learn from: no labels"
                     + (data.labelled() ? " (ignored)" : "") + ", soft weight 0 and no hint term");
         }
@@ -104,9 +111,12 @@ public final class Finetuner {
     }
 
     private static void checkOptions(FinetuneOptions o) throws LrdktException {
-        if (o.epochs() < 1 || o.batch() < 1 || !(o.learningRate() > 0) || !(o.temperature() > 0)
-                || o.softWeight() < 0 || o.hintWeight() < 0 || o.weightDecay() < 0 || o.momentum() < 0
-                || !(o.valFraction() >= 0 && o.valFraction() < 1) || o.limit() < 0) {
+        FinetuneOptions.Schedule s = o.schedule();
+        FinetuneOptions.Transfer t = o.transfer();
+        FinetuneOptions.Sampling d = o.sampling();
+        if (s.epochs() < 1 || s.batch() < 1 || !(s.learningRate() > 0) || !(t.temperature() > 0)
+                || t.softWeight() < 0 || t.hintWeight() < 0 || s.weightDecay() < 0 || s.momentum() < 0
+                || !(d.valFraction() >= 0 && d.valFraction() < 1) || d.limit() < 0) {
             throw LrdktException.usage("fine-tuning options out of range: " + o);
         }
         if (o.resume() && o.checkpoint() == null) {
@@ -230,9 +240,9 @@ public final class Finetuner {
 
     private FinetuneResult train(Progress progress) throws LrdktException {
         long started = System.nanoTime();
-        int[] order = shuffled(data.size(), new Random(options.seed()));
-        int used = options.limit() > 0 ? Math.min(options.limit(), order.length) : order.length;
-        int held = options.valFraction() > 0 ? Math.max(1, (int) Math.round(used * options.valFraction())) : 0;
+        int[] order = shuffled(data.size(), new Random(sampling.seed()));
+        int used = sampling.limit() > 0 ? Math.min(sampling.limit(), order.length) : order.length;
+        int held = sampling.valFraction() > 0 ? Math.max(1, (int) Math.round(used * sampling.valFraction())) : 0;
         if (used - held < 1) {
             throw LrdktException.badInput("no samples left for training after holding out " + held);
         }
@@ -240,13 +250,13 @@ public final class Finetuner {
         int[] train = Arrays.copyOfRange(order, held, used);
         // without a held-out split, score on the training samples
         int[] scored = held > 0 ? heldOut : train;
-        KtLoss loss = new KtLoss(options.softWeight(), options.temperature(), options.hintWeight());
-        Optimizer optimizer = new Optimizer(options.optimizer(), options.learningRate(), options.momentum(),
-                options.weightDecay(), options.clipNorm(), student);
+        KtLoss loss = new KtLoss(transfer.softWeight(), transfer.temperature(), transfer.hintWeight());
+        Optimizer optimizer = new Optimizer(schedule.optimizer(), schedule.learningRate(), schedule.momentum(),
+                schedule.weightDecay(), schedule.clipNorm(), student);
         Map<String, INDArray> best = copy(student.parameters());
         List<FinetuneResult.Epoch> history = new ArrayList<>();
-        double teacherScore = check(teacher, scored, null).score();
-        HeldOut initial = check(student, scored, loss);
+        double teacherScore = scoreAndLoss(teacher, scored, null).score();
+        ScoreAndLoss initial = scoreAndLoss(student, scored, loss);
         double bestScore = initial.score();
         double bestLoss = initial.loss();
         int bestEpoch = 0;
@@ -260,7 +270,7 @@ public final class Finetuner {
             bestEpoch = state.bestEpoch();
             firstEpoch = state.epochsDone() + 1;
         }
-        for (int epoch = firstEpoch; epoch <= options.epochs(); epoch++) {
+        for (int epoch = firstEpoch; epoch <= schedule.epochs(); epoch++) {
             FinetuneResult.Epoch stats = trainEpoch(epoch, train, loss, optimizer, progress, scored);
             history.add(stats);
             // the held-out loss, not the accuracy: on a few hundred samples accuracy moves in steps of one sample
@@ -290,20 +300,20 @@ public final class Finetuner {
     private FinetuneResult.Epoch trainEpoch(int epoch, int[] train, KtLoss loss, Optimizer optimizer,
                                             Progress progress, int[] scored) throws LrdktException {
         int[] order = train.clone();
-        shuffle(order, new Random(options.seed() * 1_000_003L + epoch));
+        shuffle(order, new Random(sampling.seed() * 1_000_003L + epoch));
         // its own stream per epoch, so a run resumed at an epoch boundary draws the same augmentations
-        Random views = new Random(options.seed() * 1_000_033L + epoch);
-        progress.epochStart(epoch, options.epochs(), order.length);
+        Random views = new Random(sampling.seed() * 1_000_033L + epoch);
+        progress.epochStart(epoch, schedule.epochs(), order.length);
         long start = System.nanoTime();
         double hard = 0;
         double soft = 0;
         double hint = 0;
         int done = 0;
         NativeMemoryGuard memory = new NativeMemoryGuard();
-        int stepsPerEpoch = (order.length + options.batch() - 1) / options.batch();
-        for (int from = 0; from < order.length; from += options.batch()) {
-            int[] idx = Arrays.copyOfRange(order, from, Math.min(order.length, from + options.batch()));
-            double rate = options.learningRateAt(epoch - 1 + (double) from / order.length, stepsPerEpoch);
+        int stepsPerEpoch = (order.length + schedule.batch() - 1) / schedule.batch();
+        for (int from = 0; from < order.length; from += schedule.batch()) {
+            int[] idx = Arrays.copyOfRange(order, from, Math.min(order.length, from + schedule.batch()));
+            double rate = schedule.learningRateAt(epoch - 1 + (double) from / order.length, stepsPerEpoch);
             optimizer.learningRate(rate);
             KtLoss.Terms terms = step(idx, loss, optimizer, views);
             if (!Double.isFinite(terms.total())) {
@@ -319,8 +329,8 @@ public final class Finetuner {
             progress.step(done, terms, done / ((System.nanoTime() - start) / 1e9));
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        HeldOut check = check(student, scored, loss);
-        return new FinetuneResult.Epoch(epoch, hard / done, soft / done, hint / done, check.score(), check.loss(),
+        ScoreAndLoss after = scoreAndLoss(student, scored, loss);
+        return new FinetuneResult.Epoch(epoch, hard / done, soft / done, hint / done, after.score(), after.loss(),
                 seconds, done / seconds);
     }
 
@@ -342,13 +352,13 @@ public final class Finetuner {
     }
 
     private boolean needsTeacher() {
-        return options.softWeight() > 0 || (options.hintWeight() > 0 && !hints.isEmpty()) || !useLabels;
+        return transfer.softWeight() > 0 || (transfer.hintWeight() > 0 && !hints.isEmpty()) || !useLabels;
     }
 
     /** The loss of student outputs {@code s} against teacher outputs {@code t} on samples {@code idx}. */
     private KtLoss.Evaluation evaluate(KtLoss loss, int[] idx, Map<String, INDArray> s, Map<String, INDArray> t) {
         Map<String, INDArray[]> pairs = new HashMap<>();
-        if (options.hintWeight() > 0) {
+        if (transfer.hintWeight() > 0) {
             for (String h : hints) {
                 pairs.put(h, new INDArray[] {s.get(h), t.get(h)});
             }
@@ -356,8 +366,8 @@ public final class Finetuner {
         return loss.evaluate(logits, s.get(logits), t.get(logits), useLabels ? data.labels(idx) : null, pairs);
     }
 
-    /** A held-out check: the score, and the mean loss (NaN when not asked for). */
-    private record HeldOut(double score, double loss) {
+    /** A model's score on some samples, and the student's mean loss on them (NaN when not asked for). */
+    private record ScoreAndLoss(double score, double loss) {
     }
 
     /**
@@ -365,7 +375,7 @@ public final class Finetuner {
      * unaugmented {@code samples}, and, when {@code loss} is given, the student's knowledge-transfer loss on them.
      */
     @SuppressWarnings("try") // the workspace scope is the point; its handle is never read
-    private HeldOut check(Mirror model, int[] samples, KtLoss loss) throws LrdktException {
+    private ScoreAndLoss scoreAndLoss(Mirror model, int[] samples, KtLoss loss) throws LrdktException {
         long correct = 0;
         double lossSum = 0;
         for (int from = 0; from < samples.length; from += EVAL_BATCH) {
@@ -385,7 +395,7 @@ public final class Finetuner {
                 }
             }
         }
-        return new HeldOut((double) correct / samples.length, loss == null ? Double.NaN : lossSum / samples.length);
+        return new ScoreAndLoss((double) correct / samples.length, loss == null ? Double.NaN : lossSum / samples.length);
     }
 
     private static Map<String, INDArray> copy(Map<String, Mirror.Parameter> parameters) {

@@ -160,7 +160,7 @@ final class IndexingOps {
         }
 
         private static INDArray reverse(INDArray x, int[] axes) {
-            return axes.length == 0 ? x : Nd.exec("reverse", new INDArray[] {x}, axes)[0];
+            return axes.length == 0 ? x : Tensors.exec("reverse", new INDArray[] {x}, axes)[0];
         }
 
         @Override

@@ -58,7 +58,7 @@ public record KtLoss(double softWeight, double temperature, double hintWeight) {
         // dozen ND4J ops that each cost more to dispatch than to compute
         int batch = (int) student.size(0);
         int classes = (int) student.size(1);
-        double[] s = Nd.doubles(student);
+        double[] s = Tensors.doubles(student);
         double[] gradLogits = new double[s.length];
         double hard = 0;
         if (labels != null) {
@@ -78,7 +78,7 @@ public record KtLoss(double softWeight, double temperature, double hintWeight) {
         double soft = 0;
         if (softWeight != 0 && teacher != null) {
             double[] logPs = logSoftmax(s, classes, temperature);
-            double[] logPt = logSoftmax(Nd.doubles(teacher), classes, temperature);
+            double[] logPt = logSoftmax(Tensors.doubles(teacher), classes, temperature);
             double scale = softWeight * temperature * temperature;
             for (int k = 0; k < s.length; k++) {
                 double pt = Math.exp(logPt[k]);
@@ -88,7 +88,7 @@ public record KtLoss(double softWeight, double temperature, double hintWeight) {
             }
         }
         Map<String, INDArray> grads = new LinkedHashMap<>();
-        grads.put(logitsName, Nd.fromDoubles(gradLogits, student.shape(), student.dataType()));
+        grads.put(logitsName, Tensors.fromDoubles(gradLogits, student.shape(), student.dataType()));
         double hint = 0;
         if (hintWeight != 0) {
             for (Map.Entry<String, INDArray[]> h : hints.entrySet()) {

@@ -27,13 +27,13 @@ final class LinearOps {
 
         @Override
         public INDArray[] forward(INDArray[] in) {
-            INDArray y = Nd.matmul(in[0], in[1], transA, transB);
+            INDArray y = Tensors.matmul(in[0], in[1], transA, transB);
             if (alpha != 1) {
                 y.muli(alpha);
             }
             if (in.length > 2 && in[2] != null) {
                 INDArray c = beta == 1 ? in[2] : in[2].mul(beta);
-                y = c.rank() == 1 && c.length() == y.size(1) ? y.addiRowVector(c) : Nd.broadcast("add", y, c);
+                y = c.rank() == 1 && c.length() == y.size(1) ? y.addiRowVector(c) : Tensors.broadcast("add", y, c);
             }
             return new INDArray[] {y};
         }
@@ -46,14 +46,14 @@ final class LinearOps {
             INDArray gy = alpha == 1 ? g[0] : g[0].mul(alpha);
             if (need[0]) {
                 // d op(A) = gy·op(B)ᵀ; with transA, A's gradient is its transpose op(B)·gyᵀ
-                grads[0] = transA ? Nd.matmul(b, gy, transB, true) : Nd.matmul(gy, b, false, !transB);
+                grads[0] = transA ? Tensors.matmul(b, gy, transB, true) : Tensors.matmul(gy, b, false, !transB);
             }
             if (need[1]) {
                 // d op(B) = op(A)ᵀ·gy; with transB (PyTorch's Linear), B's gradient is gyᵀ·op(A)
-                grads[1] = transB ? Nd.matmul(gy, a, true, transA) : Nd.matmul(a, gy, !transA, false);
+                grads[1] = transB ? Tensors.matmul(gy, a, true, transA) : Tensors.matmul(a, gy, !transA, false);
             }
             if (in.length > 2 && in[2] != null && need[2]) {
-                INDArray gc = Nd.reduceTo(g[0], in[2].shape());
+                INDArray gc = Tensors.reduceTo(g[0], in[2].shape());
                 grads[2] = beta == 1 ? gc : gc.mul(beta);
             }
             return grads;
@@ -69,11 +69,11 @@ final class LinearOps {
             if (b.rank() == 2 && a.rank() >= 2) {
                 long[] outShape = a.shape().clone();
                 outShape[outShape.length - 1] = b.size(1);
-                INDArray rows = Nd.matmul(a.reshape('c', -1, a.size(-1)), b, false, false);
+                INDArray rows = Tensors.matmul(a.reshape('c', -1, a.size(-1)), b, false, false);
                 return new INDArray[] {rows.reshape('c', outShape)};
             }
             requireSameBatch(a, b);
-            return new INDArray[] {Nd.exec("matmul", new INDArray[] {a, b}, new int[] {0, 0, 0})[0]};
+            return new INDArray[] {Tensors.exec("matmul", new INDArray[] {a, b}, new int[] {0, 0, 0})[0]};
         }
 
         private static void requireSameBatch(INDArray a, INDArray b) {
@@ -94,18 +94,18 @@ final class LinearOps {
                 INDArray a2 = a.reshape('c', -1, a.size(-1));
                 INDArray g2 = g[0].reshape('c', -1, b.size(1));
                 if (need[0]) {
-                    grads[0] = Nd.matmul(g2, b, false, true).reshape('c', a.shape());
+                    grads[0] = Tensors.matmul(g2, b, false, true).reshape('c', a.shape());
                 }
                 if (need[1]) {
-                    grads[1] = Nd.matmul(a2, g2, true, false);
+                    grads[1] = Tensors.matmul(a2, g2, true, false);
                 }
                 return grads;
             }
             if (need[0]) {
-                grads[0] = Nd.exec("matmul", new INDArray[] {g[0], b}, new int[] {0, 1, 0})[0];
+                grads[0] = Tensors.exec("matmul", new INDArray[] {g[0], b}, new int[] {0, 1, 0})[0];
             }
             if (need[1]) {
-                grads[1] = Nd.exec("matmul", new INDArray[] {a, g[0]}, new int[] {1, 0, 0})[0];
+                grads[1] = Tensors.exec("matmul", new INDArray[] {a, g[0]}, new int[] {1, 0, 0})[0];
             }
             return grads;
         }

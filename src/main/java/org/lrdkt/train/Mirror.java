@@ -72,7 +72,7 @@ public final class Mirror {
 
     private Mirror(ModelProto model, DataType dataType) {
         this.model = model;
-        this.dataType = Nd.checkFloat(dataType);
+        this.dataType = Tensors.checkFloat(dataType);
     }
 
     /** Mirrors {@code model}; with {@code trainable} false nothing gets a gradient (a frozen teacher). */

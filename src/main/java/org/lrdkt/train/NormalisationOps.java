@@ -41,8 +41,8 @@ final class NormalisationOps {
             long[] cs = channelShape(in[0]);
             INDArray k = in[1].mul(invStd(in[4]));
             INDArray c = in[2].sub(in[3].mul(k));
-            INDArray y = Nd.broadcast("multiply", in[0], k.reshape('c', cs));
-            return new INDArray[] {Nd.broadcast("add", y, c.reshape('c', cs))};
+            INDArray y = Tensors.broadcast("multiply", in[0], k.reshape('c', cs));
+            return new INDArray[] {Tensors.broadcast("add", y, c.reshape('c', cs))};
         }
 
         @Override
@@ -51,12 +51,12 @@ final class NormalisationOps {
             INDArray inv = invStd(in[4]);
             INDArray[] grads = new INDArray[in.length];
             if (need[0]) {
-                grads[0] = Nd.broadcast("multiply", g[0], in[1].mul(inv).reshape('c', cs));
+                grads[0] = Tensors.broadcast("multiply", g[0], in[1].mul(inv).reshape('c', cs));
             }
             int[] reduce = java.util.stream.IntStream.range(0, in[0].rank()).filter(i -> i != 1).toArray();
             if (need[1]) {
-                INDArray normalised = Nd.broadcast("multiply",
-                        Nd.broadcast("subtract", in[0], in[3].reshape('c', cs)), inv.reshape('c', cs));
+                INDArray normalised = Tensors.broadcast("multiply",
+                        Tensors.broadcast("subtract", in[0], in[3].reshape('c', cs)), inv.reshape('c', cs));
                 grads[1] = normalised.muli(g[0]).sum(reduce);
             }
             if (need[2]) {
@@ -92,7 +92,7 @@ final class NormalisationOps {
         @Override
         public INDArray[] forward(INDArray[] in) {
             INDArray x = view(in[0]);
-            INDArray y = Nd.exec("softmax", new INDArray[] {x}, new int[] {dim(x)})[0];
+            INDArray y = Tensors.exec("softmax", new INDArray[] {x}, new int[] {dim(x)})[0];
             return new INDArray[] {y.reshape('c', in[0].shape())};
         }
 
@@ -102,7 +102,7 @@ final class NormalisationOps {
             INDArray gy = view(g[0]);
             int d = dim(y);
             INDArray dot = gy.mul(y).sum(true, d);
-            INDArray gx = Nd.broadcast("subtract", gy, dot).muli(y);
+            INDArray gx = Tensors.broadcast("subtract", gy, dot).muli(y);
             return new INDArray[] {gx.reshape('c', in[0].shape())};
         }
     }
@@ -121,7 +121,7 @@ final class NormalisationOps {
         public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
             long area = in[0].length() / (in[0].size(0) * in[0].size(1));
             INDArray zeros = Nd4j.zeros(in[0].dataType(), in[0].shape());
-            return new INDArray[] {Nd.broadcast("add", zeros, g[0].div(area))};
+            return new INDArray[] {Tensors.broadcast("add", zeros, g[0].div(area))};
         }
     }
 
@@ -182,7 +182,7 @@ final class NormalisationOps {
             if (mean) {
                 gy = gy.div(count(in[0], axes));
             }
-            grads[0] = Nd.broadcast("add", Nd4j.zeros(in[0].dataType(), in[0].shape()), gy);
+            grads[0] = Tensors.broadcast("add", Nd4j.zeros(in[0].dataType(), in[0].shape()), gy);
             return grads;
         }
     }

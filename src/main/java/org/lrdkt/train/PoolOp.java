@@ -50,7 +50,7 @@ final class PoolOp implements MirrorOp {
     }
 
     private INDArray pad(INDArray x, Window.Pads p, double value) {
-        return p.none() ? x : Nd.padSpatial(x, p.top(), p.left(), p.bottom(), p.right(), value);
+        return p.none() ? x : Tensors.padSpatial(x, p.top(), p.left(), p.bottom(), p.right(), value);
     }
 
     private double padValue(INDArray x) {
@@ -63,9 +63,9 @@ final class PoolOp implements MirrorOp {
         // count_include_pad counts declared pads but never the extra ceil-mode border
         Window.Pads counted = countPadding ? new Window.Pads(0, 0, p.ceilBottom(), p.ceilRight(), 0, 0) : p;
         INDArray area = countPadding
-                ? Nd.padSpatial(ones, p.top(), p.left(), p.bottom() - p.ceilBottom(), p.right() - p.ceilRight(), 1)
+                ? Tensors.padSpatial(ones, p.top(), p.left(), p.bottom() - p.ceilBottom(), p.right() - p.ceilRight(), 1)
                 : ones;
-        INDArray pooled = Nd.exec("avgpool2d", new INDArray[] {pad(area, counted, 0)}, args())[0];
+        INDArray pooled = Tensors.exec("avgpool2d", new INDArray[] {pad(area, counted, 0)}, args())[0];
         return pooled.muli(kernel[0] * kernel[1]);
     }
 
@@ -76,10 +76,10 @@ final class PoolOp implements MirrorOp {
     @Override
     public INDArray[] forward(INDArray[] in) {
         Window.Pads p = pads(in[0]);
-        INDArray y = Nd.exec(op(), new INDArray[] {pad(in[0], p, padValue(in[0]))}, args())[0];
+        INDArray y = Tensors.exec(op(), new INDArray[] {pad(in[0], p, padValue(in[0]))}, args())[0];
         if (rescale(p)) {
             // avgpool2d divided by the window area; divide by the real count instead
-            y = Nd.broadcast("divide", y.muli(kernel[0] * kernel[1]), counts(in[0], p));
+            y = Tensors.broadcast("divide", y.muli(kernel[0] * kernel[1]), counts(in[0], p));
         }
         return new INDArray[] {y};
     }
@@ -89,10 +89,10 @@ final class PoolOp implements MirrorOp {
         Window.Pads p = pads(in[0]);
         INDArray gy = g[0];
         if (rescale(p)) {
-            gy = Nd.broadcast("divide", gy.mul(kernel[0] * kernel[1]), counts(in[0], p));
+            gy = Tensors.broadcast("divide", gy.mul(kernel[0] * kernel[1]), counts(in[0], p));
         }
         INDArray x = pad(in[0], p, padValue(in[0]));
-        INDArray gx = Nd.exec(op() + "_bp", new INDArray[] {x, gy}, args())[0];
-        return new INDArray[] {p.none() ? gx : Nd.cropSpatial(gx, p.top(), p.left(), p.bottom(), p.right())};
+        INDArray gx = Tensors.exec(op() + "_bp", new INDArray[] {x, gy}, args())[0];
+        return new INDArray[] {p.none() ? gx : Tensors.cropSpatial(gx, p.top(), p.left(), p.bottom(), p.right())};
     }
 }

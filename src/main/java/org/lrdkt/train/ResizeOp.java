@@ -124,7 +124,7 @@ final class ResizeOp implements MirrorOp {
             m[row + (int) lower] += 1 - w;
             m[row + (int) upper] += w;
         }
-        return Nd.fromDoubles(m, new long[] {outLength, inLength}, like.dataType());
+        return Tensors.fromDoubles(m, new long[] {outLength, inLength}, like.dataType());
     }
 
     /** Applies {@code m} (rows × columns) along {@code axis} of x, whose length there is m's column count. */
@@ -139,7 +139,7 @@ final class ResizeOp implements MirrorOp {
         toLast[rank - 1] = axis;
         INDArray moved = x.permute(toLast).dup('c');
         long[] movedShape = moved.shape();
-        INDArray product = Nd.matmul(moved.reshape('c', -1, movedShape[rank - 1]), m, false, true);
+        INDArray product = Tensors.matmul(moved.reshape('c', -1, movedShape[rank - 1]), m, false, true);
         movedShape[rank - 1] = m.size(0);
         int[] back = new int[rank];
         for (int i = 0; i < rank; i++) {

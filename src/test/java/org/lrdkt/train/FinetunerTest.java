@@ -45,9 +45,11 @@ class FinetunerTest {
         train = TrainData.load(TestModels.MNIST, Preprocessing.defaults());
     }
 
+    /** The defaults, shortened to {@code epochs} on {@code limit} samples, a quarter of them held out. */
     static FinetuneOptions quick(int epochs, int limit) {
-        return new FinetuneOptions(epochs, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 1, 0, 2, 10, 0.1, 5, 0.4, 1,
-                null, false, 3, limit, 0.25, null, false);
+        FinetuneOptions d = FinetuneOptions.defaults();
+        return d.withSchedule(d.schedule().withEpochs(epochs)).withSampling(new FinetuneOptions.Sampling(3, limit,
+                0.25));
     }
 
     @Test
@@ -81,8 +83,9 @@ class FinetunerTest {
 
     /** Options for a one-epoch run that scores every sample it trains on (no held-out split), so ORT can too. */
     private static FinetuneOptions scoringEverySample(boolean ignoreLabels) {
-        return new FinetuneOptions(1, 32, 0.01, 0.9, 5e-4, Optimizer.Kind.SGD, true, 1, 0, 2, 10, 0.1, 5, 0.4, 1,
-                null, ignoreLabels, 3, 0, 0, null, false);
+        FinetuneOptions d = FinetuneOptions.defaults();
+        return d.withSchedule(d.schedule().withEpochs(1)).withTransfer(new FinetuneOptions.Transfer(5, 0.4, 1, null,
+                ignoreLabels)).withSampling(new FinetuneOptions.Sampling(3, 0, 0));
     }
 
     /** The first {@code n} training digits, unaugmented, as a data set ONNX Runtime can score. */
@@ -199,8 +202,10 @@ class FinetunerTest {
 
     @Test
     void aDivergingRunStopsWithOneClearError() {
-        FinetuneOptions o = new FinetuneOptions(1, 32, 1e4, 0.9, 0, Optimizer.Kind.SGD, false, 0, 0, 0, 0, 0, 5, 0.4, 1,
-                null, false, 3, 256, 0.25, null, false);
+        FinetuneOptions o = FinetuneOptions.defaults()
+                .withSchedule(new FinetuneOptions.Schedule(1, 32, 1e4, 0.9, 0, Optimizer.Kind.SGD, false, 0, 0))
+                .withAugmentation(FinetuneOptions.Augmentation.NONE)
+                .withSampling(new FinetuneOptions.Sampling(3, 256, 0.25));
         LrdktException e = assertThrows(LrdktException.class,
                 () -> Finetuner.finetune(teacher, student, train, o, new Finetuner.Progress() { }));
         assertTrue(e.getMessage().startsWith("training diverged in epoch 1"), e.getMessage());
@@ -222,8 +227,11 @@ class FinetunerTest {
             pixels[i] = (float) random.nextGaussian();
         }
         TrainData noise = new TrainData(pixels, new long[] {2, 8, 8}, null, "gaussian noise");
-        FinetuneOptions o = new FinetuneOptions(2, 8, 1e-4, 0.9, 5e-4, Optimizer.Kind.SGD, false, 0, 0, 0, 0, 0, 5,
-                0.4, 1, List.of("quiet1", "quiet2"), false, 3, 0, 0.25, null, false);
+        FinetuneOptions o = FinetuneOptions.defaults()
+                .withSchedule(new FinetuneOptions.Schedule(2, 8, 1e-4, 0.9, 5e-4, Optimizer.Kind.SGD, false, 0, 0))
+                .withAugmentation(FinetuneOptions.Augmentation.NONE)
+                .withTransfer(new FinetuneOptions.Transfer(5, 0.4, 1, List.of("quiet1", "quiet2"), false))
+                .withSampling(new FinetuneOptions.Sampling(3, 0, 0.25));
         FinetuneResult r = Finetuner.finetune(quietTeacher, quietStudent, noise, o, new Finetuner.Progress() { });
         for (FinetuneResult.Epoch e : r.history()) {
             assertTrue(Double.isFinite(e.heldOutLoss()) && e.heldOutLoss() <= r.initialLoss(),
