@@ -1,9 +1,11 @@
 package org.lrdkt.train;
 
+import java.util.Arrays;
 import org.lrdkt.onnx.Attrs;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -33,7 +35,7 @@ final class ConvOp implements MirrorOp {
         }
         if (x.size(1) != w.size(1) * group || w.size(0) % group != 0) {
             throw new MirrorShapeException("Conv '" + name + "' with group " + group + ": a weight of shape "
-                    + java.util.Arrays.toString(w.shape()) + " does not fit an input of " + x.size(1) + " channels");
+                    + Arrays.toString(w.shape()) + " does not fit an input of " + x.size(1) + " channels");
         }
         return window.resolve(x.size(2), x.size(3), w.size(2), w.size(3));
     }
@@ -88,14 +90,14 @@ final class ConvOp implements MirrorOp {
         return out;
     }
 
-    private org.nd4j.linalg.indexing.INDArrayIndex[] taps(INDArray expanded) {
-        return new org.nd4j.linalg.indexing.INDArrayIndex[] {NDArrayIndex.all(), NDArrayIndex.all(),
+    private INDArrayIndex[] taps(INDArray expanded) {
+        return new INDArrayIndex[] {NDArrayIndex.all(), NDArrayIndex.all(),
             NDArrayIndex.interval(0, window.dilationH(), expanded.size(2)),
             NDArrayIndex.interval(0, window.dilationW(), expanded.size(3))};
     }
 
     private static INDArray padded(INDArray x, Window.Pads p) {
-        return p.symmetric() ? x : Nd.padSpatial(x, p.top(), p.left(), p.bottom(), p.right(), 0);
+        return p.symmetric() ? x : Tensors.padSpatial(x, p.top(), p.left(), p.bottom(), p.right(), 0);
     }
 
     private static INDArray[] operands(INDArray x, INDArray w, INDArray b) {
@@ -103,7 +105,7 @@ final class ConvOp implements MirrorOp {
     }
 
     private static INDArray[] withGrad(INDArray[] operands, INDArray gradOut) {
-        INDArray[] all = java.util.Arrays.copyOf(operands, operands.length + 1);
+        INDArray[] all = Arrays.copyOf(operands, operands.length + 1);
         all[operands.length] = gradOut;
         return all;
     }
@@ -115,17 +117,17 @@ final class ConvOp implements MirrorOp {
         INDArray b = in.length > 2 ? in[2] : null;
         INDArray x = padded(in[0], p);
         if (depthwise(w)) {
-            return new INDArray[] {Nd.exec("depthwise_conv2d", operands(x, depthwiseWeight(w), b), args(w, p, 0))[0]};
+            return new INDArray[] {Tensors.exec("depthwise_conv2d", operands(x, depthwiseWeight(w), b), args(w, p, 0))[0]};
         }
         int[] args = args(w, p, 1);
         if (group == 1) {
-            return new INDArray[] {Nd.exec("conv2d", operands(x, w, b), args)[0]};
+            return new INDArray[] {Tensors.exec("conv2d", operands(x, w, b), args)[0]};
         }
         INDArray kernel = sliceable(w);
         INDArray bias = sliceable(b);
         INDArray[] parts = new INDArray[(int) group];
         for (int g = 0; g < group; g++) {
-            parts[g] = Nd.exec("conv2d", operands(channels(x, g), channels(kernel, g, 0), slice(bias, g)), args)[0];
+            parts[g] = Tensors.exec("conv2d", operands(channels(x, g), channels(kernel, g, 0), slice(bias, g)), args)[0];
         }
         return new INDArray[] {Nd4j.concat(1, parts)};
     }
@@ -141,7 +143,7 @@ final class ConvOp implements MirrorOp {
         INDArray gw;
         INDArray gb;
         if (depthwise(w)) {
-            INDArray[] r = Nd.exec("depthwise_conv2d_bp", withGrad(operands(x, depthwiseWeight(w), b), gradOut[0]),
+            INDArray[] r = Tensors.exec("depthwise_conv2d_bp", withGrad(operands(x, depthwiseWeight(w), b), gradOut[0]),
                     args(w, p, 0));
             gx = r[0];
             gw = onnxDepthwiseWeight(r[1]);
@@ -151,7 +153,7 @@ final class ConvOp implements MirrorOp {
             gw = need[1] ? weightGradient(x, gradOut[0], args) : null;
             gb = b != null && need[2] ? gradOut[0].sum(0, 2, 3) : null;
         } else if (group == 1) {
-            INDArray[] r = Nd.exec("conv2d_bp", withGrad(operands(x, w, b), gradOut[0]), args);
+            INDArray[] r = Tensors.exec("conv2d_bp", withGrad(operands(x, w, b), gradOut[0]), args);
             gx = r[0];
             gw = r[1];
             gb = b == null ? null : r[2];
@@ -164,7 +166,7 @@ final class ConvOp implements MirrorOp {
             for (int g = 0; g < group; g++) {
                 INDArray bg = slice(bias, g);
                 INDArray go = channels(gradOut[0], g, w.size(0) / group);
-                INDArray[] r = Nd.exec("conv2d_bp", withGrad(operands(channels(x, g), channels(kernel, g, 0), bg), go),
+                INDArray[] r = Tensors.exec("conv2d_bp", withGrad(operands(channels(x, g), channels(kernel, g, 0), bg), go),
                         args);
                 gxs[g] = r[0];
                 gws[g] = r[1];
@@ -176,7 +178,7 @@ final class ConvOp implements MirrorOp {
         }
         INDArray[] grads = new INDArray[in.length];
         if (need[0]) {
-            grads[0] = p.symmetric() ? gx : Nd.cropSpatial(gx, p.top(), p.left(), p.bottom(), p.right());
+            grads[0] = p.symmetric() ? gx : Tensors.cropSpatial(gx, p.top(), p.left(), p.bottom(), p.right());
         }
         grads[1] = need[1] ? (dilated() ? gw.get(taps(gw)).dup('c') : gw) : null;
         if (b != null && need[2]) {
@@ -196,7 +198,7 @@ final class ConvOp implements MirrorOp {
         INDArray kernel = gradOut.permute(1, 0, 2, 3); // [O, N, oh, ow]
         int[] swappedArgs = {(int) kernel.size(2), (int) kernel.size(3), 1, 1, args[4], args[5], 1, 1, 0, 0, 1};
         // at stride 1 the output gradient spans (padded input − kernel + 1), so this comes out exactly kh × kw
-        INDArray g = Nd.exec("conv2d", new INDArray[] {swapped, kernel}, swappedArgs)[0]; // [C, O, kh, kw]
+        INDArray g = Tensors.exec("conv2d", new INDArray[] {swapped, kernel}, swappedArgs)[0]; // [C, O, kh, kw]
         return g.permute(1, 0, 2, 3).dup('c');
     }
 
