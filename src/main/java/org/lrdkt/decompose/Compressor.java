@@ -74,6 +74,11 @@ public final class Compressor {
             // the covariances are spent once every layer is decomposed; only the mean inputs stay
             todo.stream().filter(p -> p.statistics != null).forEach(p -> p.statistics.close());
         }
+        if (options.calibration() != null) {
+            // calibrated analysis leaves d×d covariances and eigen-problems behind on the heap (VGG-16's fc6: three
+            // of 64 MB); return them before the factors and the student are built
+            System.gc();
+        }
         RankChooser.choose(todo, options, beyondBreakEven, teacher.proto());
 
         UniqueNames names = new UniqueNames(teacher.graph());
@@ -172,6 +177,9 @@ public final class Compressor {
                 p.rankSpectrum = spends;
                 p.weightSpectrum = lr.calibrated() ? lr.weightSpectrum() : null;
             }
+        }
+        if (p.statistics != null) {
+            p.statistics.close(); // spent: free this layer's covariances before the next layer's analysis
         }
     }
 

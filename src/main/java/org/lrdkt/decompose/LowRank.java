@@ -1,5 +1,6 @@
 package org.lrdkt.decompose;
 
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import org.lrdkt.LrdktException;
 
@@ -89,7 +90,8 @@ public final class LowRank {
      * {@code shrinkage}·tr C / tr G, ranks the directions the data never reached by the weights alone instead of
      * arbitrarily. It is the closed form for inputs whose covariance is Σ + λI.
      *
-     * @param covariance     the response covariance, full symmetric, d×d with d = cols (responseOnCols) or rows
+     * @param covariance     the response covariance, full symmetric, d×d with d = cols (responseOnCols) or rows;
+     *                       overwritten by the regularised one, which the decomposition keeps
      * @param shrinkage      the ridge's share of the response energy (0 = the data alone)
      */
     public static LowRank calibrated(Matrix matrix, float[] covariance, boolean responseOnCols, double shrinkage)
@@ -101,45 +103,48 @@ public final class LowRank {
         if (covariance.length != (long) d * d) {
             throw new IllegalArgumentException(covariance.length + " covariance values for response side " + d);
         }
-        float[] gram;
-        try (Matrix g = Lapack.gram(matrix, responseOnCols)) {
-            gram = g.toArray(); // upper triangle
-        }
-        double traceC = 0;
-        double traceG = 0;
-        for (int i = 0; i < d; i++) {
-            traceC += covariance[i * d + i];
-            traceG += gram[i * d + i];
-        }
-        if (!Double.isFinite(traceC)) {
-            throw LrdktException.badInput("the calibration data's activations hold NaN or Inf");
-        }
-        // no measured response energy (a layer whose inputs never vary): the weights alone decide
-        double lambda = traceC > 0 && traceG > 0 ? shrinkage * traceC / traceG : 1;
-        double dataWeight = traceC > 0 ? 1 : 0;
-        float[] regularised = new float[d * d];
-        for (int i = 0; i < d; i++) {
-            for (int j = i; j < d; j++) {
-                float v = (float) (dataWeight * covariance[i * d + j] + lambda * gram[i * d + j]);
-                regularised[i * d + j] = v;
-                regularised[j * d + i] = v;
+        double[] weightEnergies;
+        try (Matrix gram = Lapack.gram(matrix, responseOnCols)) { // upper triangle
+            FloatBuffer g = gram.buffer();
+            double traceC = 0;
+            double traceG = 0;
+            for (int i = 0; i < d; i++) {
+                traceC += covariance[i * d + i];
+                traceG += g.get(i * d + i);
             }
+            if (!Double.isFinite(traceC)) {
+                throw LrdktException.badInput("the calibration data's activations hold NaN or Inf");
+            }
+            // no measured response energy (a layer whose inputs never vary): the weights alone decide
+            double lambda = traceC > 0 && traceG > 0 ? shrinkage * traceC / traceG : 1;
+            double dataWeight = traceC > 0 ? 1 : 0;
+            for (int i = 0; i < d; i++) { // in place: for a wide layer every d×d copy is tens of MB
+                for (int j = i; j < d; j++) {
+                    float v = (float) (dataWeight * covariance[i * d + j] + lambda * g.get(i * d + j));
+                    covariance[i * d + j] = v;
+                    covariance[j * d + i] = v;
+                }
+            }
+            weightEnergies = widen(Lapack.eigenvalues(gram));
         }
+        float[] regularised = covariance;
         int n = Math.min(rows, cols);
-        Spectrum weights = topOf(Spectrum.ofEnergies(eigenvalues(gram, d)), n);
+        Spectrum weights = topOf(Spectrum.ofEnergies(weightEnergies), n);
         Spectrum data = topOf(Spectrum.ofEnergies(eigenvalues(regularised, d)), n);
         return new LowRank(Solver.GRAM, rows, cols, data, null, null, null, null, responseOnCols, regularised,
                 weights);
     }
 
     private static double[] eigenvalues(float[] symmetric, int d) throws LrdktException {
-        float[] eig;
         try (Matrix m = Matrix.of(symmetric, d, d)) { // the solver destroys its input: a copy
-            eig = Lapack.eigenvalues(m);
+            return widen(Lapack.eigenvalues(m));
         }
-        double[] e = new double[eig.length];
+    }
+
+    private static double[] widen(float[] values) {
+        double[] e = new double[values.length];
         for (int i = 0; i < e.length; i++) {
-            e[i] = eig[i];
+            e[i] = values[i];
         }
         return e;
     }

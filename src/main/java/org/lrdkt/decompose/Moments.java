@@ -16,8 +16,12 @@ final class Moments implements AutoCloseable {
 
     private final int dim;
     private final Matrix stage;
-    /** Upper triangle (row-major) of Σ (x − shift)(x − shift)ᵀ. */
-    private final Matrix second;
+    /**
+     * Upper triangle (row-major) of Σ (x − shift)(x − shift)ᵀ, allocated at the first full stage: a layer that sees
+     * fewer samples than fit in one stage (a wide FC layer fed one vector per image) never holds its d×d matrix
+     * while the calibration streams.
+     */
+    private Matrix second;
     private final double[] sum;
     private float[] shift;
     private int staged;
@@ -27,12 +31,6 @@ final class Moments implements AutoCloseable {
         this.dim = dim;
         this.sum = new double[dim];
         this.stage = Matrix.zeros(Math.max(64, STAGE_FLOATS / Math.max(1, dim)), dim);
-        try {
-            this.second = Matrix.zeros(dim, dim);
-        } catch (LrdktException e) {
-            stage.close();
-            throw e;
-        }
     }
 
     int dim() {
@@ -75,13 +73,16 @@ final class Moments implements AutoCloseable {
     }
 
     private void flush() throws LrdktException {
+        if (second == null) {
+            second = Matrix.zeros(dim, dim);
+        }
         Lapack.addGramOfRows(stage, staged, second);
         staged = 0;
     }
 
     /** The (biased, 1/n) covariance as a full symmetric row-major dim×dim matrix, centred in double. */
     float[] covariance() throws LrdktException {
-        if (staged > 0) {
+        if (staged > 0 || second == null) {
             flush();
         }
         FloatBuffer s = second.buffer();
@@ -96,9 +97,13 @@ final class Moments implements AutoCloseable {
         return c;
     }
 
+    /** Frees the native memory; closing twice is harmless. */
     @Override
     public void close() {
         stage.close();
-        second.close();
+        if (second != null) {
+            second.close();
+            second = null;
+        }
     }
 }
