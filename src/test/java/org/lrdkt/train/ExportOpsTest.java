@@ -8,7 +8,7 @@ import static org.lrdkt.onnx.Attrs.ofInt;
 import static org.lrdkt.onnx.Attrs.ofInts;
 import static org.lrdkt.onnx.Attrs.ofString;
 import static org.lrdkt.train.GraphBuilder.in;
-import static org.lrdkt.train.MirrorTest.relativeError;
+import static org.lrdkt.train.MirrorModels.relativeError;
 
 import java.util.List;
 import java.util.Map;
@@ -202,7 +202,7 @@ class ExportOpsTest {
     void halfPrecisionWeightsAreWrittenBackAsHalf() throws Exception {
         GraphBuilder b = new GraphBuilder(25).input("input", -1, 2, 5, 5);
         String half = b.node("Cast", in("input"), ofInt("to", TensorProto.DataType.FLOAT16_VALUE));
-        float[] w = MirrorTest.random(3 * 2 * 3 * 3, 3, -0.5, 0.5);
+        float[] w = MirrorModels.random(3, 3 * 2 * 3 * 3, -0.5, 0.5);
         String conv = b.node("Conv", in(half, b.initializer("w16", new long[] {3, 2, 3, 3}, w,
                 TensorProto.DataType.FLOAT16_VALUE)));
         b.node("Cast", "out", in(conv), ofInt("to", TensorProto.DataType.FLOAT_VALUE));

@@ -104,23 +104,23 @@ class GradientTest {
 
     @Test
     void opZooParameterGradients() throws Exception {
-        checkMirror(MirrorTest.opZoo(), new long[] {2, 4, 11, 11}, 8);
+        checkMirror(MirrorModels.opZoo(), new long[] {2, 4, 11, 11}, 8);
     }
 
     @Test
     void linearAndPoolingParameterGradients() throws Exception {
-        checkMirror(MirrorTest.linearAndPooling(), new long[] {2, 3, 9, 9}, 8);
+        checkMirror(MirrorModels.linearAndPooling(), new long[] {2, 3, 9, 9}, 8);
     }
 
     @Test
     void resnetStyleParameterGradients() throws Exception {
-        checkMirror(MirrorTest.resnetStyle(), new long[] {2, 3, 16, 16}, 5);
+        checkMirror(MirrorModels.resnetStyle(), new long[] {2, 3, 16, 16}, 5);
     }
 
     /** Depthwise and grouped convs in double precision: libnd4j's reference kernels. */
     @Test
     void groupedConvolutionGradients() throws Exception {
-        checkMirror(MirrorTest.groupedConvolutions(), new long[] {2, 8, 11, 11}, 8);
+        checkMirror(MirrorModels.groupedConvolutions(), new long[] {2, 8, 11, 11}, 8);
     }
 
     /**
@@ -129,7 +129,7 @@ class GradientTest {
      */
     @Test
     void groupedConvolutionGradientsInFloatEqualDouble() throws Exception {
-        OnnxModel model = MirrorTest.groupedConvolutions();
+        OnnxModel model = MirrorModels.groupedConvolutions();
         INDArray x = randn(23, 2, 8, 11, 11);
         Map<String, INDArray> expected = parameterGradients(Mirror.of(model, DataType.DOUBLE, true), x);
         Map<String, INDArray> got = parameterGradients(Mirror.of(model, DataType.FLOAT, true), x);
