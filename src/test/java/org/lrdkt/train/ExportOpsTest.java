@@ -178,7 +178,7 @@ class ExportOpsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("graphs")
     void parameterGradientsMatchFiniteDifferences(String name, OnnxModel model, long[] inputShape) throws Exception {
-        GradientTest.checkMirror(model, inputShape, 8);
+        GradientChecks.checkMirror(model, inputShape, 8);
     }
 
     @Test
