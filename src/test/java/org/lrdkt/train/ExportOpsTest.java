@@ -7,7 +7,7 @@ import static org.lrdkt.onnx.Attrs.ofFloat;
 import static org.lrdkt.onnx.Attrs.ofInt;
 import static org.lrdkt.onnx.Attrs.ofInts;
 import static org.lrdkt.onnx.Attrs.ofString;
-import static org.lrdkt.train.GraphBuilder.in;
+import static org.lrdkt.GraphBuilder.in;
 import static org.lrdkt.train.MirrorModels.relativeError;
 
 import java.util.List;
@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.lrdkt.GraphBuilder;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.TensorData;

@@ -6,13 +6,14 @@ import static org.lrdkt.onnx.Attrs.ofInts;
 import static org.lrdkt.train.GradientChecks.check;
 import static org.lrdkt.train.GradientChecks.checkMirror;
 import static org.lrdkt.train.GradientChecks.randn;
-import static org.lrdkt.train.GraphBuilder.in;
+import static org.lrdkt.GraphBuilder.in;
 
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 import org.junit.jupiter.api.Test;
+import org.lrdkt.GraphBuilder;
 import org.lrdkt.LrdktException;
 import org.lrdkt.TestModels;
 import org.lrdkt.onnx.OnnxModel;

@@ -4,12 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.lrdkt.onnx.Attrs.ofFloat;
 import static org.lrdkt.onnx.Attrs.ofInt;
 import static org.lrdkt.onnx.Attrs.ofInts;
-import static org.lrdkt.train.GraphBuilder.in;
+import static org.lrdkt.GraphBuilder.in;
 
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.lrdkt.GraphBuilder;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.Inference;
 import org.lrdkt.onnx.OnnxModel;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.lrdkt.onnx.Attrs.ofInt;
 import static org.lrdkt.onnx.Attrs.ofInts;
-import static org.lrdkt.train.GraphBuilder.in;
+import static org.lrdkt.GraphBuilder.in;
 import static org.lrdkt.train.MirrorModels.groupedConvolutions;
 import static org.lrdkt.train.MirrorModels.linearAndPooling;
 import static org.lrdkt.train.MirrorModels.opZoo;
@@ -14,6 +14,7 @@ import static org.lrdkt.train.MirrorModels.resnetStyle;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.lrdkt.GraphBuilder;
 import org.lrdkt.LrdktException;
 import org.lrdkt.TestModels;
 import org.lrdkt.onnx.OnnxModel;
