@@ -176,6 +176,16 @@ public final class ModelBuilder {
         return v;
     }
 
+    /** Seeded uniform values in [lo, hi) (drawn in double, unlike the float draws above). */
+    public static float[] random(long seed, int n, double lo, double hi) {
+        Random r = new Random(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (lo + (hi - lo) * r.nextDouble());
+        }
+        return v;
+    }
+
     /** Runs a model in ONNX Runtime (no graph optimisation) on one input and returns its first output. */
     public static float[] run(OnnxModel model, float[] input, long[] shape) throws LrdktException {
         try (Inference session = Inference.open(model, new Inference.Settings(1, false, false))) {

@@ -19,6 +19,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.lrdkt.GraphBuilder;
 import org.lrdkt.LrdktException;
+import org.lrdkt.ModelBuilder;
 import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.TensorData;
 import org.lrdkt.onnx.proto.Onnx.AttributeProto;
@@ -203,7 +204,7 @@ class ExportOpsTest {
     void halfPrecisionWeightsAreWrittenBackAsHalf() throws Exception {
         GraphBuilder b = new GraphBuilder(25).input("input", -1, 2, 5, 5);
         String half = b.node("Cast", in("input"), ofInt("to", TensorProto.DataType.FLOAT16_VALUE));
-        float[] w = MirrorModels.random(3, 3 * 2 * 3 * 3, -0.5, 0.5);
+        float[] w = ModelBuilder.random(3, 3 * 2 * 3 * 3, -0.5, 0.5);
         String conv = b.node("Conv", in(half, b.initializer("w16", new long[] {3, 2, 3, 3}, w,
                 TensorProto.DataType.FLOAT16_VALUE)));
         b.node("Cast", "out", in(conv), ofInt("to", TensorProto.DataType.FLOAT_VALUE));

@@ -9,9 +9,9 @@ import static org.lrdkt.GraphBuilder.in;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.lrdkt.GraphBuilder;
 import org.lrdkt.LrdktException;
+import org.lrdkt.ModelBuilder;
 import org.lrdkt.onnx.Inference;
 import org.lrdkt.onnx.OnnxModel;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -24,23 +24,13 @@ final class MirrorModels {
     private MirrorModels() {
     }
 
-    /** Seeded uniform values in [lo, hi); the same argument order as {@code ModelBuilder.random(seed, n, scale)}. */
-    static float[] random(long seed, int n, double lo, double hi) {
-        Random r = new Random(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (lo + (hi - lo) * r.nextDouble());
-        }
-        return v;
-    }
-
     /** Max |mirror − ORT| relative to max |ORT| over the first output. */
     static double relativeError(OnnxModel model, long[] shape, double lo, double hi) throws LrdktException {
         int n = 1;
         for (long d : shape) {
             n *= (int) d;
         }
-        float[] x = random(7, n, lo, hi);
+        float[] x = ModelBuilder.random(7, n, lo, hi);
         Inference.Tensor expected;
         try (Inference ort = Inference.open(model, new Inference.Settings(1, false, false))) {
             expected = ort.run(new Inference.Tensor(x, shape));
@@ -87,7 +77,7 @@ final class MirrorModels {
                 ofInts("pads", k / 2, k / 2, k / 2, k / 2));
         String bn = b.node("BatchNormalization", in(c, b.weight(name + ".g", 1, cout), b.weight(name + ".beta", 0.3, cout),
                 b.weight(name + ".mean", 0.3, cout), b.initializer(name + ".var", new long[] {cout},
-                        random(cout, cout, 0.5, 2))), ofFloat("epsilon", 1e-5f));
+                        ModelBuilder.random(cout, cout, 0.5, 2))), ofFloat("epsilon", 1e-5f));
         return relu ? b.node("Relu", in(bn)) : bn;
     }
 
