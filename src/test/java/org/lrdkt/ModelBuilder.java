@@ -14,13 +14,13 @@ import org.lrdkt.onnx.proto.Onnx.NodeProto;
 import org.lrdkt.onnx.proto.Onnx.OperatorSetIdProto;
 import org.lrdkt.onnx.proto.Onnx.StringStringEntryProto;
 import org.lrdkt.onnx.proto.Onnx.TensorProto;
-import org.lrdkt.onnx.proto.Onnx.TensorShapeProto;
 import org.lrdkt.onnx.proto.Onnx.TypeProto;
 import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
 
 /**
  * Builds small ONNX models for tests (IR 7, opset 13, one float input named "input"), the way exporters lay them
  * out: weights as initializers, or as Constant nodes (PaddleOCR), optionally in FLOAT16 with Casts at the edges.
+ * Layer by layer; {@link GraphBuilder} is the node-by-node builder for graphs that need any op.
  */
 public final class ModelBuilder {
 
@@ -44,7 +44,7 @@ public final class ModelBuilder {
     private ModelBuilder(long[] inputShape, int dataType) {
         this.inputShape = inputShape;
         this.dataType = dataType;
-        graph.addInput(valueInfo("input", inputShape));
+        graph.addInput(GraphBuilder.floatValue("input", inputShape));
         current = "input";
         if (dataType != TensorProto.DataType.FLOAT_VALUE) {
             current = node("Cast", "cast_in", List.of("input"), Attrs.ofInt("to", dataType));
@@ -166,21 +166,22 @@ public final class ModelBuilder {
         return out;
     }
 
-    private static ValueInfoProto valueInfo(String name, long[] shape) {
-        TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
-        for (long d : shape) {
-            s.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
-        }
-        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
-                TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE).setShape(s))).build();
-    }
-
     /** Seeded uniform values in [-scale, scale]. */
     public static float[] random(long seed, int n, float scale) {
         Random r = new Random(seed);
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
             v[i] = (r.nextFloat() * 2 - 1) * scale;
+        }
+        return v;
+    }
+
+    /** Seeded uniform values in [lo, hi) (drawn in double, unlike the float draws above). */
+    public static float[] random(long seed, int n, double lo, double hi) {
+        Random r = new Random(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (lo + (hi - lo) * r.nextDouble());
         }
         return v;
     }

@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -51,39 +49,6 @@ class AtomicOutputsTest {
         }
     }
 
-    static Process start(Path workDir, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                        .toString(), "-Xss8m", "-Xmx2g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp",
-                System.getProperty("java.class.path"), "org.lrdkt.cli.Main"));
-        command.addAll(Arrays.asList(args));
-        ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(workDir.resolve("child-stderr.txt").toFile());
-        // OpenBLAS's thread count changes the float results (ReproducibleOutputsTest): the child gets this JVM's, stated
-        // here rather than left to whatever environment runs the tests (OpenBLAS takes every core when it is unset)
-        pb.environment().put("OMP_NUM_THREADS", System.getenv().getOrDefault("OMP_NUM_THREADS",
-                Integer.toString(Runtime.getRuntime().availableProcessors())));
-        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
-        return pb.start();
-    }
-
-    /** Runs a child to completion; returns its wall time in milliseconds. */
-    static long runToEnd(Path workDir, String... args) throws Exception {
-        long started = System.nanoTime();
-        Process p = start(workDir, args);
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "child did not finish");
-        assertEquals(0, p.exitValue(), () -> readQuietly(workDir.resolve("child-stderr.txt")));
-        return (System.nanoTime() - started) / 1_000_000;
-    }
-
-    private static String readQuietly(Path p) {
-        try {
-            return Files.readString(p);
-        } catch (IOException e) {
-            return e.toString();
-        }
-    }
-
     /** AtomicFiles' temp name for {@code target}: ".NAME." + a random base-36 number + ".tmp". */
     private static boolean isTemp(Path target, String name) {
         return name.matches(Pattern.quote("." + target.getFileName()) + "\\.[0-9a-z]+\\.tmp");
@@ -111,7 +76,7 @@ class AtomicOutputsTest {
                 Files.write(out, previous);
             }
             long delay = (long) (random.nextDouble() * 1.2 * fullRunMillis);
-            Process p = start(dir, args);
+            Process p = ChildRuns.start(dir, args);
             boolean tempSeen = false;
             if (midWrite) {
                 tempSeen = waitForTemp(p, out);
@@ -135,7 +100,7 @@ class AtomicOutputsTest {
             }
             boolean temp = false;
             boolean outputTempLeft = false;
-            for (String name : HostileModelsTest.listing(dir)) {
+            for (String name : TestDirs.listing(dir)) {
                 boolean ofOutput = isTemp(out, name);
                 if (ofOutput || isTemp(out.resolveSibling(out.getFileName() + ".ckpt"), name)) {
                     temp = true;
@@ -157,7 +122,7 @@ class AtomicOutputsTest {
     /** Polls for a temp file of {@code out} and returns whether it was seen before the child ended. */
     private static boolean waitForTemp(Process p, Path out) throws Exception {
         while (p.isAlive()) {
-            for (String name : HostileModelsTest.listing(out.getParent())) {
+            for (String name : TestDirs.listing(out.getParent())) {
                 if (isTemp(out, name)) {
                     return true;
                 }
@@ -201,21 +166,21 @@ class AtomicOutputsTest {
         // any complete model serves as the earlier output; the teacher itself differs from the new one
         byte[] previous = Files.readAllBytes(model);
         String[] args = {"compress", model.toString(), "-o", out.toString(), "--target-macs", "0.3"};
-        long full = runToEnd(dir, args);
+        long full = ChildRuns.runToEnd(dir, args);
         byte[] fresh = Files.readAllBytes(out);
         killRepeatedly("compress", out, previous, full, trials, 20261126L,
                 p -> Arrays.equals(fresh, Files.readAllBytes(p)), List.of("mlp.onnx", "child-stderr.txt"), args);
     }
 
     void killFinetune(int trials) throws Exception {
-        HostileModelsTest.writeMnistSubset(dir, "train", 128);
+        TestDirs.writeMnistSubset(dir, "train", 128);
         Path student = dir.resolve("student.onnx");
-        runToEnd(dir, "compress", TestModels.LENET.toAbsolutePath().toString(), "-o", student.toString(), "--target-macs", "0.3");
+        ChildRuns.runToEnd(dir, "compress", TestModels.LENET.toAbsolutePath().toString(), "-o", student.toString(), "--target-macs", "0.3");
         Path out = dir.resolve("out.onnx");
         String[] args = {"finetune", "--teacher", TestModels.LENET.toAbsolutePath().toString(), "--student",
             student.toString(), "--data", dir.toString(), "--epochs", "2", "--batch", "32", "-o", out.toString()};
         byte[] previous = Files.readAllBytes(student);
-        long full = runToEnd(dir, args);
+        long full = ChildRuns.runToEnd(dir, args);
         long[] shape = {1, 1, 28, 28};
         // the epoch checkpoint (for --resume) may stay after a kill; it too is written atomically and must load
         killRepeatedly("finetune", out, previous, full, trials, 20261127L,
@@ -241,7 +206,7 @@ class AtomicOutputsTest {
     @Tag("slow")
     void manyKills() throws Exception {
         killCompress(30);
-        HostileModelsTest.clearExcept(dir, dir.resolve("nothing"));
+        TestDirs.clearExcept(dir, dir.resolve("nothing"));
         killFinetune(15);
     }
 
@@ -252,7 +217,7 @@ class AtomicOutputsTest {
         Files.write(out, previous);
         Path broken = dir.resolve("broken.onnx");
         Files.write(broken, Arrays.copyOf(previous, previous.length / 2));
-        Process p = start(dir, "compress", broken.toString(), "-o", out.toString());
+        Process p = ChildRuns.start(dir, "compress", broken.toString(), "-o", out.toString());
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
         assertEquals(1, p.exitValue());
         assertArrayEquals(previous, Files.readAllBytes(out));

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -21,7 +20,6 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
-import java.util.zip.GZIPInputStream;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -96,13 +94,13 @@ class HostileModelsTest {
     private static synchronized Path student() throws IOException {
         if (student == null) {
             Path dir = Files.createTempDirectory("hostile-student");
-            writeMnistSubset(dir, "train", 128);
+            TestDirs.writeMnistSubset(dir, "train", 128);
             student = dir.resolve("student.onnx");
             Cli.Result r = Cli.run("compress", TestModels.LENET.toString(), "-o", student.toString());
             // ND4J logs its start-up banner once per JVM; let that happen outside the captured runs
             Nd4j.create(1);
             assertEquals(0, r.exitCode(), r.err());
-            for (String f : listing(dir)) {
+            for (String f : TestDirs.listing(dir)) {
                 dir.resolve(f).toFile().deleteOnExit();
             }
             dir.toFile().deleteOnExit();
@@ -138,35 +136,20 @@ class HostileModelsTest {
                     assertTrue(r.errIsOneLine() && !r.err().contains("internal error")
                             && !r.err().contains("out of memory"), what + ": " + r.err());
                     if (c.writes()) {
-                        assertEquals(List.of("m.onnx"), listing(dir), what + ": failure left files behind");
+                        assertEquals(List.of("m.onnx"), TestDirs.listing(dir), what + ": failure left files behind");
                     }
                 } else {
                     assertTrue(mayAccept.test(c.label()), what + ": a broken model was accepted");
                     assertTrue(!c.writes() || Files.exists(out), what + ": exit 0 without output");
                 }
-                clearExcept(dir, file);
+                TestDirs.clearExcept(dir, file);
             }
         } finally {
-            clearExcept(dir, null);
+            TestDirs.clearExcept(dir, null);
         }
     }
 
     /** The first {@code count} images and labels of the MNIST fixture's {@code set}, as uncompressed IDX files. */
-    static void writeMnistSubset(Path dir, String set, int count) throws IOException {
-        byte[] images = gunzip(TestModels.MNIST.resolve(set + "-images-idx3-ubyte.gz"));
-        byte[] labels = gunzip(TestModels.MNIST.resolve(set + "-labels-idx1-ubyte.gz"));
-        ByteBuffer.wrap(images).putInt(4, count);
-        ByteBuffer.wrap(labels).putInt(4, count);
-        Files.write(dir.resolve(set + "-images-idx3-ubyte"), Arrays.copyOf(images, 16 + count * 28 * 28));
-        Files.write(dir.resolve(set + "-labels-idx1-ubyte"), Arrays.copyOf(labels, 8 + count));
-    }
-
-    static byte[] gunzip(Path file) throws IOException {
-        try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
-            return in.readAllBytes();
-        }
-    }
-
     private static Cli.Result runCommand(HostileCommand c, Path model, Path out) throws IOException {
         Path student = student();
         String[] args = c.args().clone();
@@ -179,26 +162,6 @@ class HostileModelsTest {
 
     private static String classOf(String category) {
         return category.startsWith("structural") ? category.substring("structural: ".length()) : category;
-    }
-
-    static List<String> listing(Path dir) throws IOException {
-        try (var files = Files.list(dir)) {
-            return files.map(f -> f.getFileName().toString()).sorted().toList();
-        }
-    }
-
-    /** Deletes everything in {@code dir} but {@code keep}; the folder itself too when {@code keep} is null. */
-    static void clearExcept(Path dir, Path keep) throws IOException {
-        try (var files = Files.list(dir)) {
-            for (Path f : files.toList()) {
-                if (!f.equals(keep)) {
-                    Files.delete(f);
-                }
-            }
-        }
-        if (keep == null) {
-            Files.delete(dir);
-        }
     }
 
     private static final AtomicInteger TRUNCATIONS = new AtomicInteger();
@@ -329,8 +292,8 @@ class HostileModelsTest {
 
     /** Broken IDX data sets: {images file, labels file}; {@code null} labels means none beside the images. */
     static Map<String, byte[][]> badDataCases() throws IOException {
-        byte[] images = gunzip(TestModels.MNIST.resolve("t10k-images-idx3-ubyte.gz"));
-        byte[] labels = gunzip(TestModels.MNIST.resolve("t10k-labels-idx1-ubyte.gz"));
+        byte[] images = TestDirs.gunzip(TestModels.MNIST.resolve("t10k-images-idx3-ubyte.gz"));
+        byte[] labels = TestDirs.gunzip(TestModels.MNIST.resolve("t10k-labels-idx1-ubyte.gz"));
         byte[] gz = Files.readAllBytes(TestModels.MNIST.resolve("t10k-images-idx3-ubyte.gz"));
         Map<String, byte[][]> cases = new LinkedHashMap<>();
         cases.put("empty images file", new byte[][] {new byte[0], labels});
@@ -391,7 +354,7 @@ class HostileModelsTest {
                 Files.write(dir.resolve("train-labels-idx1-ubyte.gz"), c.getValue()[1]);
             }
             Path out = dir.resolve("out.onnx");
-            List<String> before = listing(dir);
+            List<String> before = TestDirs.listing(dir);
             String[][] runs = {
                 {"eval", "eval", "--model", TestModels.LENET.toString(), "--data", images.toString(), "--threads", "1"},
                 {"finetune", "finetune", "--teacher", TestModels.LENET.toString(), "--student", student.toString(),
@@ -406,7 +369,7 @@ class HostileModelsTest {
                     if (r.exitCode() == 0) {
                         // images of another size are resized to the model's input, as the preprocessing flags say
                         assertTrue(c.getKey().startsWith(RESIZED), what + " was accepted");
-                        for (String f : listing(dir)) {
+                        for (String f : TestDirs.listing(dir)) {
                             if (!before.contains(f)) {
                                 Files.delete(dir.resolve(f));
                             }
@@ -416,10 +379,10 @@ class HostileModelsTest {
                     assertTrue(r.exitCode() == 1 || r.exitCode() == 2, what + ": exit " + r.exitCode());
                     assertTrue(r.errIsOneLine() && !r.err().contains("internal error")
                             && !r.err().contains("out of memory"), what + ": " + r.err());
-                    assertEquals(before, listing(dir), what + ": failure left files behind");
+                    assertEquals(before, TestDirs.listing(dir), what + ": failure left files behind");
                 }
             } finally {
-                clearExcept(dir, null);
+                TestDirs.clearExcept(dir, null);
             }
         }
     }

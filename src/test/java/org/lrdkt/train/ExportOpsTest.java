@@ -7,8 +7,8 @@ import static org.lrdkt.onnx.Attrs.ofFloat;
 import static org.lrdkt.onnx.Attrs.ofInt;
 import static org.lrdkt.onnx.Attrs.ofInts;
 import static org.lrdkt.onnx.Attrs.ofString;
-import static org.lrdkt.train.GraphBuilder.in;
-import static org.lrdkt.train.MirrorTest.relativeError;
+import static org.lrdkt.GraphBuilder.in;
+import static org.lrdkt.train.MirrorModels.relativeError;
 
 import java.util.List;
 import java.util.Map;
@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.lrdkt.GraphBuilder;
 import org.lrdkt.LrdktException;
+import org.lrdkt.ModelBuilder;
 import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.TensorData;
 import org.lrdkt.onnx.proto.Onnx.AttributeProto;
@@ -178,7 +180,7 @@ class ExportOpsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("graphs")
     void parameterGradientsMatchFiniteDifferences(String name, OnnxModel model, long[] inputShape) throws Exception {
-        GradientTest.checkMirror(model, inputShape, 8);
+        GradientChecks.checkMirror(model, inputShape, 8);
     }
 
     @Test
@@ -202,7 +204,7 @@ class ExportOpsTest {
     void halfPrecisionWeightsAreWrittenBackAsHalf() throws Exception {
         GraphBuilder b = new GraphBuilder(25).input("input", -1, 2, 5, 5);
         String half = b.node("Cast", in("input"), ofInt("to", TensorProto.DataType.FLOAT16_VALUE));
-        float[] w = MirrorTest.random(3 * 2 * 3 * 3, 3, -0.5, 0.5);
+        float[] w = ModelBuilder.random(3, 3 * 2 * 3 * 3, -0.5, 0.5);
         String conv = b.node("Conv", in(half, b.initializer("w16", new long[] {3, 2, 3, 3}, w,
                 TensorProto.DataType.FLOAT16_VALUE)));
         b.node("Cast", "out", in(conv), ofInt("to", TensorProto.DataType.FLOAT_VALUE));

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.lrdkt.GraphBuilder;
 import org.lrdkt.LrdktException;
 import org.lrdkt.TestModels;
 import org.lrdkt.data.Dataset;

@@ -3,14 +3,17 @@ package org.lrdkt.train;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.lrdkt.onnx.Attrs.ofInt;
 import static org.lrdkt.onnx.Attrs.ofInts;
-import static org.lrdkt.train.GraphBuilder.in;
+import static org.lrdkt.train.GradientChecks.check;
+import static org.lrdkt.train.GradientChecks.checkMirror;
+import static org.lrdkt.train.GradientChecks.randn;
+import static org.lrdkt.GraphBuilder.in;
 
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.function.ToDoubleFunction;
 import org.junit.jupiter.api.Test;
+import org.lrdkt.GraphBuilder;
 import org.lrdkt.LrdktException;
 import org.lrdkt.TestModels;
 import org.lrdkt.onnx.OnnxModel;
@@ -20,34 +23,6 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /** Hand-written gradients against central finite differences, in double precision. */
 class GradientTest {
-
-    private static final double STEP = 1e-6;
-
-    /** Checks {@code analytic} against finite differences of {@code loss} on {@code samples} entries of {@code x}. */
-    private static void check(String what, INDArray x, INDArray analytic, ToDoubleFunction<INDArray> loss,
-                              int samples, long seed) {
-        Random r = new Random(seed);
-        INDArray flat = x.reshape(x.length());
-        INDArray grad = analytic.reshape(analytic.length());
-        double scale = Math.max(1e-8, grad.amaxNumber().doubleValue());
-        for (int s = 0; s < samples; s++) {
-            long i = (long) (r.nextDouble() * x.length());
-            double old = flat.getDouble(i);
-            flat.putScalar(i, old + STEP);
-            double plus = loss.applyAsDouble(x);
-            flat.putScalar(i, old - STEP);
-            double minus = loss.applyAsDouble(x);
-            flat.putScalar(i, old);
-            double numeric = (plus - minus) / (2 * STEP);
-            double error = Math.abs(numeric - grad.getDouble(i)) / scale;
-            assertTrue(error < 1e-5, what + "[" + i + "]: analytic " + grad.getDouble(i) + " numeric " + numeric);
-        }
-    }
-
-    private static INDArray randn(long seed, long... shape) {
-        Nd4j.getRandom().setSeed(seed);
-        return Nd4j.randn(DataType.DOUBLE, shape);
-    }
 
     @Test
     void eachLossTermMatchesFiniteDifferences() {
@@ -78,49 +53,25 @@ class GradientTest {
         assertTrue(e.gradients().get("l").amaxNumber().doubleValue() < 1e-12);
     }
 
-    /** Parameter gradients of the whole mirror (every op) for a random linear readout of its output. */
-    static void checkMirror(OnnxModel model, long[] inputShape, int samplesPerParameter) throws LrdktException {
-        Mirror mirror = Mirror.of(model, DataType.DOUBLE, true);
-        String input = mirror.inputNames().get(0);
-        String output = mirror.outputNames().get(0);
-        INDArray x = randn(21, inputShape);
-        Map<String, INDArray> values = mirror.forward(Map.of(input, x));
-        INDArray readout = randn(22, values.get(output).shape());
-        Map<String, INDArray> grads = mirror.backward(values, Map.of(output, readout)).byName();
-        ToDoubleFunction<INDArray> loss = ignored -> {
-            try {
-                return mirror.forward(Map.of(input, x)).get(output).mul(readout).sumNumber().doubleValue();
-            } catch (LrdktException e) {
-                throw new IllegalStateException(e);
-            }
-        };
-        assertTrue(grads.keySet().equals(mirror.parameters().keySet()), "a gradient per parameter: "
-                + grads.keySet() + " vs " + mirror.parameters().keySet());
-        for (Mirror.Parameter p : mirror.parameters().values()) {
-            assertTrue(grads.get(p.name()).amaxNumber().doubleValue() > 0, "the loss reaches " + p.name());
-            check(p.name(), p.value(), grads.get(p.name()), loss, samplesPerParameter, p.name().hashCode());
-        }
-    }
-
     @Test
     void opZooParameterGradients() throws Exception {
-        checkMirror(MirrorTest.opZoo(), new long[] {2, 4, 11, 11}, 8);
+        checkMirror(MirrorModels.opZoo(), new long[] {2, 4, 11, 11}, 8);
     }
 
     @Test
     void linearAndPoolingParameterGradients() throws Exception {
-        checkMirror(MirrorTest.linearAndPooling(), new long[] {2, 3, 9, 9}, 8);
+        checkMirror(MirrorModels.linearAndPooling(), new long[] {2, 3, 9, 9}, 8);
     }
 
     @Test
     void resnetStyleParameterGradients() throws Exception {
-        checkMirror(MirrorTest.resnetStyle(), new long[] {2, 3, 16, 16}, 5);
+        checkMirror(MirrorModels.resnetStyle(), new long[] {2, 3, 16, 16}, 5);
     }
 
     /** Depthwise and grouped convs in double precision: libnd4j's reference kernels. */
     @Test
     void groupedConvolutionGradients() throws Exception {
-        checkMirror(MirrorTest.groupedConvolutions(), new long[] {2, 8, 11, 11}, 8);
+        checkMirror(MirrorModels.groupedConvolutions(), new long[] {2, 8, 11, 11}, 8);
     }
 
     /**
@@ -129,7 +80,7 @@ class GradientTest {
      */
     @Test
     void groupedConvolutionGradientsInFloatEqualDouble() throws Exception {
-        OnnxModel model = MirrorTest.groupedConvolutions();
+        OnnxModel model = MirrorModels.groupedConvolutions();
         INDArray x = randn(23, 2, 8, 11, 11);
         Map<String, INDArray> expected = parameterGradients(Mirror.of(model, DataType.DOUBLE, true), x);
         Map<String, INDArray> got = parameterGradients(Mirror.of(model, DataType.FLOAT, true), x);

@@ -37,7 +37,7 @@ class OptimizerTest {
 
     /** Three steps of the optimizer against {@code rule}; {@code clipNorm} > 0 clips each gradient first. */
     private static void check(Optimizer.Kind kind, Rule rule, double clipNorm) throws Exception {
-        Mirror mirror = Mirror.of(MirrorTest.linearAndPooling(), DataType.DOUBLE, true);
+        Mirror mirror = Mirror.of(MirrorModels.linearAndPooling(), DataType.DOUBLE, true);
         INDArray flat = mirror.flatParameters();
         double[] w = flat.toDoubleVector();
         double[] m = new double[w.length];
@@ -88,7 +88,7 @@ class OptimizerTest {
 
     @Test
     void stateSurvivesARestoreByName() throws Exception {
-        Mirror mirror = Mirror.of(MirrorTest.linearAndPooling(), DataType.DOUBLE, true);
+        Mirror mirror = Mirror.of(MirrorModels.linearAndPooling(), DataType.DOUBLE, true);
         Optimizer optimizer = new Optimizer(Optimizer.Kind.ADAM, LR, MOMENTUM, DECAY, 0, mirror);
         INDArray grad = mirror.flatParameters().ulike().assign(0.5);
         optimizer.step(new Mirror.Gradients(grad, Map.of()));

@@ -1,4 +1,4 @@
-package org.lrdkt.train;
+package org.lrdkt;
 
 import java.util.Random;
 import org.lrdkt.onnx.OnnxModel;
@@ -13,18 +13,21 @@ import org.lrdkt.onnx.proto.Onnx.TensorShapeProto;
 import org.lrdkt.onnx.proto.Onnx.TypeProto;
 import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
 
-/** Builds small ONNX models in tests: float inputs, random weights, nodes named after their first output. */
-final class GraphBuilder {
+/**
+ * The low-level ONNX graph builder for tests: float inputs, seeded random weights, any op node by node, nodes named
+ * after their first output. {@link ModelBuilder} builds whole layers (Conv, Gemm, activations) in exporter layouts.
+ */
+public final class GraphBuilder {
 
     private final GraphProto.Builder graph = GraphProto.newBuilder().setName("test");
     private final Random random;
     private int counter;
 
-    GraphBuilder(long seed) {
+    public GraphBuilder(long seed) {
         random = new Random(seed);
     }
 
-    static ValueInfoProto floatValue(String name, long... dims) {
+    public static ValueInfoProto floatValue(String name, long... dims) {
         TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
         for (long d : dims) {
             shape.addDim(d < 0 ? TensorShapeProto.Dimension.newBuilder().setDimParam("batch")
@@ -35,13 +38,13 @@ final class GraphBuilder {
     }
 
     /** A graph input; a negative dim is dynamic. */
-    GraphBuilder input(String name, long... dims) {
+    public GraphBuilder input(String name, long... dims) {
         graph.addInput(floatValue(name, dims));
         return this;
     }
 
     /** A random initializer with values in ±scale. */
-    String weight(String name, double scale, long... dims) {
+    public String weight(String name, double scale, long... dims) {
         int n = 1;
         for (long d : dims) {
             n *= (int) d;
@@ -53,29 +56,29 @@ final class GraphBuilder {
         return initializer(name, dims, v);
     }
 
-    String initializer(String name, long[] dims, float[] values) {
+    public String initializer(String name, long[] dims, float[] values) {
         return initializer(name, dims, values, TensorProto.DataType.FLOAT_VALUE);
     }
 
     /** An initializer of a float type ({@code TensorProto.DataType} value: FLOAT, FLOAT16, ...). */
-    String initializer(String name, long[] dims, float[] values, int dataType) {
+    public String initializer(String name, long[] dims, float[] values, int dataType) {
         graph.addInitializer(TensorData.fromFloats(name, dims, values, dataType));
         return name;
     }
 
     /** A rank-0 INT64 initializer (a scalar index). */
-    String scalarInt(String name, long value) {
+    public String scalarInt(String name, long value) {
         graph.addInitializer(TensorData.fromLongs(name, new long[0], new long[] {value}));
         return name;
     }
 
-    String ints(String name, long... values) {
+    public String ints(String name, long... values) {
         graph.addInitializer(TensorData.fromLongs(name, new long[] {values.length}, values));
         return name;
     }
 
     /** A Constant node holding a random float tensor. */
-    String constantNode(String name, double scale, long... dims) {
+    public String constantNode(String name, double scale, long... dims) {
         String tmp = weight("tmp_" + name, scale, dims);
         TensorProto t = graph.getInitializer(graph.getInitializerCount() - 1);
         graph.removeInitializer(graph.getInitializerCount() - 1);
@@ -86,12 +89,12 @@ final class GraphBuilder {
     }
 
     /** Adds a node with one output (named {@code out}, or generated) and returns the output name. */
-    String node(String op, String out, String[] inputs, AttributeProto... attrs) {
+    public String node(String op, String out, String[] inputs, AttributeProto... attrs) {
         return nodeWithOutputs(op, 1, out, inputs, attrs)[0];
     }
 
     /** Adds a node with {@code count} outputs, named {@code out} (or generated) with suffixes _0, _1, ... */
-    String[] nodeWithOutputs(String op, int count, String out, String[] inputs, AttributeProto... attrs) {
+    public String[] nodeWithOutputs(String op, int count, String out, String[] inputs, AttributeProto... attrs) {
         String output = out != null ? out : op.toLowerCase() + "_" + (counter++);
         NodeProto.Builder n = NodeProto.newBuilder().setOpType(op).setName("/" + output + "/" + op);
         String[] outputs = new String[count];
@@ -109,15 +112,15 @@ final class GraphBuilder {
         return outputs;
     }
 
-    String node(String op, String[] inputs, AttributeProto... attrs) {
+    public String node(String op, String[] inputs, AttributeProto... attrs) {
         return node(op, null, inputs, attrs);
     }
 
-    static String[] in(String... names) {
+    public static String[] in(String... names) {
         return names;
     }
 
-    OnnxModel build(String output, int opset) {
+    public OnnxModel build(String output, int opset) {
         graph.addOutput(floatValue(output));
         return OnnxModel.of(ModelProto.newBuilder().setIrVersion(7).setProducerName("lrdkt-test")
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(opset)).setGraph(graph).build());
