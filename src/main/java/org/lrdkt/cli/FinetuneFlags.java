@@ -51,6 +51,9 @@ final class FinetuneFlags {
                         + t.hintWeight() + ")"))
                 .addOption(Flags.valued("hints", "NAMES", "hint tensors shared by both models, comma-separated, or "
                         + "'none' (default: the student's lrdkt.hints metadata, the decomposed layers' outputs)"))
+                .addOption(Flags.valued("output-loss", "auto|softmax|sigmoid|mse|cosine", "transfer loss on the "
+                        + "model output, weighted by --soft-weight (default auto: softmax for class logits, also per "
+                        + "position for [N,C,H,W]/[N,T,C]; sigmoid BCE after a Sigmoid node; else mse)"))
                 .addOption(Flags.toggle("ignore-labels", "pure transfer: learn from the teacher only, even when "
                         + "labels exist"))
                 .addOption(Flags.valued("seed", "N", "seed of shuffling, the held-out split and the shifts (default "
@@ -90,7 +93,7 @@ final class FinetuneFlags {
                 Flags.doubleValue(line, "temperature", t.temperature(), 1e-3, 1e4),
                 Flags.doubleValue(line, "soft-weight", t.softWeight(), 0, 1e6),
                 Flags.doubleValue(line, "hint-weight", t.hintWeight(), 0, 1e6),
-                hints, line.hasOption("ignore-labels"));
+                hints, line.hasOption("ignore-labels"), Flags.enumValue(line, "output-loss", t.outputLoss()));
         Sampling sampling = new Sampling(
                 Flags.intValue(line, "seed", (int) p.seed(), 0, Integer.MAX_VALUE),
                 Flags.intValue(line, "limit", p.limit(), 0, Integer.MAX_VALUE),

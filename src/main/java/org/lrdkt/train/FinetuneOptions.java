@@ -75,12 +75,19 @@ public record FinetuneOptions(Schedule schedule, Augmentation augmentation, Tran
      * @param hintWeight   weight of each hint's relative squared error
      * @param hints        hint tensors; null = the student's {@code lrdkt.hints} metadata, empty = none
      * @param ignoreLabels train on teacher outputs only (pure transfer) even when labels exist
+     * @param outputLoss   the transfer loss on the model output ({@link KtLoss.OutputLoss}); its weight is softWeight
      */
     public record Transfer(double temperature, double softWeight, double hintWeight, List<String> hints,
-                           boolean ignoreLabels) {
+                           boolean ignoreLabels, KtLoss.OutputLoss outputLoss) {
+
+        /** With the output loss chosen by the output ({@link KtLoss.OutputLoss#AUTO}). */
+        public Transfer(double temperature, double softWeight, double hintWeight, List<String> hints,
+                        boolean ignoreLabels) {
+            this(temperature, softWeight, hintWeight, hints, ignoreLabels, KtLoss.OutputLoss.AUTO);
+        }
 
         public static Transfer defaults() {
-            return new Transfer(5, 0.4, 1, null, false);
+            return new Transfer(5, 0.4, 1, null, false, KtLoss.OutputLoss.AUTO);
         }
     }
 

@@ -14,6 +14,7 @@ import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.Graph;
 import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.Shapes;
+import org.lrdkt.onnx.proto.Onnx.NodeProto;
 import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -54,6 +55,10 @@ public final class Finetuner {
     private final RandomAffine augmentation;
     private final List<String> hints;
     private final boolean useLabels;
+    /** The transfer loss on the output, resolved ({@code --output-loss auto} decided by the output). */
+    private final KtLoss.OutputLoss outputLoss;
+    /** The output is produced by a Sigmoid node: probabilities, not logits. */
+    private final boolean probabilities;
     /** Scratch memory of the training steps and of the evaluation batches, freed when {@link #run} ends. */
     private final Scratch stepMemory = new Scratch("lrdkt-step");
     private final Scratch evalMemory = new Scratch("lrdkt-eval");
@@ -95,15 +100,32 @@ public final class Finetuner {
         FinetuneOptions.Augmentation views = options.augmentation();
         augmentation = RandomAffine.forSamples(inputShape, views.shift(), views.rotate(), views.zoom());
         hints = resolveHints(studentModel, transfer.hints());
-        useLabels = data.labelled() && !transfer.ignoreLabels();
-        if (!useLabels && transfer.softWeight() == 0 && (transfer.hintWeight() == 0 || hints.isEmpty())) {
-            throw LrdktException.usage("nothing to learn from: no labels"
-                    + (data.labelled() ? " (ignored)" : "") + ", soft weight 0 and no hint term");
-        }
         if (student.parameters().isEmpty()) {
             throw LrdktException.badInput("the student has no trainable weights (no constant Conv/Gemm/MatMul weights)");
         }
-        dryRun();
+        long[] outputShape = dryRun();
+        NodeProto producer = Graph.of(teacherModel).producer(logits);
+        String producerOp = producer == null ? null : producer.getOpType();
+        KtLoss.OutputLoss requested = transfer.outputLoss() == null ? KtLoss.OutputLoss.AUTO : transfer.outputLoss();
+        outputLoss = KtLoss.resolve(requested, outputShape, producerOp);
+        probabilities = outputLoss == KtLoss.OutputLoss.SIGMOID && "Sigmoid".equals(producerOp);
+        if (outputLoss == KtLoss.OutputLoss.SOFTMAX && outputShape.length != 2 && outputShape.length != 3
+                && outputShape.length != 4) {
+            throw LrdktException.usage("--output-loss softmax needs an output of rank 2, 3 or 4; '" + logits
+                    + "' has shape " + Arrays.toString(outputShape));
+        }
+        // hard labels only fit rank-2 classifier logits; elsewhere the transfer is label-free
+        boolean labelsFit = outputLoss == KtLoss.OutputLoss.SOFTMAX && outputShape.length == 2;
+        useLabels = data.labelled() && !transfer.ignoreLabels() && labelsFit;
+        if (!useLabels && transfer.softWeight() == 0 && (transfer.hintWeight() == 0 || hints.isEmpty())) {
+            throw LrdktException.usage("nothing to learn from: no labels"
+                    + (data.labelled() ? (labelsFit ? " (ignored)" : " (they do not fit output '" + logits
+                    + "' of shape " + Arrays.toString(outputShape) + ")") : "")
+                    + ", soft weight 0 and no hint term");
+        }
+        if (useLabels) {
+            checkLabels(outputShape[1]);
+        }
     }
 
     private static LrdktException notDecomposition(String detail) {
@@ -190,8 +212,11 @@ public final class Finetuner {
         }
     }
 
-    /** One forward pass of both models on two samples: shapes of logits and hints must agree. */
-    private void dryRun() throws LrdktException {
+    /**
+     * One forward pass of both models on two samples: shapes of logits and hints must agree. Returns the teacher
+     * output's shape.
+     */
+    private long[] dryRun() throws LrdktException {
         int[] two = data.size() > 1 ? new int[] {0, 1} : new int[] {0};
         INDArray x = data.batch(two, inputShape, DataType.FLOAT);
         Map<String, INDArray> t = teacher.forward(Map.of(input, x));
@@ -204,13 +229,7 @@ public final class Finetuner {
                         + " in the teacher and " + Arrays.toString(s.get(name).shape()) + " in the student");
             }
         }
-        if (useLabels && t.get(logits).rank() != 2) {
-            throw LrdktException.unsupported("output '" + logits + "' has shape " + Arrays.toString(
-                    t.get(logits).shape()) + "; labels need [batch, classes] logits");
-        }
-        if (useLabels) {
-            checkLabels(t.get(logits).size(1));
-        }
+        return t.get(logits).shape();
     }
 
     /**
@@ -250,7 +269,8 @@ public final class Finetuner {
         int[] train = Arrays.copyOfRange(order, held, used);
         // without a held-out split, score on the training samples
         int[] scored = held > 0 ? heldOut : train;
-        KtLoss loss = new KtLoss(transfer.softWeight(), transfer.temperature(), transfer.hintWeight());
+        KtLoss loss = new KtLoss(transfer.softWeight(), transfer.temperature(), transfer.hintWeight(), outputLoss,
+                probabilities);
         Optimizer optimizer = new Optimizer(schedule.optimizer(), schedule.learningRate(), schedule.momentum(),
                 schedule.weightDecay(), schedule.clipNorm(), student);
         Map<String, INDArray> best = copy(student.parameters());
@@ -377,7 +397,10 @@ public final class Finetuner {
     @SuppressWarnings("try") // the workspace scope is the point; its handle is never read
     private ScoreAndLoss scoreAndLoss(Mirror model, int[] samples, KtLoss loss) throws LrdktException {
         long correct = 0;
+        double agreed = 0;
         double lossSum = 0;
+        KtLoss scoring = new KtLoss(transfer.softWeight(), transfer.temperature(), transfer.hintWeight(), outputLoss,
+                probabilities);
         for (int from = 0; from < samples.length; from += EVAL_BATCH) {
             int[] idx = Arrays.copyOfRange(samples, from, Math.min(samples.length, from + EVAL_BATCH));
             try (MemoryWorkspace ignored = evalMemory.cycle()) {
@@ -385,17 +408,22 @@ public final class Finetuner {
                 Map<String, INDArray> out = model.forward(Map.of(input, x));
                 Map<String, INDArray> t = (loss != null && needsTeacher()) || !useLabels
                         ? teacher.forward(Map.of(input, x)) : Map.of();
-                int[] predicted = out.get(logits).argMax(1).toIntVector();
-                int[] reference = useLabels ? data.labels(idx) : t.get(logits).argMax(1).toIntVector();
-                for (int i = 0; i < idx.length; i++) {
-                    correct += predicted[i] == reference[i] ? 1 : 0;
+                if (useLabels || (outputLoss == KtLoss.OutputLoss.SOFTMAX && out.get(logits).rank() == 2)) {
+                    int[] predicted = out.get(logits).argMax(1).toIntVector();
+                    int[] reference = useLabels ? data.labels(idx) : t.get(logits).argMax(1).toIntVector();
+                    for (int i = 0; i < idx.length; i++) {
+                        correct += predicted[i] == reference[i] ? 1 : 0;
+                    }
+                } else {
+                    // per-position agreement, mask agreement or cosine (KtLoss.agreementSum)
+                    agreed += scoring.agreementSum(out.get(logits), t.get(logits));
                 }
                 if (loss != null) {
                     lossSum += evaluate(loss, idx, out, t).terms().total() * idx.length;
                 }
             }
         }
-        return new ScoreAndLoss((double) correct / samples.length, loss == null ? Double.NaN : lossSum / samples.length);
+        return new ScoreAndLoss((correct + agreed) / samples.length, loss == null ? Double.NaN : lossSum / samples.length);
     }
 
     private static Map<String, INDArray> copy(Map<String, Mirror.Parameter> parameters) {
