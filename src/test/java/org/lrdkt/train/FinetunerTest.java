@@ -201,6 +201,26 @@ class FinetunerTest {
         assertTrue(r.bestScore() > 0.5, "agreement " + r.bestScore());
     }
 
+    /**
+     * A non-classifier output loss forced on LeNet's logits: labels do not fit it, so the run is label-free (no hard
+     * term, agreement metric) and the transfer term alone lowers the held-out loss.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"MSE", "COSINE", "SIGMOID"})
+    void otherOutputLossesTrainLabelFree(String name) throws Exception {
+        FinetuneOptions q = quick(1, 400);
+        FinetuneOptions.Transfer t = q.transfer();
+        FinetuneOptions o = q.withTransfer(new FinetuneOptions.Transfer(t.temperature(), t.softWeight(),
+                t.hintWeight(), List.of(), false, KtLoss.OutputLoss.valueOf(name)));
+        FinetuneResult r = Finetuner.finetune(teacher, student, train, o, new Finetuner.Progress() { });
+        assertEquals("agreement", r.metric());
+        assertEquals(0, r.history().get(0).hard());
+        assertTrue(r.history().get(0).soft() > 0, "the output term is active");
+        assertTrue(r.history().get(0).heldOutLoss() < r.initialLoss(), name + " held-out loss " + r.initialLoss()
+                + " -> " + r.history().get(0).heldOutLoss());
+        assertTrue(r.bestScore() >= 0 && r.bestScore() <= 1, "score " + r.bestScore());
+    }
+
     @Test
     void aDivergingRunStopsWithOneClearError() {
         FinetuneOptions o = FinetuneOptions.defaults()
