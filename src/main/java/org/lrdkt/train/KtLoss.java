@@ -201,11 +201,7 @@ public record KtLoss(double softWeight, double temperature, double hintWeight, O
             case SOFTMAX -> {
                 int axis = classAxis(shape.length);
                 int classes = (int) shape[axis];
-                // inner = elements after the class axis (H·W for [N,C,H,W], 1 for [N,T,C] and [N,C])
-                int inner = 1;
-                for (int d = axis + 1; d < shape.length; d++) {
-                    inner *= (int) shape[d];
-                }
+                int inner = inner(shape, axis);
                 int positions = n / classes;
                 double[] sr = toRows(s, classes, inner);
                 double[] tr = toRows(t, classes, inner);
@@ -333,10 +329,7 @@ public record KtLoss(double softWeight, double temperature, double hintWeight, O
             case SOFTMAX -> {
                 int axis = classAxis(shape.length);
                 int classes = (int) shape[axis];
-                int inner = 1;
-                for (int d = axis + 1; d < shape.length; d++) {
-                    inner *= (int) shape[d];
-                }
+                int inner = inner(shape, axis);
                 double[] sr = toRows(s, classes, inner);
                 double[] tr = toRows(t, classes, inner);
                 int rowsPerSample = per / classes;
@@ -361,11 +354,21 @@ public record KtLoss(double softWeight, double temperature, double hintWeight, O
                         ss += s[k] * s[k];
                         tt += t[k] * t[k];
                     }
-                    sum += Math.max(0, dot / Math.sqrt(Math.max(ss, COSINE_NORM_FLOOR) * Math.max(tt, COSINE_NORM_FLOOR)));
+                    sum += Math.max(0, dot / Math.sqrt(Math.max(ss, COSINE_NORM_FLOOR)
+                            * Math.max(tt, COSINE_NORM_FLOOR)));
                 }
             }
         }
         return sum;
+    }
+
+    /** Elements after the class axis: H·W for [N,C,H,W], 1 for [N,T,C] and [N,C]. */
+    private static int inner(long[] shape, int axis) {
+        int inner = 1;
+        for (int d = axis + 1; d < shape.length; d++) {
+            inner *= (int) shape[d];
+        }
+        return inner;
     }
 
     private static int argMax(double[] a, int from, int n) {
