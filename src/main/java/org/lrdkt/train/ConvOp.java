@@ -179,7 +179,7 @@ final class ConvOp implements MirrorOp {
      * The array itself, or a fresh copy where it is a view: ND4J 1.0.0-M2.1 returns an empty array for some slices
      * of views of the flat parameter vector (rows 3..5 of a [6, 4, 3, 3] weight at offset 184, for one).
      */
-    private static INDArray sliceable(INDArray t) {
+    static INDArray sliceable(INDArray t) {
         return t == null || !t.isView() ? t : t.dup('c');
     }
 

@@ -85,14 +85,7 @@ final class ConvTransposeOp implements MirrorOp {
             0, 0, 1};
     }
 
-    /**
-     * The array itself, or a fresh copy where it is a view (see ConvOp#sliceable: ND4J returns empty slices of some
-     * views of the flat parameter vector).
-     */
-    private static INDArray sliceable(INDArray t) {
-        return t.isView() ? t.dup('c') : t;
-    }
-
+    /** Group g's channels: along axis 0 (weight rows, input channels) or axis 1 (of an NCHW tensor). */
     private INDArray slice(INDArray t, int axis, int g) {
         long per = t.size(axis) / group;
         return (axis == 0 ? t.get(NDArrayIndex.interval(g * per, (g + 1) * per))
@@ -102,7 +95,7 @@ final class ConvTransposeOp implements MirrorOp {
     @Override
     public INDArray[] forward(INDArray[] in) {
         Span[] s = spans(in[0], in[1]);
-        INDArray w = sliceable(window.dilate(in[1]));
+        INDArray w = ConvOp.sliceable(window.dilate(in[1])); // a view of the flat parameters may not slice
         INDArray full;
         if (group == 1) {
             full = Tensors.exec("deconv2d", new INDArray[] {in[0], w}, args(w))[0];
@@ -124,7 +117,7 @@ final class ConvTransposeOp implements MirrorOp {
     @Override
     public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] gradOut, boolean[] need) {
         Span[] s = spans(in[0], in[1]);
-        INDArray w = sliceable(window.dilate(in[1]));
+        INDArray w = ConvOp.sliceable(window.dilate(in[1]));
         INDArray g = reframe(gradOut[0], s[0].head(), s[1].head(), fullSize(in[0], w, 2) - s[0].head() - s[0].length(),
                 fullSize(in[0], w, 3) - s[1].head() - s[1].length());
         INDArray gx;
