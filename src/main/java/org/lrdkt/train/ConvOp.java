@@ -5,7 +5,6 @@ import org.lrdkt.onnx.Attrs;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -46,7 +45,7 @@ final class ConvOp implements MirrorOp {
     }
 
     /**
-     * conv2d/depthwise_conv2d arguments for an (already dilated, see {@link #dilate}) kernel: dilation is always 1
+     * conv2d/depthwise_conv2d arguments for an (already dilated, see {@link Window#dilate}) kernel: dilation is always 1
      * here. {@code weightFormat}: 1 = [O, I, kh, kw] for conv2d, 0 = [kh, kw, C, m] for depthwise_conv2d.
      */
     private int[] args(INDArray w, Window.Pads p, int weightFormat) {
@@ -70,32 +69,6 @@ final class ConvOp implements MirrorOp {
         return g.permute(2, 3, 0, 1).dup('c').reshape('c', g.size(2) * g.size(3), 1, g.size(0), g.size(1));
     }
 
-    private boolean dilated() {
-        return window.dilationH() != 1 || window.dilationW() != 1;
-    }
-
-    /**
-     * The kernel with zeros between its taps: the same convolution without dilation. libnd4j's oneDNN path
-     * refuses some dilated shapes ("could not create a descriptor for a dilated convolution").
-     */
-    private INDArray dilate(INDArray w) {
-        if (!dilated()) {
-            return w;
-        }
-        long dh = window.dilationH();
-        long dw = window.dilationW();
-        INDArray out = Nd4j.zeros(w.dataType(), w.size(0), w.size(1), (w.size(2) - 1) * dh + 1,
-                (w.size(3) - 1) * dw + 1);
-        out.get(taps(out)).assign(w);
-        return out;
-    }
-
-    private INDArrayIndex[] taps(INDArray expanded) {
-        return new INDArrayIndex[] {NDArrayIndex.all(), NDArrayIndex.all(),
-            NDArrayIndex.interval(0, window.dilationH(), expanded.size(2)),
-            NDArrayIndex.interval(0, window.dilationW(), expanded.size(3))};
-    }
-
     private static INDArray padded(INDArray x, Window.Pads p) {
         return p.symmetric() ? x : Tensors.padSpatial(x, p.top(), p.left(), p.bottom(), p.right(), 0);
     }
@@ -113,7 +86,7 @@ final class ConvOp implements MirrorOp {
     @Override
     public INDArray[] forward(INDArray[] in) {
         Window.Pads p = pads(in[0], in[1]);
-        INDArray w = dilate(in[1]);
+        INDArray w = window.dilate(in[1]);
         INDArray b = in.length > 2 ? in[2] : null;
         INDArray x = padded(in[0], p);
         if (depthwise(w)) {
@@ -135,7 +108,7 @@ final class ConvOp implements MirrorOp {
     @Override
     public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] gradOut, boolean[] need) {
         Window.Pads p = pads(in[0], in[1]);
-        INDArray w = dilate(in[1]);
+        INDArray w = window.dilate(in[1]);
         INDArray b = in.length > 2 ? in[2] : null;
         INDArray x = padded(in[0], p);
         int[] args = args(w, p, 1);
@@ -180,7 +153,7 @@ final class ConvOp implements MirrorOp {
         if (need[0]) {
             grads[0] = p.symmetric() ? gx : Tensors.cropSpatial(gx, p.top(), p.left(), p.bottom(), p.right());
         }
-        grads[1] = need[1] ? (dilated() ? gw.get(taps(gw)).dup('c') : gw) : null;
+        grads[1] = need[1] ? window.taps(gw) : null;
         if (b != null && need[2]) {
             grads[2] = gb;
         }
@@ -206,7 +179,7 @@ final class ConvOp implements MirrorOp {
      * The array itself, or a fresh copy where it is a view: ND4J 1.0.0-M2.1 returns an empty array for some slices
      * of views of the flat parameter vector (rows 3..5 of a [6, 4, 3, 3] weight at offset 184, for one).
      */
-    private static INDArray sliceable(INDArray t) {
+    static INDArray sliceable(INDArray t) {
         return t == null || !t.isView() ? t : t.dup('c');
     }
 

@@ -6,6 +6,7 @@ import java.util.function.UnaryOperator;
 import org.lrdkt.onnx.Attrs;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -97,6 +98,8 @@ final class ElementwiseOps {
                 case "HardSigmoid" -> hardSigmoid(Attrs.getFloat(node, "alpha", 0.2f),
                         Attrs.getFloat(node, "beta", 0.5f), false);
                 case "HardSwish" -> hardSigmoid(1.0 / 6, 0.5, true);
+                case "Erf" -> of(ElementwiseOps::erf, (x, y) -> gaussian(x).muli(2 / Math.sqrt(Math.PI)));
+                case "Gelu" -> gelu(Attrs.getString(node, "approximate", "none"));
                 default -> clip(node, opset);
             };
         }
@@ -133,6 +136,35 @@ final class ElementwiseOps {
                     return x.mul(2 * alpha).addi(beta).muli(inside).addi(x.gte(upper).castTo(x.dataType()));
                 }
             };
+        }
+
+        /**
+         * Gelu (opset 20): x·Φ(x), exactly through erf or by its tanh approximation
+         * ½x(1 + tanh(√(2/π)(x + 0.044715x³))). Older exports spell the exact form out as Div, Erf, Add, Mul, Mul.
+         */
+        private static Activation gelu(String approximate) {
+            if (approximate.equals("tanh")) {
+                double c = Math.sqrt(2 / Math.PI);
+                return of(x -> Transforms.tanh(inner(x, c), false).addi(1).muli(x).muli(0.5), (x, y) -> {
+                    INDArray t = Transforms.tanh(inner(x, c), false);
+                    // ½(1 + t) + ½x(1 − t²)·c(1 + 3·0.044715x²)
+                    INDArray slope = x.mul(x).muli(3 * 0.044715).addi(1).muli(c).muli(t.mul(t).rsubi(1)).muli(x);
+                    return slope.addi(t).addi(1).muli(0.5);
+                });
+            }
+            if (!approximate.equals("none")) {
+                throw new MirrorShapeException("approximate " + approximate);
+            }
+            double halfRoot = Math.sqrt(0.5);
+            // Φ(x) = ½(1 + erf(x/√2)); d/dx x·Φ(x) = Φ(x) + x·φ(x)
+            return of(x -> erf(x.mul(halfRoot)).addi(1).muli(x).muli(0.5),
+                    (x, y) -> erf(x.mul(halfRoot)).addi(1).muli(0.5)
+                            .addi(gaussian(x.mul(halfRoot)).muli(x).muli(1 / Math.sqrt(2 * Math.PI))));
+        }
+
+        /** √(2/π)(x + 0.044715x³), the argument of tanh in Gelu's approximation. */
+        private static INDArray inner(INDArray x, double c) {
+            return x.mul(x).muli(0.044715).addi(1).muli(x).muli(c);
         }
 
         /** Clip with bounds from attributes (opset < 11) or constant inputs 1 and 2. */
@@ -197,6 +229,18 @@ final class ElementwiseOps {
             grads[0] = need[0] ? derivative(in[0], out[0]).muli(g[0]) : null;
             return grads;
         }
+    }
+
+    /** erf of every element, as a new array. */
+    private static INDArray erf(INDArray x) {
+        INDArray y = Nd4j.createUninitialized(x.dataType(), x.shape());
+        Nd4j.exec(new Erf(x, y));
+        return y;
+    }
+
+    /** exp(−x²) of every element, as a new array. */
+    private static INDArray gaussian(INDArray x) {
+        return Transforms.exp(x.mul(x).negi(), false);
     }
 
     /**

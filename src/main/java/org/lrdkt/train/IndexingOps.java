@@ -14,8 +14,8 @@ import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * Mirror ops that copy parts of tensors: Concat and Split, Slice and Gather, Pad. Their backward passes put each
- * output gradient back where its elements came from, adding where one input element fed several outputs.
+ * Mirror ops that copy parts of tensors: Concat and Split, Slice and Gather, Pad, Expand. Their backward passes put
+ * each output gradient back where its elements came from, adding where one input element fed several outputs.
  */
 final class IndexingOps {
 
@@ -340,6 +340,40 @@ final class IndexingOps {
             for (int i = 0; i < idx.length; i++) {
                 grads[0].get(along(grads[0], a, idx[i], idx[i] + 1)).addi(gy.get(along(gy, a, i, i + 1)));
             }
+            return grads;
+        }
+    }
+
+    /**
+     * Expand: the input broadcast (numpy rules, both ways) against a shape given as input 1, often computed by a
+     * Shape→Gather→Concat chain from the batch; the gradient sums back over the broadcast axes.
+     */
+    static final class Expand implements MirrorOp {
+        private static long[] outputShape(long[] x, long[] target) {
+            int rank = Math.max(x.length, target.length);
+            long[] out = new long[rank];
+            for (int i = 0; i < rank; i++) {
+                long a = i < rank - x.length ? 1 : x[i - (rank - x.length)];
+                long b = i < rank - target.length ? 1 : target[i - (rank - target.length)];
+                if (a != b && a != 1 && b != 1) {
+                    throw new MirrorShapeException("expanding a tensor of shape " + Arrays.toString(x) + " to "
+                            + Arrays.toString(target));
+                }
+                out[i] = a == 1 ? b : a;
+            }
+            return out;
+        }
+
+        @Override
+        public INDArray[] forward(INDArray[] in) {
+            long[] shape = outputShape(in[0].shape(), in[1].toLongVector());
+            return new INDArray[] {Tensors.broadcast("add", Nd4j.zeros(in[0].dataType(), shape), in[0])};
+        }
+
+        @Override
+        public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
+            INDArray[] grads = new INDArray[in.length];
+            grads[0] = Tensors.reduceTo(g[0], in[0].shape());
             return grads;
         }
     }

@@ -33,8 +33,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * read from initializers and Constant nodes, and written back into a copy of the model in the same places.
  *
  * <p>Trainable: float constants of more than one element in the inputs that the op registry ({@link Ops}) marks as
- * weights: Conv and Gemm weight/bias, MatMul operands, Add/Sub/Mul/Div/Sum/Mean operands (biases and scales),
- * PRelu slopes and BatchNormalization scale/bias. BatchNormalization running statistics stay frozen; scalars (Clip
+ * weights: Conv, ConvTranspose and Gemm weight/bias, MatMul operands, Add/Sub/Mul/Div/Sum/Mean operands (biases
+ * and scales), PRelu slopes, and the scale/bias of BatchNormalization, LayerNormalization and InstanceNormalization. BatchNormalization running statistics stay frozen; scalars (Clip
  * bounds, constant divisors) and integer tensors never train. Weights of any float type train in the mirror's type
  * and are written back in their own (fp16 stays fp16).
  */

@@ -8,13 +8,23 @@ import java.util.stream.IntStream;
 import org.lrdkt.onnx.Attrs;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
-/** Mirror ops that normalise or reduce: BatchNormalization (frozen statistics), Softmax and global pooling. */
+/**
+ * Mirror ops that normalise: BatchNormalization (frozen statistics), LayerNormalization and InstanceNormalization
+ * (statistics of the sample itself, differentiated through), Softmax. Reductions are {@link ReductionOps}.
+ */
 final class NormalisationOps {
 
     private NormalisationOps() {
+    }
+
+    /** [1, C, 1, ...]: a per-channel vector's shape for broadcasting against x. */
+    private static long[] channelShape(INDArray x) {
+        long[] s = new long[x.rank()];
+        Arrays.fill(s, 1);
+        s[1] = x.size(1);
+        return s;
     }
 
     /** BatchNormalization with frozen statistics: y = (x − mean)/√(var+ε)·scale + B; scale and B train. */
@@ -23,13 +33,6 @@ final class NormalisationOps {
 
         BatchNorm(NodeProto node) {
             epsilon = Attrs.getFloat(node, "epsilon", 1e-5f);
-        }
-
-        private static long[] channelShape(INDArray x) {
-            long[] s = new long[x.rank()];
-            Arrays.fill(s, 1);
-            s[1] = x.size(1);
-            return s;
         }
 
         private INDArray invStd(INDArray var) {
@@ -53,7 +56,7 @@ final class NormalisationOps {
             if (need[0]) {
                 grads[0] = Tensors.broadcast("multiply", g[0], in[1].mul(inv).reshape('c', cs));
             }
-            int[] reduce = java.util.stream.IntStream.range(0, in[0].rank()).filter(i -> i != 1).toArray();
+            int[] reduce = IntStream.range(0, in[0].rank()).filter(i -> i != 1).toArray();
             if (need[1]) {
                 INDArray normalised = Tensors.broadcast("multiply",
                         Tensors.broadcast("subtract", in[0], in[3].reshape('c', cs)), inv.reshape('c', cs));
@@ -107,82 +110,98 @@ final class NormalisationOps {
         }
     }
 
-    static final class GlobalAveragePool implements MirrorOp {
-        private static int[] spatial(INDArray x) {
-            return java.util.stream.IntStream.range(2, x.rank()).toArray();
+    /**
+     * x standardised over its axes from {@code from} on: x̂ = (x − mean)/√(var + ε) with the biased variance, and
+     * the 1/√(var + ε) it divided by (kept axes of size 1).
+     */
+    private record Standardised(INDArray normalised, INDArray invStd, int[] axes) {
+
+        static Standardised of(INDArray x, int from, double epsilon) {
+            int[] axes = IntStream.range(from, x.rank()).toArray();
+            INDArray centred = Tensors.broadcast("subtract", x, x.mean(true, axes));
+            INDArray invStd = Transforms.sqrt(centred.mul(centred).mean(true, axes).addi(epsilon), false).rdivi(1);
+            return new Standardised(Tensors.broadcast("multiply", centred, invStd), invStd, axes);
         }
 
-        @Override
-        public INDArray[] forward(INDArray[] in) {
-            return new INDArray[] {in[0].mean(true, spatial(in[0]))};
-        }
-
-        @Override
-        public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
-            long area = in[0].length() / (in[0].size(0) * in[0].size(1));
-            INDArray zeros = Nd4j.zeros(in[0].dataType(), in[0].shape());
-            return new INDArray[] {Tensors.broadcast("add", zeros, g[0].div(area))};
+        /** dL/dx from g = dL/dx̂: (g − mean(g) − x̂·mean(g·x̂))/√(var + ε), means over the standardised axes. */
+        INDArray inputGradient(INDArray g) {
+            INDArray projected = Tensors.broadcast("multiply", normalised, g.mul(normalised).mean(true, axes));
+            INDArray r = Tensors.broadcast("subtract", g, g.mean(true, axes)).subi(projected);
+            return Tensors.broadcast("multiply", r, invStd);
         }
     }
 
     /**
-     * ReduceMean and ReduceSum over the given axes (attribute, or input 1 from ReduceSum-13 and ReduceMean-18; none
-     * means all unless noop_with_empty_axes), keeping the reduced axes as size 1 when keepdims.
+     * LayerNormalization (opset 17): x standardised over the axes from {@code axis} on, times Scale plus B (both
+     * broadcast against those axes, both trainable). The Mean and InvStdDev outputs are not computed.
      */
-    static final class Reduce implements MirrorOp {
-        private final boolean mean;
-        private final long[] attrAxes;
-        private final boolean keepDims;
-        private final boolean noopWithoutAxes;
+    static final class LayerNorm implements MirrorOp {
+        private final long axis;
+        private final double epsilon;
 
-        Reduce(NodeProto node) {
-            mean = node.getOpType().equals("ReduceMean");
-            attrAxes = Attrs.getInts(node, "axes", null);
-            keepDims = Attrs.getInt(node, "keepdims", 1) != 0;
-            noopWithoutAxes = Attrs.getInt(node, "noop_with_empty_axes", 0) != 0;
-        }
-
-        /** The reduced axes, or null for none (the no-op case). */
-        private int[] axes(INDArray[] in) {
-            long[] given = attrAxes != null ? attrAxes : in.length > 1 && in[1] != null ? in[1].toLongVector() : null;
-            int rank = in[0].rank();
-            if (given == null || given.length == 0) {
-                return noopWithoutAxes ? null : IntStream.range(0, rank).toArray();
-            }
-            return Arrays.stream(given).mapToInt(a -> axis(a, rank)).sorted().toArray();
-        }
-
-        private long count(INDArray x, int[] axes) {
-            return Arrays.stream(axes).mapToLong(x::size).reduce(1, (a, b) -> a * b);
+        LayerNorm(NodeProto node) {
+            axis = Attrs.getInt(node, "axis", -1);
+            epsilon = Attrs.getFloat(node, "epsilon", 1e-5f);
         }
 
         @Override
         public INDArray[] forward(INDArray[] in) {
-            int[] axes = axes(in);
-            if (axes == null) {
-                return new INDArray[] {in[0].dup()};
-            }
-            INDArray y = in[0].sum(keepDims, axes);
-            return new INDArray[] {mean ? y.divi(count(in[0], axes)) : y};
+            Standardised s = Standardised.of(in[0], axis(axis, in[0].rank()), epsilon);
+            INDArray y = Tensors.broadcast("multiply", s.normalised(), in[1]);
+            return new INDArray[] {in.length > 2 && in[2] != null ? Tensors.broadcast("add", y, in[2]) : y};
         }
 
         @Override
         public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
-            int[] axes = axes(in);
+            Standardised s = Standardised.of(in[0], axis(axis, in[0].rank()), epsilon);
             INDArray[] grads = new INDArray[in.length];
-            if (axes == null) {
-                grads[0] = g[0];
-                return grads;
+            if (need[0]) {
+                grads[0] = s.inputGradient(Tensors.broadcast("multiply", g[0], in[1]));
             }
-            long[] kept = in[0].shape().clone();
-            for (int a : axes) {
-                kept[a] = 1;
+            if (need[1]) {
+                grads[1] = Tensors.reduceTo(g[0].mul(s.normalised()), in[1].shape());
             }
-            INDArray gy = g[0].reshape('c', kept);
-            if (mean) {
-                gy = gy.div(count(in[0], axes));
+            if (in.length > 2 && in[2] != null && need[2]) {
+                grads[2] = Tensors.reduceTo(g[0], in[2].shape());
             }
-            grads[0] = Tensors.broadcast("add", Nd4j.zeros(in[0].dataType(), in[0].shape()), gy);
+            return grads;
+        }
+    }
+
+    /**
+     * InstanceNormalization: each sample's channel standardised over its spatial axes, times a per-channel scale plus
+     * a per-channel B (both [C], both trainable).
+     */
+    static final class InstanceNorm implements MirrorOp {
+        private final double epsilon;
+
+        InstanceNorm(NodeProto node) {
+            epsilon = Attrs.getFloat(node, "epsilon", 1e-5f);
+        }
+
+        @Override
+        public INDArray[] forward(INDArray[] in) {
+            long[] cs = channelShape(in[0]);
+            INDArray y = Tensors.broadcast("multiply", Standardised.of(in[0], 2, epsilon).normalised(),
+                    in[1].reshape('c', cs));
+            return new INDArray[] {Tensors.broadcast("add", y, in[2].reshape('c', cs))};
+        }
+
+        @Override
+        public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
+            Standardised s = Standardised.of(in[0], 2, epsilon);
+            int[] perChannel = IntStream.range(0, in[0].rank()).filter(i -> i != 1).toArray();
+            INDArray[] grads = new INDArray[in.length];
+            if (need[0]) {
+                grads[0] = s.inputGradient(Tensors.broadcast("multiply", g[0], in[1].reshape('c',
+                        channelShape(in[0]))));
+            }
+            if (need[1]) {
+                grads[1] = g[0].mul(s.normalised()).sum(perChannel);
+            }
+            if (need[2]) {
+                grads[2] = g[0].sum(perChannel);
+            }
             return grads;
         }
     }

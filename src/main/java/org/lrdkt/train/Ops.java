@@ -14,8 +14,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * The training mirror's op registry: per ONNX op type, how its {@link MirrorOp} (forward and backward) is built
  * from the node and which of its inputs may be trainable weights. Adding an op touches its family's file and one
- * line here. The families: {@link LinearOps}, {@link ConvOp}, {@link PoolOp}, {@link ResizeOp},
- * {@link ElementwiseOps}, {@link NormalisationOps}, {@link ShapeOps}, {@link IndexingOps}.
+ * line here. The families: {@link LinearOps}, {@link ConvOp}, {@link ConvTransposeOp}, {@link PoolOp},
+ * {@link ResizeOp}, {@link ElementwiseOps}, {@link NormalisationOps}, {@link ReductionOps}, {@link ShapeOps}, {@link IndexingOps}.
  */
 final class Ops {
 
@@ -47,13 +47,14 @@ final class Ops {
     private static Map<String, Entry> registry() {
         Map<String, Entry> r = new TreeMap<>();
         r.put("Conv", new Entry((n, o, t) -> new ConvOp(n), i -> i >= 1, false));
+        r.put("ConvTranspose", new Entry((n, o, t) -> new ConvTransposeOp(n), i -> i >= 1, false));
         r.put("Gemm", new Entry((n, o, t) -> new LinearOps.Gemm(n), i -> i >= 1, false));
         r.put("MatMul", new Entry((n, o, t) -> new LinearOps.MatMul(), i -> true, false));
         for (String op : new String[] {"Add", "Sub", "Mul", "Div"}) {
             r.put(op, new Entry((n, o, t) -> new ElementwiseOps.Binary(n.getOpType()), i -> true, false));
         }
         for (String op : new String[] {"Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Softplus", "HardSigmoid",
-                "HardSwish", "Clip", "Exp", "Log", "Sqrt", "Reciprocal", "Neg", "Abs"}) {
+                "HardSwish", "Erf", "Gelu", "Clip", "Exp", "Log", "Sqrt", "Reciprocal", "Neg", "Abs"}) {
             r.put(op, new Entry((n, o, t) -> ElementwiseOps.Activation.of(n, o), NO_WEIGHTS, false));
         }
         for (String op : new String[] {"Max", "Min"}) {
@@ -68,7 +69,10 @@ final class Ops {
         r.put("AveragePool", new Entry((n, o, t) -> new PoolOp(n), NO_WEIGHTS, false));
         r.put("Resize", new Entry((n, o, t) -> new ResizeOp(n, o), NO_WEIGHTS, false));
         r.put("Upsample", new Entry((n, o, t) -> new ResizeOp(n, o), NO_WEIGHTS, false));
-        r.put("GlobalAveragePool", new Entry((n, o, t) -> new NormalisationOps.GlobalAveragePool(), NO_WEIGHTS, false));
+        r.put("GlobalAveragePool", new Entry((n, o, t) -> ReductionOps.Reduce.global(ReductionOps.Kind.MEAN),
+                NO_WEIGHTS, false));
+        r.put("GlobalMaxPool", new Entry((n, o, t) -> ReductionOps.Reduce.global(ReductionOps.Kind.MAX), NO_WEIGHTS,
+                false));
         r.put("BatchNormalization", new Entry((n, o, t) -> new NormalisationOps.BatchNorm(n), i -> i == 1 || i == 2,
                 false));
         r.put("Softmax", new Entry((n, o, t) -> new NormalisationOps.Softmax(Attrs.getInt(n, "axis", o >= 13 ? -1 : 1),
@@ -79,8 +83,13 @@ final class Ops {
         r.put("Transpose", new Entry((n, o, t) -> new ShapeOps.Transpose(Attrs.getInts(n, "perm", null)), NO_WEIGHTS,
                 false));
         r.put("Concat", new Entry((n, o, t) -> new IndexingOps.Concat(Attrs.getInt(n, "axis", 0)), NO_WEIGHTS, false));
-        r.put("ReduceMean", new Entry((n, o, t) -> new NormalisationOps.Reduce(n), NO_WEIGHTS, false));
-        r.put("ReduceSum", new Entry((n, o, t) -> new NormalisationOps.Reduce(n), NO_WEIGHTS, false));
+        for (String op : new String[] {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin"}) {
+            r.put(op, new Entry((n, o, t) -> ReductionOps.Reduce.of(n), NO_WEIGHTS, false));
+        }
+        r.put("LayerNormalization", new Entry((n, o, t) -> new NormalisationOps.LayerNorm(n), i -> i == 1 || i == 2,
+                false));
+        r.put("InstanceNormalization", new Entry((n, o, t) -> new NormalisationOps.InstanceNorm(n),
+                i -> i == 1 || i == 2, false));
         r.put("Cast", new Entry((n, o, t) -> new ShapeOps.Cast(n, t), NO_WEIGHTS, false));
         r.put("Squeeze", new Entry((n, o, t) -> new ShapeOps.Squeeze(Attrs.getInts(n, "axes", null)), NO_WEIGHTS,
                 false));
@@ -92,6 +101,7 @@ final class Ops {
         r.put("Shape", new Entry((n, o, t) -> new ShapeOps.Shape(n), NO_WEIGHTS, false));
         r.put("ConstantOfShape", new Entry((n, o, t) -> new ShapeOps.ConstantOfShape(n, t), NO_WEIGHTS, false));
         r.put("Gather", new Entry((n, o, t) -> new IndexingOps.Gather(n), NO_WEIGHTS, false));
+        r.put("Expand", new Entry((n, o, t) -> new IndexingOps.Expand(), NO_WEIGHTS, false));
         r.put("Dropout", new Entry((n, o, t) -> new ShapeOps.PassThrough(), NO_WEIGHTS, false));
         r.put("Identity", new Entry((n, o, t) -> new ShapeOps.PassThrough(), NO_WEIGHTS, false));
         return Collections.unmodifiableMap(r);

@@ -2,11 +2,15 @@ package org.lrdkt.train;
 
 import org.lrdkt.onnx.Attrs;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * The sliding-window attributes shared by Conv, MaxPool and AveragePool (2-D): strides, dilations, explicit or
- * automatic pads, ceil mode. Resolves them into the four pads of a given input, with ceil mode expressed as extra
- * bottom/right padding so that libnd4j's floor-mode kernels produce ONNX's output size.
+ * The sliding-window attributes shared by Conv, ConvTranspose, MaxPool and AveragePool (2-D): strides, dilations,
+ * explicit or automatic pads, ceil mode. Resolves them into the four pads of a given input, with ceil mode expressed
+ * as extra bottom/right padding so that libnd4j's floor-mode kernels produce ONNX's output size.
  */
 record Window(long strideH, long strideW, long dilationH, long dilationW, long[] pads, String autoPad,
               boolean ceilMode) {
@@ -26,6 +30,11 @@ record Window(long strideH, long strideW, long dilationH, long dilationW, long[]
         long[] strides = Attrs.getInts(node, "strides", new long[] {1, 1});
         long[] dilations = Attrs.getInts(node, "dilations", new long[] {1, 1});
         long[] pads = Attrs.getInts(node, "pads", new long[] {0, 0, 0, 0});
+        if (strides.length != 2 || dilations.length != 2 || pads.length != 4) {
+            long dims = strides.length != 2 ? strides.length : dilations.length != 2 ? dilations.length : pads.length / 2;
+            throw new MirrorShapeException(node.getOpType() + " '" + node.getName() + "' with a " + dims
+                    + "-D window (the mirror trains 2-D ones)");
+        }
         return new Window(strides[0], strides[1], dilations[0], dilations[1], pads,
                 Attrs.getString(node, "auto_pad", "NOTSET"), Attrs.getInt(node, "ceil_mode", 0) != 0);
     }
@@ -59,5 +68,34 @@ record Window(long strideH, long strideW, long dilationH, long dilationW, long[]
         }
         long extra = Math.max(0, (out - 1) * stride + span - padded);
         return new long[] {begin, end, extra};
+    }
+
+    private boolean dilated() {
+        return dilationH != 1 || dilationW != 1;
+    }
+
+    /**
+     * A [*, *, kh, kw] kernel with zeros between its taps: the same convolution without dilation. libnd4j's oneDNN
+     * path refuses some dilated shapes ("could not create a descriptor for a dilated convolution").
+     */
+    INDArray dilate(INDArray w) {
+        if (!dilated()) {
+            return w;
+        }
+        INDArray out = Nd4j.zeros(w.dataType(), w.size(0), w.size(1), (w.size(2) - 1) * dilationH + 1,
+                (w.size(3) - 1) * dilationW + 1);
+        out.get(tapIndex(out)).assign(w);
+        return out;
+    }
+
+    /** The inverse of {@link #dilate} for a gradient: the entries at the kernel's taps. */
+    INDArray taps(INDArray dilatedGradient) {
+        return dilated() ? dilatedGradient.get(tapIndex(dilatedGradient)).dup('c') : dilatedGradient;
+    }
+
+    private INDArrayIndex[] tapIndex(INDArray expanded) {
+        return new INDArrayIndex[] {NDArrayIndex.all(), NDArrayIndex.all(),
+            NDArrayIndex.interval(0, dilationH, expanded.size(2)),
+            NDArrayIndex.interval(0, dilationW, expanded.size(3))};
     }
 }

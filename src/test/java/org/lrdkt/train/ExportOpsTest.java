@@ -155,11 +155,119 @@ class ExportOpsTest {
         return b.build("out", 13);
     }
 
+    /**
+     * Expand to a constant shape, to Shape(x) and to a shape that a Shape→Gather→Unsqueeze→Concat chain builds
+     * from the batch (broadcasting batch 1 and a spatial axis of a weight-derived tensor).
+     */
+    static OnnxModel expands() {
+        GraphBuilder b = new GraphBuilder(31).input("input", -1, 3, 5, 6);
+        String conv = b.node("Conv", in("input", b.weight("w", 0.5, 4, 3, 3, 3), b.weight("b", 0.2, 4)),
+                ofInts("pads", 1, 1, 1, 1));
+        String channelMean = b.node("ReduceMean", in(conv), ofInts("axes", 1));
+        String constant = b.node("Expand", in(channelMean, b.ints("shape.constant", 1, 4, 1, 1)));
+        String pooled = b.node("GlobalAveragePool", in(conv));
+        String toShape = b.node("Expand", in(pooled, b.node("Shape", in(conv))));
+        String batch = b.node("Unsqueeze", in(b.node("Gather", in(b.node("Shape", in(conv)), b.scalarInt("zero", 0))),
+                b.ints("axis0", 0)));
+        String target = b.node("Concat", in(batch, b.ints("rest", 4, 5, 1)), ofInt("axis", 0));
+        String scaled = b.node("Mul", in(b.weight("row", 0.5, 1, 4, 1, 6), scalar(b, "two", 2f)));
+        String chained = b.node("Expand", in(scaled, target));
+        String product = b.node("Mul", in(b.node("Add", in(conv, constant)), b.node("Add", in(toShape, chained))));
+        b.node("Flatten", "out", in(product));
+        return b.build("out", 13);
+    }
+
     @Test
     void shapeChainsFollowTheBatchSize() throws Exception {
         for (long batch : new long[] {1, 2, 5}) {
             assertTrue(relativeError(shapeChain(), new long[] {batch, 3, 5, 6}, -1, 1) < 1e-4, "batch " + batch);
+            assertTrue(relativeError(expands(), new long[] {batch, 3, 5, 6}, -1, 1) < 1e-4, "expand, batch " + batch);
         }
+    }
+
+    /**
+     * ConvTranspose (the decoders of segmenters): stride 2 with pads and output_padding and a bias; dilation,
+     * asymmetric pads and a non-square kernel; group 2; an output_shape that needs an odd total padding; auto_pad
+     * SAME_UPPER and SAME_LOWER.
+     */
+    static OnnxModel transposedConvolutions() {
+        GraphBuilder b = new GraphBuilder(32).input("input", -1, 3, 5, 6);
+        String x = b.node("Conv", in("input", b.weight("w", 0.5, 4, 3, 3, 3), b.weight("b", 0.2, 4)),
+                ofInts("pads", 1, 1, 1, 1));
+        String up = b.node("ConvTranspose", in(x, b.weight("up.w", 0.4, 4, 3, 3, 3), b.weight("up.b", 0.2, 3)),
+                ofInts("kernel_shape", 3, 3), ofInts("strides", 2, 2), ofInts("pads", 1, 1, 1, 1),
+                ofInts("output_padding", 1, 1));
+        String dilated = b.node("ConvTranspose", in(x, b.weight("dil.w", 0.4, 4, 2, 3, 2)),
+                ofInts("strides", 2, 1), ofInts("dilations", 2, 1), ofInts("pads", 0, 1, 2, 0),
+                ofInts("output_padding", 1, 0));
+        String grouped = b.node("ConvTranspose", in(x, b.weight("grp.w", 0.4, 4, 3, 2, 2), b.weight("grp.b", 0.2, 6)),
+                ofInt("group", 2), ofInts("strides", 2, 2));
+        String shaped = b.node("ConvTranspose", in(x, b.weight("shp.w", 0.4, 4, 2, 3, 3)), ofInts("strides", 2, 2),
+                ofInts("output_shape", 10, 11));
+        String upper = b.node("ConvTranspose", in(x, b.weight("upper.w", 0.4, 4, 2, 4, 3)), ofInts("strides", 2, 2),
+                ofString("auto_pad", "SAME_UPPER"));
+        String lower = b.node("ConvTranspose", in(x, b.weight("lower.w", 0.4, 4, 2, 4, 3)), ofInts("strides", 2, 2),
+                ofString("auto_pad", "SAME_LOWER"));
+        String[] flat = Stream.of(up, dilated, grouped, shaped, upper, lower).map(t -> b.node("Flatten", in(t)))
+                .toArray(String[]::new);
+        b.node("Concat", "out", flat, ofInt("axis", 1));
+        return b.build("out", 13);
+    }
+
+    /** GlobalMaxPool, ReduceMax and ReduceMin (axes attributes, keepdims on and off, all axes but the batch). */
+    static OnnxModel reductions() {
+        GraphBuilder b = new GraphBuilder(33).input("input", -1, 3, 5, 6);
+        String x = b.node("Conv", in("input", b.weight("w", 0.5, 4, 3, 3, 3), b.weight("b", 0.2, 4)),
+                ofInts("pads", 1, 1, 1, 1));
+        String global = b.node("Flatten", in(b.node("GlobalMaxPool", in(x))));
+        String rows = b.node("Flatten", in(b.node("ReduceMax", in(x), ofInts("axes", 2), ofInt("keepdims", 0))));
+        String min = b.node("Flatten", in(b.node("ReduceMin", in(x), ofInts("axes", 1, -1))));
+        String all = b.node("Unsqueeze", in(b.node("ReduceMax", in(x), ofInts("axes", 1, 2, 3), ofInt("keepdims", 0)),
+                b.ints("axes", 1)));
+        b.node("Concat", "out", in(global, rows, min, b.node("Mul", in(all, b.weight("s", 1, 1, 3)))),
+                ofInt("axis", 1));
+        return b.build("out", 13);
+    }
+
+    /** Opset 18's form: ReduceMax and ReduceMean with axes as input 1. */
+    static OnnxModel reductionsOpset18() {
+        GraphBuilder b = new GraphBuilder(34).input("input", -1, 3, 5, 6);
+        String x = b.node("Conv", in("input", b.weight("w", 0.5, 4, 3, 3, 3), b.weight("b", 0.2, 4)));
+        String max = b.node("ReduceMax", in(x, b.ints("max.axes", 1, 3)));
+        String mean = b.node("ReduceMean", in(x, b.ints("mean.axes", 2)), ofInt("keepdims", 0));
+        b.node("Concat", "out", in(b.node("Flatten", in(max)), b.node("Flatten", in(mean))), ofInt("axis", 1));
+        return b.build("out", 18);
+    }
+
+    /**
+     * LayerNormalization over the last axis (Scale and B) and over the last three (Scale only, ε 1e-3);
+     * InstanceNormalization; Erf and the exact GELU chain of exports (x·½·(1 + erf(x/√2))).
+     */
+    static OnnxModel normalisations() {
+        GraphBuilder b = new GraphBuilder(35).input("input", -1, 3, 5, 6);
+        String x = b.node("Conv", in("input", b.weight("w", 0.5, 4, 3, 3, 3), b.weight("b", 0.2, 4)),
+                ofInts("pads", 1, 1, 1, 1));
+        String last = b.node("LayerNormalization", in(x, b.weight("ln.scale", 1, 6), b.weight("ln.bias", 0.3, 6)));
+        String trailing = b.node("LayerNormalization", in(x, b.weight("ln3.scale", 1, 4, 5, 6)), ofInt("axis", 1),
+                ofFloat("epsilon", 1e-3f));
+        String instance = b.node("InstanceNormalization", in(x, b.weight("in.scale", 1, 4),
+                b.weight("in.bias", 0.3, 4)));
+        String erf = b.node("Erf", in(b.node("Add", in(last, trailing))));
+        String half = b.node("Mul", in(instance, scalar(b, "half", 0.5f)));
+        String gelu = b.node("Mul", in(half, b.node("Add", in(b.node("Erf", in(b.node("Div", in(instance,
+                scalar(b, "root2", (float) Math.sqrt(2)))))), scalar(b, "one", 1f)))));
+        b.node("Flatten", "out", in(b.node("Mul", in(erf, gelu))));
+        return b.build("out", 17);
+    }
+
+    /** Gelu (opset 20), exact and with the tanh approximation. */
+    static OnnxModel gelus() {
+        GraphBuilder b = new GraphBuilder(36).input("input", -1, 3, 5, 6);
+        String x = b.node("Conv", in("input", b.weight("w", 1, 4, 3, 3, 3), b.weight("b", 0.2, 4)));
+        String exact = b.node("Gelu", in(x));
+        String tanh = b.node("Gelu", in(x), ofString("approximate", "tanh"));
+        b.node("Concat", "out", in(b.node("Flatten", in(exact)), b.node("Flatten", in(tanh))), ofInt("axis", 1));
+        return b.build("out", 20);
     }
 
     static Stream<Arguments> graphs() {
@@ -168,7 +276,13 @@ class ExportOpsTest {
                 Arguments.of("shapes, opset 9", shapesOpset9(), SHAPE_INPUT),
                 Arguments.of("resizes", resizes(), RESIZE_INPUT),
                 Arguments.of("upsamples", upsamples(), RESIZE_INPUT),
-                Arguments.of("shape chain", shapeChain(), RESIZE_INPUT));
+                Arguments.of("shape chain", shapeChain(), RESIZE_INPUT),
+                Arguments.of("expands", expands(), RESIZE_INPUT),
+                Arguments.of("transposed convolutions", transposedConvolutions(), RESIZE_INPUT),
+                Arguments.of("reductions", reductions(), RESIZE_INPUT),
+                Arguments.of("reductions, opset 18", reductionsOpset18(), RESIZE_INPUT),
+                Arguments.of("normalisations, erf", normalisations(), RESIZE_INPUT),
+                Arguments.of("gelu", gelus(), RESIZE_INPUT));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -236,5 +350,31 @@ class ExportOpsTest {
         wrap.node("Pad", "out", in("input", wrap.ints("pads", 0, 0, 1, 1, 0, 0, 1, 1)), ofString("mode", "wrap"));
         e = assertThrows(LrdktException.class, () -> Mirror.of(wrap.build("out", 19), DataType.FLOAT, true));
         assertTrue(e.getMessage().startsWith("Pad '/out/Pad': mode wrap"), e.getMessage());
+        for (String op : List.of("ConvTranspose", "Conv")) { // the 1-D convolutions of audio and sequence models
+            GraphBuilder line = new GraphBuilder(38).input("input", -1, 3, 8);
+            line.node(op, "out", in("input", line.weight("w", 1, 3, 3, 3)), ofInts("strides", 2));
+            OnnxModel oneD = line.build("out", 13);
+            e = assertThrows(LrdktException.class, () -> Mirror.of(oneD, DataType.FLOAT, true));
+            assertTrue(e.getMessage().startsWith(op + " '/out/" + op + "' with a 1-D window"), e.getMessage());
+        }
+        GraphBuilder stats = new GraphBuilder(39).input("input", -1, 3, 4);
+        String[] ln = stats.nodeWithOutputs("LayerNormalization", 2, "ln", in("input", stats.weight("scale", 1, 4)));
+        stats.node("Add", "out", in(ln[0], ln[1]));
+        e = assertThrows(LrdktException.class, () -> Mirror.of(stats.build("out", 17), DataType.FLOAT, true));
+        assertTrue(e.getMessage().startsWith("LayerNormalization node '/ln/LayerNormalization' uses output 1"),
+                e.getMessage());
+    }
+
+    /** ReduceMax and GlobalMaxPool hand an output's gradient to its maximum, split equally where several tie. */
+    @Test
+    void maxGradientIsSplitAmongTies() {
+        MirrorOp pool = ReductionOps.Reduce.global(ReductionOps.Kind.MAX);
+        INDArray x = Nd4j.createFromArray(new double[] {1, 3, 3, 2, 5, 4, 0, 1}).reshape(1, 2, 2, 2);
+        INDArray[] in = {x};
+        INDArray[] out = pool.forward(in);
+        assertEquals(Nd4j.createFromArray(new double[] {3, 5}).reshape(1, 2, 1, 1), out[0]);
+        INDArray g = pool.backward(in, out, new INDArray[] {Nd4j.createFromArray(new double[] {2, 7})
+                .reshape(1, 2, 1, 1)}, new boolean[] {true})[0];
+        assertEquals(Nd4j.createFromArray(new double[] {0, 1, 1, 0, 7, 0, 0, 0}).reshape(1, 2, 2, 2), g);
     }
 }
