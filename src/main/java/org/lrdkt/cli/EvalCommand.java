@@ -10,7 +10,7 @@ import org.lrdkt.data.Dataset;
 import org.lrdkt.data.Datasets;
 import org.lrdkt.validate.Evaluator;
 
-/** {@code lrdkt eval --model M [--reference T] --data D}: accuracy and agreement in ONNX Runtime. */
+/** {@code lrdkt eval --model M [--reference T] --data D}: accuracy and fidelity to a reference in ONNX Runtime. */
 final class EvalCommand implements Command {
 
     @Override
@@ -20,7 +20,7 @@ final class EvalCommand implements Command {
 
     @Override
     public String summary() {
-        return "top-1/top-5 accuracy on a data set and agreement with a reference model, in ONNX Runtime";
+        return "top-1/top-5 accuracy on a data set and, per output, fidelity to a reference model, in ONNX Runtime";
     }
 
     @Override
@@ -32,8 +32,9 @@ final class EvalCommand implements Command {
     public Options options() {
         Options options = new Options()
                 .addOption(Flags.valued("model", "MODEL", "the .onnx model to evaluate"))
-                .addOption(Flags.valued("reference", "MODEL", "compare outputs with this model (e.g. the teacher): "
-                        + "agreement, output difference, cosine"))
+                .addOption(Flags.valued("reference", "MODEL", "compare outputs of the same name with this model (e.g. "
+                        + "the teacher): top-1 agreement for class logits (per position for [N,C,H,W]/[N,T,C]), mask "
+                        + "IoU at 0.5 for Sigmoid outputs; cosine, relative L2 error and differences for every output"))
                 .addOption(Flags.valued("data", "DATA", "IDX images file (gzipped or not; labels found by MNIST "
                         + "naming or --labels), a folder with one sub-folder per class, or an unlabelled .npy tensor "
                         + "file"))
