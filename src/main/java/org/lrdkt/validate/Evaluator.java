@@ -101,6 +101,7 @@ public final class Evaluator {
                             padded(b, batch, fixedBatch(referenceOrNull) > 0)), List.of());
                     if (pairs == null) {
                         pairs = pairs(session.outputNames(), reference.outputNames());
+                        checkNamed(kinds.keySet(), pairs);
                         for (String[] p : pairs) {
                             fidelity.add(fidelityOf(p[0], referenceOrNull, p[1], ref.get(p[1]).shape(), kinds));
                         }
@@ -168,6 +169,17 @@ public final class Evaluator {
                     + " share no name; they cannot be compared");
         }
         return pairs;
+    }
+
+    /** Every output named in {@code --output-kind} must be one of those compared. */
+    private static void checkNamed(Iterable<String> named, List<String[]> pairs) throws LrdktException {
+        List<String> compared = pairs.stream().map(p -> p[0]).toList();
+        for (String name : named) {
+            if (!compared.contains(name)) {
+                throw LrdktException.usage("--output-kind names '" + name + "', which is not among the outputs "
+                        + "compared " + compared);
+            }
+        }
     }
 
     /**

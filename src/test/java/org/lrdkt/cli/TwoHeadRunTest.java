@@ -91,14 +91,26 @@ class TwoHeadRunTest {
 
         // eval of the written student against the teacher on the same unlabelled tensors prints each output's figures
         Cli.Result e = Cli.run("eval", "--model", out.toString(), "--reference", teacher.toString(), "--data",
-                data.toString());
+                data.toString(), "--output-kind", "boxes=values");
         assertEquals(0, e.exitCode(), e.err());
+        assertTrue(!e.out().contains("boxes: top-1 agreement"), "boxes are values, not classes:\n" + e.out());
         for (String row : new String[] {"mask: mask IoU at 0.5", "mask: cosine similarity", "boxes: cosine similarity",
             "boxes: relative L2 error"}) {
             assertTrue(e.out().contains(row), row + " in\n" + e.out());
         }
         assertTrue(e.out().contains(String.format("%.4f", iouAfter)), "eval and run agree:\n" + e.out());
         assertTrue(e.out().contains(String.format("%.4g", l2After)), "eval and run agree:\n" + e.out());
+    }
+
+    @Test
+    void badOutputKindsAreOneLineUsageErrors() {
+        for (String bad : new String[] {"boxes=boxy", "nope=mask", "values"}) {
+            Cli.Result r = Cli.run("eval", "--model", teacher.toString(), "--reference", teacher.toString(), "--data",
+                    data.toString(), "--output-kind", bad);
+            assertEquals(2, r.exitCode(), bad + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().contains("--output-kind"), r.err());
+        }
     }
 
     @Test
