@@ -121,7 +121,14 @@ public final class GraphBuilder {
     }
 
     public OnnxModel build(String output, int opset) {
-        graph.addOutput(floatValue(output));
+        return build(opset, output);
+    }
+
+    /** The model with these graph outputs, in this order. */
+    public OnnxModel build(int opset, String... outputs) {
+        for (String output : outputs) {
+            graph.addOutput(floatValue(output));
+        }
         return OnnxModel.of(ModelProto.newBuilder().setIrVersion(7).setProducerName("lrdkt-test")
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(opset)).setGraph(graph).build());
     }

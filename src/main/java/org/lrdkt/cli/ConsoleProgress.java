@@ -55,7 +55,7 @@ final class ConsoleProgress implements Pipeline.Listener, AutoCloseable {
 
     @Override
     public void step(int samplesDone, KtLoss.Terms terms, double imagesPerSecond) {
-        String loss = String.format("loss %.4f (hard %.4f soft %.5f hint %.5f) %.0f img/s", terms.total(),
+        String loss = String.format("loss %.4f (hard %.4f output %.5f hint %.5f) %.0f img/s", terms.total(),
                 terms.hard(), terms.soft(), terms.hint(), imagesPerSecond);
         if (bar != null) {
             bar.stepTo(samplesDone);

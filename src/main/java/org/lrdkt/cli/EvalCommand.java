@@ -1,16 +1,21 @@
 package org.lrdkt.cli;
 
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
+import org.lrdkt.OutputKind;
 import org.lrdkt.onnx.Inference;
 import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.data.Dataset;
 import org.lrdkt.data.Datasets;
 import org.lrdkt.validate.Evaluator;
 
-/** {@code lrdkt eval --model M [--reference T] --data D}: accuracy and agreement in ONNX Runtime. */
+/** {@code lrdkt eval --model M [--reference T] --data D}: accuracy and fidelity to a reference in ONNX Runtime. */
 final class EvalCommand implements Command {
 
     @Override
@@ -20,7 +25,7 @@ final class EvalCommand implements Command {
 
     @Override
     public String summary() {
-        return "top-1/top-5 accuracy on a data set and agreement with a reference model, in ONNX Runtime";
+        return "top-1/top-5 accuracy on a data set and, per output, fidelity to a reference model, in ONNX Runtime";
     }
 
     @Override
@@ -32,11 +37,15 @@ final class EvalCommand implements Command {
     public Options options() {
         Options options = new Options()
                 .addOption(Flags.valued("model", "MODEL", "the .onnx model to evaluate"))
-                .addOption(Flags.valued("reference", "MODEL", "compare outputs with this model (e.g. the teacher): "
-                        + "agreement, output difference, cosine"))
+                .addOption(Flags.valued("reference", "MODEL", "compare outputs of the same name with this model (e.g. "
+                        + "the teacher): top-1 agreement for class logits (per position for [N,C,H,W]/[N,T,C]), mask "
+                        + "IoU at 0.5 for Sigmoid outputs; cosine, relative L2 error and differences for every output"))
                 .addOption(Flags.valued("data", "DATA", "IDX images file (gzipped or not; labels found by MNIST "
                         + "naming or --labels), a folder with one sub-folder per class, or an unlabelled .npy tensor "
                         + "file"))
+                .addOption(Flags.valued("output-kind", "NAME=KIND,...", "what a reference output holds where its shape "
+                        + "and producing op mislead (a [N,4] box regression reads as class logits): KIND classes, mask "
+                        + "or values"))
                 .addOption(Flags.valued("labels", "FILE", "IDX labels file for IDX images"))
                 .addOption(Flags.valued("limit", "N", "evaluate only the first N samples"))
                 .addOption(Flags.valued("batch", "B", "batch size (default 64)"))
@@ -59,9 +68,27 @@ final class EvalCommand implements Command {
         int threads = Flags.intValue(line, "threads", Inference.Settings.defaults().threads(), 1, 1024);
         Evaluator.EvalOptions options = new Evaluator.EvalOptions(Flags.intValue(line, "batch", 64, 1, 65536),
                 Inference.Settings.defaults().withThreads(threads), true);
-        Evaluator.EvalResult result = Evaluator.evaluate(model, reference, data, options);
+        Evaluator.EvalResult result = Evaluator.evaluate(model, reference, data, options, outputKinds(line));
         System.out.print(line.hasOption("json") ? Json.write(result) + "\n" : Evaluator.table(result));
         return 0;
+    }
+
+    /** {@code --output-kind NAME=KIND,...}; empty when absent. */
+    private static Map<String, OutputKind> outputKinds(CommandLine line) throws LrdktException {
+        Map<String, OutputKind> kinds = new LinkedHashMap<>();
+        if (!line.hasOption("output-kind")) {
+            return kinds;
+        }
+        for (String entry : line.getOptionValue("output-kind").split(",", -1)) {
+            int eq = entry.lastIndexOf('=');
+            String kind = entry.substring(eq + 1).trim();
+            if (eq <= 0 || Arrays.stream(OutputKind.values()).noneMatch(k -> k.name().equalsIgnoreCase(kind))) {
+                throw LrdktException.usage("--output-kind takes NAME=KIND entries, KIND one of classes, mask, values; "
+                        + "not '" + entry.trim() + "'");
+            }
+            kinds.put(entry.substring(0, eq).trim(), OutputKind.valueOf(kind.toUpperCase(Locale.ROOT)));
+        }
+        return kinds;
     }
 
     static String required(CommandLine line, String flag) throws LrdktException {

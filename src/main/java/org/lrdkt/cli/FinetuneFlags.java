@@ -11,6 +11,7 @@ import org.lrdkt.train.FinetuneOptions.Sampling;
 import org.lrdkt.train.FinetuneOptions.Schedule;
 import org.lrdkt.train.FinetuneOptions.Transfer;
 import org.lrdkt.train.Optimizer;
+import org.lrdkt.train.OutputLosses;
 
 /** The fine-tuning flags shared by {@code finetune} and {@code run}: schedule, augmentation, transfer, sampling. */
 final class FinetuneFlags {
@@ -51,9 +52,10 @@ final class FinetuneFlags {
                         + t.hintWeight() + ")"))
                 .addOption(Flags.valued("hints", "NAMES", "hint tensors shared by both models, comma-separated, or "
                         + "'none' (default: the student's lrdkt.hints metadata, the decomposed layers' outputs)"))
-                .addOption(Flags.valued("output-loss", "auto|softmax|sigmoid|mse|cosine", "transfer loss on the "
-                        + "model output, weighted by --soft-weight (default auto: softmax for class logits, also per "
-                        + "position for [N,C,H,W]/[N,T,C]; sigmoid BCE after a Sigmoid node; else mse)"))
+                .addOption(Flags.valued("output-loss", "auto|softmax|sigmoid|mse|cosine", "transfer loss on each "
+                        + "model output, weighted by --soft-weight: one for all, one per output in order (sigmoid,mse) "
+                        + "or by name (boxes=mse,scores=sigmoid) (default auto: softmax for class logits, also per "
+                        + "position for [N,C,H,W]/[N,T,C]; sigmoid BCE after a Sigmoid node; else relative mse)"))
                 .addOption(Flags.toggle("ignore-labels", "pure transfer: learn from the teacher only, even when "
                         + "labels exist"))
                 .addOption(Flags.valued("seed", "N", "seed of shuffling, the held-out split and the shifts (default "
@@ -93,7 +95,8 @@ final class FinetuneFlags {
                 Flags.doubleValue(line, "temperature", t.temperature(), 1e-3, 1e4),
                 Flags.doubleValue(line, "soft-weight", t.softWeight(), 0, 1e6),
                 Flags.doubleValue(line, "hint-weight", t.hintWeight(), 0, 1e6),
-                hints, line.hasOption("ignore-labels"), Flags.enumValue(line, "output-loss", t.outputLoss()));
+                hints, line.hasOption("ignore-labels"), line.hasOption("output-loss")
+                ? OutputLosses.parse(line.getOptionValue("output-loss")) : t.outputLoss());
         Sampling sampling = new Sampling(
                 Flags.intValue(line, "seed", (int) p.seed(), 0, Integer.MAX_VALUE),
                 Flags.intValue(line, "limit", p.limit(), 0, Integer.MAX_VALUE),

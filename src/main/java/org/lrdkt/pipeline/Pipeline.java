@@ -5,7 +5,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.lrdkt.Fidelity;
 import org.lrdkt.LrdktException;
+import org.lrdkt.OutputKind;
 import org.lrdkt.data.Dataset;
 import org.lrdkt.data.Datasets;
 import org.lrdkt.data.Preprocessing;
@@ -63,9 +65,14 @@ public final class Pipeline {
         if (test != null) {
             listener.stage("evaluate on " + test.description());
             Evaluator.EvalOptions eval = Evaluator.EvalOptions.defaults();
+            // each output is scored as what it was fine-tuned as (--output-loss can say better than its shape)
+            Map<String, OutputKind> kinds = new LinkedHashMap<>();
+            if (finetune != null) {
+                finetune.outputLosses().forEach((name, loss) -> kinds.put(name, loss.kind()));
+            }
             teacherEval = Evaluator.evaluate(teacher, null, test, eval);
-            compressedEval = Evaluator.evaluate(student, teacher, test, eval);
-            finetunedEval = finetune != null ? Evaluator.evaluate(result, teacher, test, eval) : null;
+            compressedEval = Evaluator.evaluate(student, teacher, test, eval, kinds);
+            finetunedEval = finetune != null ? Evaluator.evaluate(result, teacher, test, eval, kinds) : null;
         }
         listener.stage("benchmark teacher against student in ONNX Runtime");
         Benchmark.BenchResult bench = Benchmark.compare(List.of(new Benchmark.NamedModel("teacher", teacher),
@@ -99,13 +106,13 @@ public final class Pipeline {
         Benchmark.ModelBench s = bench.models().get(1);
         double speedup = bench.ratios().get(0).speedup();
         List<ReportData.ModelPoint> points = new ArrayList<>();
-        points.add(new ReportData.ModelPoint("teacher", top1(teacher), 1, t.params(), t.macsPerSample()));
+        points.add(new ReportData.ModelPoint("teacher", top1(teacher), 1, t.params(), t.macsPerSample(), null));
         points.add(new ReportData.ModelPoint(compress.calibrated() ? "student, calibrated closed form"
-                : "student, closed form", top1(compressed), speedup, s.params(),
-                s.macsPerSample()));
+                : "student, closed form", top1(compressed), speedup, s.params(), s.macsPerSample(),
+                fidelity(compressed)));
         if (finetune != null) {
             points.add(new ReportData.ModelPoint("student, fine-tuned", top1(finetuned), speedup, s.params(),
-                    s.macsPerSample()));
+                    s.macsPerSample(), fidelity(finetuned)));
         }
         List<ReportData.TrainingEpoch> training = new ArrayList<>();
         if (finetune != null) {
@@ -146,5 +153,9 @@ public final class Pipeline {
 
     private static Double top1(EvalResult eval) {
         return eval == null ? null : eval.top1();
+    }
+
+    private static List<Fidelity.Figures> fidelity(EvalResult eval) {
+        return eval == null ? null : eval.fidelity();
     }
 }

@@ -1,6 +1,7 @@
 package org.lrdkt.pipeline;
 
 import java.nio.file.Path;
+import org.lrdkt.Fidelity;
 import org.lrdkt.TextTable;
 import org.lrdkt.decompose.CompressReport;
 import org.lrdkt.train.FinetuneResult;
@@ -23,15 +24,15 @@ public record PipelineResult(CompressReport compress, FinetuneResult finetune, E
                              Path report) {
 
     /**
-     * One row per model: size, work and measured speed against the teacher, accuracy on the test data. Both students
-     * share one graph, so they share the measured latency.
+     * One row per model: size, work and measured speed against the teacher, accuracy on the test data and each
+     * output's fidelity to the teacher's. Both students share one graph, so they share the measured latency.
      */
     public String summary() {
         Benchmark.ModelBench t = bench.models().get(0);
         Benchmark.ModelBench s = bench.models().get(1);
         Benchmark.Ratio r = bench.ratios().get(0);
         TextTable table = new TextTable("model", "params", "params ×", "MACs/sample", "MACs ×",
-                "P50 ms (batch " + bench.batch() + ")", "speedup ×", "top-1", "agrees with teacher");
+                "P50 ms (batch " + bench.batch() + ")", "speedup ×", "top-1", "fidelity to teacher");
         table.row("teacher", TextTable.human(t.params()), "1.00", TextTable.human(t.macsPerSample()), "1.00",
                 TextTable.milliseconds(t.latencyMs().p50()), "1.00", pct(teacher == null ? null : teacher.top1()), "");
         studentRow(table, compress.calibrated() ? "student, calibrated closed form" : "student, closed form", s, r,
@@ -50,7 +51,7 @@ public record PipelineResult(CompressReport compress, FinetuneResult finetune, E
                 TextTable.human(student.macsPerSample()), times(ratio.macs()),
                 TextTable.milliseconds(student.latencyMs().p50()),
                 times(ratio.speedup()), pct(eval == null ? null : eval.top1()),
-                pct(eval == null ? null : eval.agreement()));
+                eval == null || eval.fidelity() == null ? "—" : Fidelity.Figures.summary(eval.fidelity()));
     }
 
     private static String pct(Double fraction) {

@@ -75,19 +75,20 @@ public record FinetuneOptions(Schedule schedule, Augmentation augmentation, Tran
      * @param hintWeight   weight of each hint's relative squared error
      * @param hints        hint tensors; null = the student's {@code lrdkt.hints} metadata, empty = none
      * @param ignoreLabels train on teacher outputs only (pure transfer) even when labels exist
-     * @param outputLoss   the transfer loss on the model output ({@link KtLoss.OutputLoss}); its weight is softWeight
+     * @param outputLoss   the transfer loss on each model output ({@link KtLoss.OutputLoss}); each term's weight is
+     *                     softWeight
      */
     public record Transfer(double temperature, double softWeight, double hintWeight, List<String> hints,
-                           boolean ignoreLabels, KtLoss.OutputLoss outputLoss) {
+                           boolean ignoreLabels, OutputLosses outputLoss) {
 
-        /** With the output loss chosen by the output ({@link KtLoss.OutputLoss#AUTO}). */
+        /** With each output's loss chosen by the output ({@link OutputLosses#AUTO}). */
         public Transfer(double temperature, double softWeight, double hintWeight, List<String> hints,
                         boolean ignoreLabels) {
-            this(temperature, softWeight, hintWeight, hints, ignoreLabels, KtLoss.OutputLoss.AUTO);
+            this(temperature, softWeight, hintWeight, hints, ignoreLabels, OutputLosses.AUTO);
         }
 
         public static Transfer defaults() {
-            return new Transfer(5, 0.4, 1, null, false, KtLoss.OutputLoss.AUTO);
+            return new Transfer(5, 0.4, 1, null, false, OutputLosses.AUTO);
         }
     }
 

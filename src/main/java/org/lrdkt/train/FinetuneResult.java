@@ -2,26 +2,30 @@ package org.lrdkt.train;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.lrdkt.TextTable;
 import org.lrdkt.onnx.OnnxModel;
 
 /**
  * The fine-tuned student (best epoch's weights) and the run's history.
  *
- * @param metric       "accuracy" (labelled data) or "agreement" (top-1 agreement with the teacher)
+ * @param metric       "accuracy" (labelled data), else the fidelity to the teacher ({@link org.lrdkt.Fidelity}):
+ *                     "agreement", "mask IoU", "cosine", or "mean fidelity" of several outputs
  * @param teacherScore the teacher's score on the same held-out split
  * @param initialScore the student's score before any training
  * @param initialLoss  the student's knowledge-transfer loss on the held-out split before any training
  * @param bestEpoch    the epoch with the lowest held-out loss (0 = the untrained student)
  * @param bestScore    that epoch's held-out score
+ * @param outputLosses the transfer loss of each output the models share, by output name
  */
 public record FinetuneResult(@JsonIgnore OnnxModel student, String metric, double initialScore, double initialLoss,
                              double teacherScore, int bestEpoch, double bestScore, List<String> hints,
-                             List<Epoch> history, int trainSamples, int heldOutSamples, double seconds) {
+                             Map<String, KtLoss.OutputLoss> outputLosses, List<Epoch> history, int trainSamples, int heldOutSamples, double seconds) {
 
     /** One row per epoch (0 = the untrained student), the best marked, then the run in one line. */
     public String table() {
-        TextTable t = new TextTable("epoch", "loss", "hard CE", "soft CE", "hint", "held-out loss",
+        TextTable t = new TextTable("epoch", "loss", "hard CE", transferTerm(), "hint", "held-out loss",
                 "held-out " + metric, "images/s", "seconds");
         t.row("0" + (bestEpoch == 0 ? " *" : ""), "", "", "", "", String.format("%.4f", initialLoss),
                 pct(initialScore), "", "");
@@ -34,6 +38,15 @@ public record FinetuneResult(@JsonIgnore OnnxModel student, String metric, doubl
         return t.render() + String.format("teacher held-out %s %s; best epoch %d (lowest held-out loss; %s); %d "
                 + "training / %d held-out samples; hints %s; %.1f s%n", metric, pct(teacherScore), bestEpoch,
                 pct(bestScore), trainSamples, heldOutSamples, hints.isEmpty() ? "none" : hints, seconds);
+    }
+
+    /**
+     * The heading of the output transfer term: its loss, as {@link KtLoss.OutputLoss#term} names it ("soft CE" for
+     * a classifier), several joined by "+".
+     */
+    private String transferTerm() {
+        return outputLosses.values().stream().distinct().map(KtLoss.OutputLoss::term)
+                .collect(Collectors.joining("+"));
     }
 
     private static String pct(double v) {

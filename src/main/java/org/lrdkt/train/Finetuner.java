@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import org.lrdkt.Fidelity;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.Graph;
@@ -50,15 +51,14 @@ public final class Finetuner {
     private final FinetuneOptions.Transfer transfer;
     private final FinetuneOptions.Sampling sampling;
     private final String input;
-    private final String logits;
+    /** The outputs both models share, each with its transfer loss resolved ({@code --output-loss auto} decided). */
+    private final List<TransferredOutput> outputs;
+    /** The output hard labels apply to (the first rank-2 softmax one), or null when none fits. */
+    private final String labelledOutput;
     private final long[] inputShape;
     private final RandomAffine augmentation;
     private final List<String> hints;
     private final boolean useLabels;
-    /** The transfer loss on the output, resolved ({@code --output-loss auto} decided by the output). */
-    private final KtLoss.OutputLoss outputLoss;
-    /** The output is produced by a Sigmoid node: probabilities, not logits. */
-    private final boolean probabilities;
     /** Scratch memory of the training steps and of the evaluation batches, freed when {@link #run} ends. */
     private final Scratch stepMemory = new Scratch("lrdkt-step");
     private final Scratch evalMemory = new Scratch("lrdkt-eval");
@@ -84,12 +84,12 @@ public final class Finetuner {
             throw notDecomposition("inputs " + teacher.inputNames() + " vs " + student.inputNames()
                     + " (fine-tuning needs one input of the same name)");
         }
-        if (!teacher.outputNames().get(0).equals(student.outputNames().get(0))) {
-            throw notDecomposition("first output '" + teacher.outputNames().get(0) + "' vs '"
-                    + student.outputNames().get(0) + "'");
+        List<String> shared = teacher.outputNames().stream().filter(student.outputNames()::contains).toList();
+        if (shared.isEmpty()) {
+            throw notDecomposition("outputs " + teacher.outputNames() + " vs " + student.outputNames()
+                    + " (fine-tuning transfers the outputs both models share by name)");
         }
         input = teacher.inputNames().get(0);
-        logits = teacher.outputNames().get(0);
         long[] t = declaredShape(Graph.of(teacherModel), input);
         long[] s = declaredShape(Graph.of(studentModel), input);
         if (t != null && s != null && !compatible(t, s)) {
@@ -103,28 +103,48 @@ public final class Finetuner {
         if (student.parameters().isEmpty()) {
             throw LrdktException.badInput("the student has no trainable weights (no constant Conv/Gemm/MatMul weights)");
         }
-        long[] outputShape = dryRun();
-        NodeProto producer = Graph.of(teacherModel).producer(logits);
-        String producerOp = producer == null ? null : producer.getOpType();
-        KtLoss.OutputLoss requested = transfer.outputLoss() == null ? KtLoss.OutputLoss.AUTO : transfer.outputLoss();
-        outputLoss = KtLoss.resolve(requested, outputShape, producerOp);
-        probabilities = outputLoss == KtLoss.OutputLoss.SIGMOID && "Sigmoid".equals(producerOp);
-        if (outputLoss == KtLoss.OutputLoss.SOFTMAX && outputShape.length != 2 && outputShape.length != 3
-                && outputShape.length != 4) {
-            throw LrdktException.usage("--output-loss softmax needs an output of rank 2, 3 or 4; '" + logits
-                    + "' has shape " + Arrays.toString(outputShape));
+        Map<String, long[]> shapes = dryRun(shared);
+        Map<String, KtLoss.OutputLoss> requested = (transfer.outputLoss() == null ? OutputLosses.AUTO
+                : transfer.outputLoss()).forOutputs(shared);
+        Graph teacherGraph = Graph.of(teacherModel);
+        List<TransferredOutput> resolved = new ArrayList<>();
+        for (String name : shared) {
+            NodeProto producer = teacherGraph.producer(name);
+            String producerOp = producer == null ? null : producer.getOpType();
+            long[] shape = shapes.get(name);
+            KtLoss.OutputLoss loss = KtLoss.resolve(requested.get(name), shape, producerOp);
+            if (loss == KtLoss.OutputLoss.SOFTMAX && shape.length != 2 && shape.length != 3 && shape.length != 4) {
+                throw LrdktException.usage("--output-loss softmax needs an output of rank 2, 3 or 4; '" + name
+                        + "' has shape " + Arrays.toString(shape));
+            }
+            // a Softmax or Sigmoid node already normalised what its loss would normalise again
+            boolean probabilities = loss == KtLoss.OutputLoss.SOFTMAX && "Softmax".equals(producerOp)
+                    || loss == KtLoss.OutputLoss.SIGMOID && "Sigmoid".equals(producerOp);
+            resolved.add(new TransferredOutput(name, loss, probabilities, shape));
         }
+        outputs = List.copyOf(resolved);
         // hard labels only fit rank-2 classifier logits; elsewhere the transfer is label-free
-        boolean labelsFit = outputLoss == KtLoss.OutputLoss.SOFTMAX && outputShape.length == 2;
-        useLabels = data.labelled() && !transfer.ignoreLabels() && labelsFit;
+        labelledOutput = outputs.stream().filter(TransferredOutput::takesLabels).map(TransferredOutput::name)
+                .findFirst().orElse(null);
+        useLabels = data.labelled() && !transfer.ignoreLabels() && labelledOutput != null;
         if (!useLabels && transfer.softWeight() == 0 && (transfer.hintWeight() == 0 || hints.isEmpty())) {
             throw LrdktException.usage("nothing to learn from: no labels"
-                    + (data.labelled() ? (labelsFit ? " (ignored)" : " (they do not fit output '" + logits
-                    + "' of shape " + Arrays.toString(outputShape) + ")") : "")
-                    + ", soft weight 0 and no hint term");
+                    + (data.labelled() ? (labelledOutput != null ? " (ignored)" : " (they fit none of the outputs "
+                    + shared + ")") : "") + ", soft weight 0 and no hint term");
         }
         if (useLabels) {
-            checkLabels(outputShape[1]);
+            checkLabels(shapes.get(labelledOutput)[1]);
+        }
+    }
+
+    /** A model output in the transfer loss: its resolved loss, whether it holds probabilities, its batch shape. */
+    private record TransferredOutput(String name, KtLoss.OutputLoss loss, boolean probabilities, long[] shape) {
+        boolean takesLabels() {
+            return loss == KtLoss.OutputLoss.SOFTMAX && shape.length == 2;
+        }
+
+        KtLoss.Output with(INDArray student, INDArray teacher, int[] labels) {
+            return new KtLoss.Output(name, loss, probabilities, student, teacher, labels);
         }
     }
 
@@ -213,23 +233,25 @@ public final class Finetuner {
     }
 
     /**
-     * One forward pass of both models on two samples: shapes of logits and hints must agree. Returns the teacher
-     * output's shape.
+     * One forward pass of both models on two samples: shapes of outputs and hints must agree. Returns the teacher's
+     * output shapes.
      */
-    private long[] dryRun() throws LrdktException {
+    private Map<String, long[]> dryRun(List<String> shared) throws LrdktException {
         int[] two = data.size() > 1 ? new int[] {0, 1} : new int[] {0};
         INDArray x = data.batch(two, inputShape, DataType.FLOAT);
         Map<String, INDArray> t = teacher.forward(Map.of(input, x));
         Map<String, INDArray> s = student.forward(Map.of(input, x));
-        List<String> compared = new ArrayList<>(hints);
-        compared.add(0, logits);
+        List<String> compared = new ArrayList<>(shared);
+        compared.addAll(hints);
+        Map<String, long[]> shapes = new LinkedHashMap<>();
         for (String name : compared) {
             if (!Arrays.equals(t.get(name).shape(), s.get(name).shape())) {
                 throw notDecomposition("tensor '" + name + "' has shape " + Arrays.toString(t.get(name).shape())
                         + " in the teacher and " + Arrays.toString(s.get(name).shape()) + " in the student");
             }
+            shapes.put(name, t.get(name).shape());
         }
-        return t.get(logits).shape();
+        return shapes;
     }
 
     /**
@@ -269,8 +291,7 @@ public final class Finetuner {
         int[] train = Arrays.copyOfRange(order, held, used);
         // without a held-out split, score on the training samples
         int[] scored = held > 0 ? heldOut : train;
-        KtLoss loss = new KtLoss(transfer.softWeight(), transfer.temperature(), transfer.hintWeight(), outputLoss,
-                probabilities);
+        KtLoss loss = new KtLoss(transfer.softWeight(), transfer.temperature(), transfer.hintWeight());
         Optimizer optimizer = new Optimizer(schedule.optimizer(), schedule.learningRate(), schedule.momentum(),
                 schedule.weightDecay(), schedule.clipNorm(), student);
         Map<String, INDArray> best = copy(student.parameters());
@@ -311,10 +332,22 @@ public final class Finetuner {
         for (Map.Entry<String, INDArray> e : best.entrySet()) {
             student.parameters().get(e.getKey()).value().assign(e.getValue());
         }
-        String metric = useLabels ? "accuracy" : "agreement";
         double seconds = (System.nanoTime() - started) / 1e9;
-        return new FinetuneResult(student.writeBack(studentModel), metric, initial.score(), initial.loss(),
-                teacherScore, bestEpoch, bestScore, hints, history, train.length, held, seconds);
+        Map<String, KtLoss.OutputLoss> losses = new LinkedHashMap<>();
+        outputs.forEach(o -> losses.put(o.name(), o.loss()));
+        return new FinetuneResult(student.writeBack(studentModel), metric(), initial.score(), initial.loss(),
+                teacherScore, bestEpoch, bestScore, hints, losses, history, train.length, held, seconds);
+    }
+
+    /**
+     * What the held-out score is: accuracy against labels, else the fidelity figure of the one output
+     * ({@link Fidelity.Figures#headline}), or their mean over several outputs.
+     */
+    private String metric() {
+        if (useLabels) {
+            return "accuracy";
+        }
+        return outputs.size() == 1 ? Fidelity.Figures.headlineName(outputs.get(0).loss().kind()) : "mean fidelity";
     }
 
     private FinetuneResult.Epoch trainEpoch(int epoch, int[] train, KtLoss loss, Optimizer optimizer,
@@ -383,7 +416,12 @@ public final class Finetuner {
                 pairs.put(h, new INDArray[] {s.get(h), t.get(h)});
             }
         }
-        return loss.evaluate(logits, s.get(logits), t.get(logits), useLabels ? data.labels(idx) : null, pairs);
+        int[] labels = useLabels ? data.labels(idx) : null;
+        List<KtLoss.Output> terms = new ArrayList<>();
+        for (TransferredOutput o : outputs) {
+            terms.add(o.with(s.get(o.name()), t.get(o.name()), o.name().equals(labelledOutput) ? labels : null));
+        }
+        return loss.evaluate(terms, pairs);
     }
 
     /** A model's score on some samples, and the student's mean loss on them (NaN when not asked for). */
@@ -391,16 +429,17 @@ public final class Finetuner {
     }
 
     /**
-     * Accuracy against labels (or top-1 agreement with the teacher for unlabelled data) of {@code model} on
-     * unaugmented {@code samples}, and, when {@code loss} is given, the student's knowledge-transfer loss on them.
+     * Accuracy against labels (else the fidelity to the teacher, {@link #metric}) of {@code model} on unaugmented
+     * {@code samples}, and, when {@code loss} is given, the student's knowledge-transfer loss on them.
      */
     @SuppressWarnings("try") // the workspace scope is the point; its handle is never read
     private ScoreAndLoss scoreAndLoss(Mirror model, int[] samples, KtLoss loss) throws LrdktException {
         long correct = 0;
-        double agreed = 0;
+        List<Fidelity> fidelity = new ArrayList<>();
+        for (TransferredOutput o : outputs) {
+            fidelity.add(new Fidelity(o.name(), o.loss().kind(), o.probabilities()));
+        }
         double lossSum = 0;
-        KtLoss scoring = new KtLoss(transfer.softWeight(), transfer.temperature(), transfer.hintWeight(), outputLoss,
-                probabilities);
         for (int from = 0; from < samples.length; from += EVAL_BATCH) {
             int[] idx = Arrays.copyOfRange(samples, from, Math.min(samples.length, from + EVAL_BATCH));
             try (MemoryWorkspace ignored = evalMemory.cycle()) {
@@ -408,22 +447,31 @@ public final class Finetuner {
                 Map<String, INDArray> out = model.forward(Map.of(input, x));
                 Map<String, INDArray> t = (loss != null && needsTeacher()) || !useLabels
                         ? teacher.forward(Map.of(input, x)) : Map.of();
-                if (useLabels || (outputLoss == KtLoss.OutputLoss.SOFTMAX && out.get(logits).rank() == 2)) {
-                    int[] predicted = out.get(logits).argMax(1).toIntVector();
-                    int[] reference = useLabels ? data.labels(idx) : t.get(logits).argMax(1).toIntVector();
+                if (useLabels) {
+                    int[] predicted = out.get(labelledOutput).argMax(1).toIntVector();
+                    int[] reference = data.labels(idx);
                     for (int i = 0; i < idx.length; i++) {
                         correct += predicted[i] == reference[i] ? 1 : 0;
                     }
                 } else {
-                    // per-position agreement, mask agreement or cosine (KtLoss.agreementSum)
-                    agreed += scoring.agreementSum(out.get(logits), t.get(logits));
+                    for (int i = 0; i < outputs.size(); i++) {
+                        String name = outputs.get(i).name();
+                        fidelity.get(i).add(floats(out.get(name)), floats(t.get(name)), out.get(name).shape(),
+                                idx.length);
+                    }
                 }
                 if (loss != null) {
                     lossSum += evaluate(loss, idx, out, t).terms().total() * idx.length;
                 }
             }
         }
-        return new ScoreAndLoss((correct + agreed) / samples.length, loss == null ? Double.NaN : lossSum / samples.length);
+        double score = useLabels ? (double) correct / samples.length
+                : fidelity.stream().mapToDouble(f -> f.figures().headline()).average().orElse(0);
+        return new ScoreAndLoss(score, loss == null ? Double.NaN : lossSum / samples.length);
+    }
+
+    private static float[] floats(INDArray a) {
+        return a.castTo(DataType.FLOAT).ravel().toFloatVector();
     }
 
     private static Map<String, INDArray> copy(Map<String, Mirror.Parameter> parameters) {

@@ -1,7 +1,9 @@
 package org.lrdkt.train;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.lrdkt.OutputKind;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -9,10 +11,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <pre>
  * L = CE(student, labels)                                   (only when labels exist)
- *   + λ_soft · T² · CE(softmax(teacher/T), softmax(student/T))
+ *   + Σ_o λ_soft · transfer_o(student_o, teacher_o)             (every output o; {@link OutputLoss})
  *   + Σ_h λ_hint · ½‖student_h − teacher_h‖² / max(‖teacher_h‖², n_h·τ²)   (norms over the whole batch)
  * </pre>
- * Both cross-entropies are means over the batch. The T² factor (Hinton et al. 2015) keeps the soft term's
+ * A classifier's transfer term is T²·CE(softmax(teacher/T), softmax(student/T)). Both cross-entropies are means
+ * over the batch. The T² factor (Hinton et al. 2015) keeps the soft term's
  * gradients about the same size whatever the temperature, so λ_soft reads as the soft targets' share. Each hint is
  * a relative squared error: DESIGN.md's absolute ½‖·‖²/batch grows with the layer's size and activation scale, so
  * one large or unreproducible layer (a rank-1 first convolution) outweighs everything else; relative, a hint the
@@ -27,73 +30,88 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * continuous with the relative error at rms τ, which bounds the curvature by 1/(C·τ²); an all-zero teacher tensor
  * is the extreme case of the same rule.
  */
-public record KtLoss(double softWeight, double temperature, double hintWeight, OutputLoss outputLoss,
-                     boolean probabilities) {
+public record KtLoss(double softWeight, double temperature, double hintWeight) {
 
     /**
-     * The transfer loss on the model output ({@code --output-loss}). {@link #AUTO} is resolved by
-     * {@link #resolve} before training; a {@link KtLoss} always holds one of the others.
+     * The transfer loss on a model output ({@code --output-loss}). {@link #AUTO} is resolved by {@link #resolve}
+     * before training; an {@link Output} always holds one of the others.
      * <ul>
      * <li>{@code SOFTMAX}: T²-scaled soft cross-entropy over the class axis (axis 1 of a rank-2 or rank-4 output,
-     * the last of a rank-3 one), a mean over samples and positions;</li>
+     * the last of a rank-3 one), a mean over samples and positions; on an output produced by a {@code Softmax}
+     * node ({@link Output#probabilities}) the log-probabilities stand for the logits, so it is not normalised
+     * twice;</li>
      * <li>{@code SIGMOID}: binary cross-entropy of the student's probabilities against the teacher's, element-wise
-     * mean; on probabilities as they are when the output is produced by a {@code Sigmoid} node
-     * ({@link #probabilities}), else on logits (σ applied to both);</li>
-     * <li>{@code MSE}: mean squared error over all elements;</li>
+     * mean; on probabilities as they are when the output is produced by a {@code Sigmoid} node, else on logits
+     * (σ applied to both);</li>
+     * <li>{@code MSE}: relative squared error Σ(s − t)² / max(Σt², n·τ²) over all elements, τ as for the hints: the
+     * mean squared error in units of the teacher output's own mean square, so that boxes in pixels weigh like
+     * scores in [0, 1] when a model has both;</li>
      * <li>{@code COSINE}: 1 − cosine similarity of each sample's flattened output, a mean over samples.</li>
      * </ul>
+     * Every output's term is weighted by λ_soft alike: each is a mean, O(1) and free of the output's size and units
+     * (the softmax term through T², which keeps its gradients as at T = 1), so no output drowns the others.
      */
-    public enum OutputLoss { AUTO, SOFTMAX, SIGMOID, MSE, COSINE }
+    public enum OutputLoss {
+        AUTO, SOFTMAX, SIGMOID, MSE, COSINE;
 
-    /** Classes beyond this are not taken for a class axis by {@link OutputLoss#AUTO} (an embedding, a feature map). */
-    static final long MAX_AUTO_CLASSES = 4096;
+        /** The kind of output this loss treats the output as: what scores how well it is followed. */
+        public OutputKind kind() {
+            return switch (this) {
+                case SOFTMAX -> OutputKind.CLASSES;
+                case SIGMOID -> OutputKind.MASK;
+                case MSE, COSINE -> OutputKind.VALUES;
+                case AUTO -> throw new IllegalStateException("unresolved output loss");
+            };
+        }
+
+        /** The term's name in the training table. */
+        public String term() {
+            return switch (this) {
+                case SOFTMAX -> "soft CE";
+                case SIGMOID -> "BCE";
+                case MSE -> "rel. MSE";
+                case COSINE -> "1-cos";
+                case AUTO -> "auto";
+            };
+        }
+    }
 
     /** Probabilities are clamped into [ε, 1 − ε] before their logarithm. */
     static final double PROBABILITY_EPSILON = 1e-7;
 
-    /** The soft-target classifier loss of before {@code --output-loss}: softmax over axis 1 of rank-2 logits. */
-    public KtLoss(double softWeight, double temperature, double hintWeight) {
-        this(softWeight, temperature, hintWeight, OutputLoss.SOFTMAX, false);
-    }
-
-    public KtLoss {
-        if (outputLoss == null || outputLoss == OutputLoss.AUTO) {
-            throw new IllegalArgumentException("the output loss must be resolved, not " + outputLoss);
+    /**
+     * One model output in the loss.
+     *
+     * @param name          the student's output tensor (key of its gradient)
+     * @param loss          resolved, never AUTO
+     * @param probabilities produced by a {@code Sigmoid} or {@code Softmax} node: probabilities, not logits
+     * @param labels        class per sample for the hard cross-entropy (rank-2 SOFTMAX only), or null
+     */
+    public record Output(String name, OutputLoss loss, boolean probabilities, INDArray student, INDArray teacher,
+                         int[] labels) {
+        public Output {
+            if (loss == null || loss == OutputLoss.AUTO) {
+                throw new IllegalArgumentException("the output loss must be resolved, not " + loss);
+            }
+            if (labels != null && (loss != OutputLoss.SOFTMAX || student.rank() != 2)) {
+                throw new IllegalArgumentException("labels need rank-2 logits under the softmax loss");
+            }
         }
     }
 
     /**
      * What {@code requested} means for an output of {@code shape} produced by a node of type {@code producerOp}
-     * (null for none): AUTO picks sigmoid after a Sigmoid node, softmax for rank-2 logits of more than one class and
-     * for rank-3/4 outputs produced by Softmax or with a class axis of 2..{@value #MAX_AUTO_CLASSES}, else MSE.
+     * (null for none): AUTO follows {@link OutputKind#of}: CLASSES → softmax, MASK → sigmoid, VALUES → MSE.
      */
     public static OutputLoss resolve(OutputLoss requested, long[] shape, String producerOp) {
         if (requested != OutputLoss.AUTO) {
             return requested;
         }
-        if ("Sigmoid".equals(producerOp)) {
-            return OutputLoss.SIGMOID;
-        }
-        if (shape.length == 2 && shape[1] > 1) {
-            return OutputLoss.SOFTMAX;
-        }
-        if (shape.length == 3 || shape.length == 4) {
-            long classes = shape[classAxis(shape.length)];
-            if ("Softmax".equals(producerOp) || (classes > 1 && classes <= MAX_AUTO_CLASSES)) {
-                return OutputLoss.SOFTMAX;
-            }
-        }
-        return OutputLoss.MSE;
-    }
-
-    /** The class axis of a softmax output: the last of rank 3 ([N,T,C]), else 1 ([N,C] and [N,C,H,W]). */
-    static int classAxis(int rank) {
-        return rank == 3 ? 2 : 1;
-    }
-
-    /** Whether hard labels fit this output: rank-2 logits under the softmax loss. */
-    public boolean takesLabels(long[] shape) {
-        return outputLoss == OutputLoss.SOFTMAX && shape.length == 2;
+        return switch (OutputKind.of(shape, producerOp)) {
+            case CLASSES -> OutputLoss.SOFTMAX;
+            case MASK -> OutputLoss.SIGMOID;
+            case VALUES -> OutputLoss.MSE;
+        };
     }
 
     /**
@@ -103,7 +121,7 @@ public record KtLoss(double softWeight, double temperature, double hintWeight, O
      */
     static final double HINT_RMS_FLOOR = 0.1;
 
-    /** The value of each term (already weighted) and the total. */
+    /** The value of each term (already weighted; {@code soft}: the transfer terms of all outputs) and the total. */
     public record Terms(double hard, double soft, double hint) {
         public double total() {
             return hard + soft + hint;
@@ -115,58 +133,76 @@ public record KtLoss(double softWeight, double temperature, double hintWeight, O
     }
 
     /**
+     * The loss of a classifier: softmax over rank-2 logits.
+     *
      * @param logitsName the student's output tensor name (key of its gradient)
      * @param labels     class per sample, or null for pure transfer
      * @param hints      hint tensor name → {student value, teacher value}
      */
     public Evaluation evaluate(String logitsName, INDArray student, INDArray teacher, int[] labels,
                                Map<String, INDArray[]> hints) {
-        if (outputLoss != OutputLoss.SOFTMAX || student.rank() != 2) {
-            if (labels != null) {
-                throw new IllegalArgumentException("labels need rank-2 logits under the softmax loss");
-            }
-            double[] grad = new double[(int) student.length()];
-            double soft = softWeight != 0 && teacher != null ? outputTerm(student, teacher, grad) : 0;
-            Map<String, INDArray> grads = new LinkedHashMap<>();
-            grads.put(logitsName, Tensors.fromDoubles(grad, student.shape(), student.dataType()));
-            return new Evaluation(new Terms(0, soft, hintTerm(hints, grads)), grads);
-        }
-        // the logits are small ([batch, classes]): both cross-entropies run in Java, in double, instead of as a
-        // dozen ND4J ops that each cost more to dispatch than to compute
-        int batch = (int) student.size(0);
-        int classes = (int) student.size(1);
-        double[] s = Tensors.doubles(student);
-        double[] gradLogits = new double[s.length];
+        return evaluate(List.of(new Output(logitsName, OutputLoss.SOFTMAX, false, student, teacher, labels)), hints);
+    }
+
+    /**
+     * The loss summed over {@code outputs} (each output's term weighted by λ_soft alike) and the hints. The
+     * outputs are small next to the activations: each term runs in Java, in double, instead of as a dozen ND4J ops
+     * that each cost more to dispatch than to compute.
+     */
+    public Evaluation evaluate(List<Output> outputs, Map<String, INDArray[]> hints) {
         double hard = 0;
-        if (labels != null) {
-            double[] logP = logSoftmax(s, classes, 1);
-            for (int i = 0; i < batch; i++) {
-                if (labels[i] < 0 || labels[i] >= classes) {
-                    throw new IllegalArgumentException("label " + labels[i] + " outside the model's " + classes
-                            + " classes");
-                }
-                hard -= logP[i * classes + labels[i]] / batch;
-                for (int c = 0; c < classes; c++) {
-                    int k = i * classes + c;
-                    gradLogits[k] += (Math.exp(logP[k]) - (c == labels[i] ? 1 : 0)) / batch;
-                }
-            }
-        }
-        double soft = 0;
-        if (softWeight != 0 && teacher != null) {
-            double[] logPs = logSoftmax(s, classes, temperature);
-            double[] logPt = logSoftmax(Tensors.doubles(teacher), classes, temperature);
-            double scale = softWeight * temperature * temperature;
-            for (int k = 0; k < s.length; k++) {
-                double pt = Math.exp(logPt[k]);
-                soft -= scale * pt * logPs[k] / batch;
-                // d/ds of −Σ p_t·log softmax(s/T) = (softmax(s/T) − p_t)/T
-                gradLogits[k] += (Math.exp(logPs[k]) - pt) * scale / (temperature * batch);
-            }
-        }
+        double transfer = 0;
         Map<String, INDArray> grads = new LinkedHashMap<>();
-        grads.put(logitsName, Tensors.fromDoubles(gradLogits, student.shape(), student.dataType()));
-        return new Evaluation(new Terms(hard, soft, hintTerm(hints, grads)), grads);
+        for (Output o : outputs) {
+            double[] s = Tensors.doubles(o.student());
+            double[] grad = new double[s.length];
+            // a Softmax output's log-probabilities stand for its logits: softmax(log p) = p; gradients in their
+            // terms are carried back to p at the end
+            boolean logProbabilities = o.loss() == OutputLoss.SOFTMAX && o.probabilities();
+            double[] logits = logProbabilities ? clampedLog(s) : s;
+            if (o.labels() != null) {
+                hard += hardTerm(logits, (int) o.student().size(1), o.labels(), grad);
+            }
+            if (softWeight != 0 && o.teacher() != null) {
+                double[] t = Tensors.doubles(o.teacher());
+                transfer += outputTerm(o, logits, logProbabilities ? clampedLog(t) : t, grad);
+            }
+            if (logProbabilities) {
+                for (int k = 0; k < s.length; k++) {
+                    // the clamp is flat outside [ε, 1 − ε]: no gradient there
+                    grad[k] = clamp(s[k]) == s[k] ? grad[k] / s[k] : 0;
+                }
+            }
+            grads.put(o.name(), Tensors.fromDoubles(grad, o.student().shape(), o.student().dataType()));
+        }
+        return new Evaluation(new Terms(hard, transfer, hintTerm(hints, grads)), grads);
+    }
+
+    /** Mean cross-entropy of rank-2 logits against labels; adds its gradient to {@code grad}. */
+    private static double hardTerm(double[] logits, int classes, int[] labels, double[] grad) {
+        int batch = logits.length / classes;
+        double[] logP = logSoftmax(logits, classes, 1);
+        double hard = 0;
+        for (int i = 0; i < batch; i++) {
+            if (labels[i] < 0 || labels[i] >= classes) {
+                throw new IllegalArgumentException("label " + labels[i] + " outside the model's " + classes
+                        + " classes");
+            }
+            hard -= logP[i * classes + labels[i]] / batch;
+            for (int c = 0; c < classes; c++) {
+                int k = i * classes + c;
+                grad[k] += (Math.exp(logP[k]) - (c == labels[i] ? 1 : 0)) / batch;
+            }
+        }
+        return hard;
+    }
+
+    private static double[] clampedLog(double[] p) {
+        double[] out = new double[p.length];
+        for (int k = 0; k < p.length; k++) {
+            out[k] = Math.log(clamp(p[k]));
+        }
+        return out;
     }
 
     /** The weighted hint term; adds each hint's gradient to {@code grads}. */
@@ -188,18 +224,16 @@ public record KtLoss(double softWeight, double temperature, double hintWeight, O
     }
 
     /**
-     * The weighted transfer term of a non-classifier output (or of per-position softmax); writes its gradient with
-     * respect to the student output into {@code grad} (C order, the output's shape).
+     * The weighted transfer term of one output on student values {@code s} and teacher values {@code t} (C order,
+     * the output's shape); adds its gradient with respect to {@code s} to {@code grad}.
      */
-    private double outputTerm(INDArray student, INDArray teacher, double[] grad) {
-        double[] s = Tensors.doubles(student);
-        double[] t = Tensors.doubles(teacher);
-        long[] shape = student.shape();
+    private double outputTerm(Output o, double[] s, double[] t, double[] grad) {
+        long[] shape = o.student().shape();
         int n = s.length;
         int batch = (int) shape[0];
-        switch (outputLoss) {
+        switch (o.loss()) {
             case SOFTMAX -> {
-                int axis = classAxis(shape.length);
+                int axis = OutputKind.classAxis(shape.length);
                 int classes = (int) shape[axis];
                 int inner = inner(shape, axis);
                 int positions = n / classes;
@@ -215,34 +249,39 @@ public record KtLoss(double softWeight, double temperature, double hintWeight, O
                     loss -= scale * pt * logPs[k] / positions;
                     gr[k] = (Math.exp(logPs[k]) - pt) * scale / (temperature * positions);
                 }
-                fromRows(gr, classes, inner, grad);
+                addFromRows(gr, classes, inner, grad);
                 return loss;
             }
             case SIGMOID -> {
                 double loss = 0;
                 for (int k = 0; k < n; k++) {
-                    if (probabilities) {
+                    if (o.probabilities()) {
                         double ps = clamp(s[k]);
                         double pt = clamp(t[k]);
                         loss -= softWeight * (pt * Math.log(ps) + (1 - pt) * Math.log(1 - ps)) / n;
                         // the clamp is flat outside [ε, 1 − ε]: no gradient there
-                        grad[k] = ps == s[k] ? softWeight * (ps - pt) / (ps * (1 - ps) * n) : 0;
+                        grad[k] += ps == s[k] ? softWeight * (ps - pt) / (ps * (1 - ps) * n) : 0;
                     } else {
                         double pt = sigmoid(t[k]);
                         // BCE(σ(s), p_t) = softplus(s) − p_t·s, computed stably
                         double softplus = Math.max(s[k], 0) + Math.log1p(Math.exp(-Math.abs(s[k])));
                         loss += softWeight * (softplus - pt * s[k]) / n;
-                        grad[k] = softWeight * (sigmoid(s[k]) - pt) / n;
+                        grad[k] += softWeight * (sigmoid(s[k]) - pt) / n;
                     }
                 }
                 return loss;
             }
             case MSE -> {
+                double energy = 0;
+                for (double v : t) {
+                    energy += v * v;
+                }
+                double reference = Math.max(energy, HINT_RMS_FLOOR * HINT_RMS_FLOOR * n);
                 double loss = 0;
                 for (int k = 0; k < n; k++) {
                     double d = s[k] - t[k];
-                    loss += softWeight * d * d / n;
-                    grad[k] = softWeight * 2 * d / n;
+                    loss += softWeight * d * d / reference;
+                    grad[k] += softWeight * 2 * d / reference;
                 }
                 return loss;
             }
@@ -265,12 +304,12 @@ public record KtLoss(double softWeight, double temperature, double hintWeight, O
                     for (int k = i * per; k < (i + 1) * per; k++) {
                         // d cos/ds = t/(|s||t|) − cos·s/|s|²
                         double dCos = t[k] / (ns * nt) - (ss > COSINE_NORM_FLOOR ? cos * s[k] / (ns * ns) : 0);
-                        grad[k] = -softWeight * dCos / batch;
+                        grad[k] -= softWeight * dCos / batch;
                     }
                 }
                 return loss;
             }
-            default -> throw new IllegalStateException("unresolved output loss " + outputLoss);
+            default -> throw new IllegalStateException("unresolved output loss " + o.loss());
         }
     }
 
@@ -302,64 +341,16 @@ public record KtLoss(double softWeight, double temperature, double hintWeight, O
         return out;
     }
 
-    /** The inverse of {@link #toRows}, into {@code out}. */
-    private static void fromRows(double[] rows, int classes, int inner, double[] out) {
+    /** The inverse of {@link #toRows}, added to {@code out}. */
+    private static void addFromRows(double[] rows, int classes, int inner, double[] out) {
         int outer = rows.length / (classes * inner);
         for (int o = 0; o < outer; o++) {
             for (int c = 0; c < classes; c++) {
                 for (int j = 0; j < inner; j++) {
-                    out[(o * classes + c) * inner + j] = rows[(o * inner + j) * classes + c];
+                    out[(o * classes + c) * inner + j] += rows[(o * inner + j) * classes + c];
                 }
             }
         }
-    }
-
-    /**
-     * How far the student follows the teacher on one batch, in [0, 1] per sample summed over the batch: top-1 agreement
-     * per position for softmax, agreement of the 0.5 threshold for sigmoid, max(0, cosine) for MSE and cosine.
-     */
-    double agreementSum(INDArray student, INDArray teacher) {
-        double[] s = Tensors.doubles(student);
-        double[] t = Tensors.doubles(teacher);
-        long[] shape = student.shape();
-        int batch = (int) shape[0];
-        int per = s.length / batch;
-        double sum = 0;
-        switch (outputLoss) {
-            case SOFTMAX -> {
-                int axis = classAxis(shape.length);
-                int classes = (int) shape[axis];
-                int inner = inner(shape, axis);
-                double[] sr = toRows(s, classes, inner);
-                double[] tr = toRows(t, classes, inner);
-                int rowsPerSample = per / classes;
-                for (int r = 0; r < sr.length / classes; r++) {
-                    sum += argMax(sr, r * classes, classes) == argMax(tr, r * classes, classes) ? 1.0 / rowsPerSample
-                            : 0;
-                }
-            }
-            case SIGMOID -> {
-                double threshold = probabilities ? 0.5 : 0;
-                for (int k = 0; k < s.length; k++) {
-                    sum += (s[k] > threshold) == (t[k] > threshold) ? 1.0 / per : 0;
-                }
-            }
-            default -> {
-                for (int i = 0; i < batch; i++) {
-                    double dot = 0;
-                    double ss = 0;
-                    double tt = 0;
-                    for (int k = i * per; k < (i + 1) * per; k++) {
-                        dot += s[k] * t[k];
-                        ss += s[k] * s[k];
-                        tt += t[k] * t[k];
-                    }
-                    sum += Math.max(0, dot / Math.sqrt(Math.max(ss, COSINE_NORM_FLOOR)
-                            * Math.max(tt, COSINE_NORM_FLOOR)));
-                }
-            }
-        }
-        return sum;
     }
 
     /** Elements after the class axis: H·W for [N,C,H,W], 1 for [N,T,C] and [N,C]. */
@@ -369,16 +360,6 @@ public record KtLoss(double softWeight, double temperature, double hintWeight, O
             inner *= (int) shape[d];
         }
         return inner;
-    }
-
-    private static int argMax(double[] a, int from, int n) {
-        int best = 0;
-        for (int c = 1; c < n; c++) {
-            if (a[from + c] > a[from + best]) {
-                best = c;
-            }
-        }
-        return best;
     }
 
     /** Row-wise log softmax of {@code logits / temperature} ([rows, classes] in C order), computed stably. */

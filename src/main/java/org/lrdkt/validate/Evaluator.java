@@ -1,9 +1,13 @@
 package org.lrdkt.validate;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import org.lrdkt.Fidelity;
 import org.lrdkt.Logits;
 import org.lrdkt.LrdktException;
+import org.lrdkt.OutputKind;
 import org.lrdkt.TerminalProgress;
 import org.lrdkt.TextTable;
 import org.lrdkt.data.Dataset;
@@ -11,12 +15,14 @@ import org.lrdkt.onnx.Graph;
 import org.lrdkt.onnx.Inference;
 import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.Shapes;
+import org.lrdkt.onnx.proto.Onnx.NodeProto;
 import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
 
 /**
- * Accuracy of a model on a data set and, given a reference (the teacher), how closely the model follows it:
- * top-1 agreement, max and mean absolute output difference, mean per-sample cosine similarity. Every sum is kept in
- * double (float sums over 1e8 values drift by percents).
+ * Accuracy of a model on a data set and, given a reference (the teacher), how closely each of its outputs follows
+ * the reference's: the figure that fits the output's kind ({@link Fidelity}): top-1 agreement for class logits (per
+ * position for [N,C,H,W] and [N,T,C]), mask IoU at 0.5 for probabilities, cosine and relative L2 error for anything
+ * else, with absolute differences. Every sum is kept in double.
  */
 public final class Evaluator {
 
@@ -28,15 +34,18 @@ public final class Evaluator {
     }
 
     /**
-     * What was measured. Accuracy fields are null for unlabelled data; top-5 fields are null below 5 classes;
-     * reference fields are null without a reference. Accuracies and agreement are fractions in [0, 1].
+     * What was measured. Accuracy fields are null for unlabelled data or without a (batch, classes) output; top-5
+     * fields are null below 5 classes; reference fields are null without a reference. Accuracies and agreement are
+     * fractions in [0, 1].
      *
-     * @param outputClasses size of the output's class axis, or 0 when the output is not (batch, classes)
-     * @param cosine        mean over samples of cos(model output, reference output)
+     * @param outputClasses size of the class axis of the first (batch, classes) output, or 0 when there is none:
+     *                      accuracy and {@code agreement} are of that output
+     * @param agreement     top-1 agreement of that output with the reference's
+     * @param fidelity      per output both models share (by name), how closely it follows the reference's
      */
     public record EvalResult(String model, String reference, String data, String preprocessing, int samples,
                              int outputClasses, Double top1, Double top5, Double referenceTop1, Double referenceTop5,
-                             Double agreement, Double maxAbsDiff, Double meanAbsDiff, Double cosine, double seconds) {
+                             Double agreement, List<Fidelity.Figures> fidelity, double seconds) {
     }
 
     private Evaluator() {
@@ -44,6 +53,15 @@ public final class Evaluator {
 
     public static EvalResult evaluate(OnnxModel model, OnnxModel referenceOrNull, Dataset data, EvalOptions options)
             throws LrdktException {
+        return evaluate(model, referenceOrNull, data, options, Map.of());
+    }
+
+    /**
+     * @param kinds the kind of an output by name where it is known better than its shape and producer tell (the
+     *              loss it was fine-tuned with: a [N,4] box regression looks like class logits)
+     */
+    public static EvalResult evaluate(OnnxModel model, OnnxModel referenceOrNull, Dataset data, EvalOptions options,
+                                      Map<String, OutputKind> kinds) throws LrdktException {
         int batch = batchSize(model, data, options.batch());
         if (referenceOrNull != null) {
             int referenceBatch = batchSize(referenceOrNull, data, options.batch());
@@ -56,41 +74,124 @@ public final class Evaluator {
         long started = System.nanoTime();
         Accuracy modelAccuracy = new Accuracy();
         Accuracy referenceAccuracy = new Accuracy();
-        Fidelity fidelity = new Fidelity();
+        List<String[]> pairs = null;
+        List<Fidelity> fidelity = new ArrayList<>();
+        String classifier = null;
         try (Inference session = Inference.open(model, options.settings());
              Inference reference = referenceOrNull == null ? null : Inference.open(referenceOrNull, options.settings());
              TerminalProgress progress = TerminalProgress.start("eval", data.size(), "samples", options.progress())) {
+            String input = session.inputNames().get(0);
             for (int start = 0; start < data.size(); start += batch) {
                 int count = Math.min(batch, data.size() - start);
                 Dataset.Batch b = data.batch(start, count);
-                Inference.Tensor input = padded(b, batch, fixedBatch(model) > 0);
-                Inference.Tensor out = session.run(input);
-                int[] labels = b.labels();
-                int width = perSample(out, "model");
-                modelAccuracy.add(out.values(), width, count, labels, out.shape());
+                Map<String, Inference.Tensor> out = session.run(Map.of(input, padded(b, batch, fixedBatch(model) > 0)),
+                        List.of());
+                for (Inference.Tensor t : out.values()) {
+                    perSample(t, "model");
+                }
+                if (start == 0) {
+                    classifier = classifierOutput(session.outputNames(), out);
+                }
+                int[] labels = classifier == null ? null : b.labels();
+                if (classifier != null) {
+                    modelAccuracy.add(out.get(classifier).values(), count, labels, out.get(classifier).shape());
+                }
                 if (reference != null) {
-                    Inference.Tensor ref = reference.run(padded(b, batch, fixedBatch(referenceOrNull) > 0));
-                    if (perSample(ref, "reference") != width) {
-                        throw LrdktException.badInput("model output " + TextTable.dims(out.shape()) + " and reference "
-                                + "output " + TextTable.dims(ref.shape()) + " differ in size; they cannot be compared");
+                    Map<String, Inference.Tensor> ref = reference.run(Map.of(reference.inputNames().get(0),
+                            padded(b, batch, fixedBatch(referenceOrNull) > 0)), List.of());
+                    if (pairs == null) {
+                        pairs = pairs(session.outputNames(), reference.outputNames());
+                        checkNamed(kinds.keySet(), pairs);
+                        for (String[] p : pairs) {
+                            fidelity.add(fidelityOf(p[0], referenceOrNull, p[1], ref.get(p[1]).shape(), kinds));
+                        }
                     }
-                    referenceAccuracy.add(ref.values(), width, count, labels, ref.shape());
-                    fidelity.add(out.values(), ref.values(), width, count, out.shape().length == 2);
+                    for (int i = 0; i < pairs.size(); i++) {
+                        Inference.Tensor o = out.get(pairs.get(i)[0]);
+                        Inference.Tensor r = ref.get(pairs.get(i)[1]);
+                        if (perSample(r, "reference") != perSample(o, "model")) {
+                            throw LrdktException.badInput("model output " + TextTable.dims(o.shape()) + " and "
+                                    + "reference output " + TextTable.dims(r.shape()) + " differ in size; they cannot "
+                                    + "be compared");
+                        }
+                        fidelity.get(i).add(o.values(), r.values(), o.shape(), count);
+                    }
+                    if (classifier != null && ref.containsKey(classifier)) {
+                        referenceAccuracy.add(ref.get(classifier).values(), count, labels,
+                                ref.get(classifier).shape());
+                    }
                 }
                 progress.step(count);
             }
         }
-        boolean labelled = data.labelled();
+        boolean labelled = data.labelled() && classifier != null;
         int classes = modelAccuracy.classes;
         boolean hasTop5 = labelled && classes >= 5;
         boolean ref = referenceOrNull != null;
+        List<Fidelity.Figures> figures = fidelity.stream().map(Fidelity::figures).toList();
+        String agreed = classifier;
+        Double agreement = figures.stream().filter(f -> f.output().equals(agreed)).findFirst()
+                .map(Fidelity.Figures::agreement).orElse(null);
         return new EvalResult(name(model), ref ? name(referenceOrNull) : null, data.description(),
                 data.preprocessing().describe(), data.size(), classes,
                 labelled ? modelAccuracy.top1() : null, hasTop5 ? modelAccuracy.top5() : null,
                 ref && labelled ? referenceAccuracy.top1() : null, ref && hasTop5 ? referenceAccuracy.top5() : null,
-                ref && classes > 0 ? fidelity.agreement() : null, ref ? fidelity.maxAbs : null,
-                ref ? fidelity.meanAbs() : null, ref ? fidelity.cosine() : null,
-                (System.nanoTime() - started) / 1e9);
+                agreement, ref ? figures : null, (System.nanoTime() - started) / 1e9);
+    }
+
+    /** The first output of shape (batch, classes) with more than one class, or null: what accuracy is taken on. */
+    private static String classifierOutput(List<String> names, Map<String, Inference.Tensor> out) {
+        for (String name : names) {
+            long[] shape = out.get(name).shape();
+            if (shape.length == 2 && shape[1] > 1) {
+                return name;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Model output → reference output: those of the same name; two models of one output each are compared whatever
+     * their names.
+     */
+    private static List<String[]> pairs(List<String> model, List<String> reference) throws LrdktException {
+        List<String[]> pairs = new ArrayList<>();
+        for (String name : model) {
+            if (reference.contains(name)) {
+                pairs.add(new String[] {name, name});
+            }
+        }
+        if (pairs.isEmpty() && model.size() == 1 && reference.size() == 1) {
+            pairs.add(new String[] {model.get(0), reference.get(0)});
+        }
+        if (pairs.isEmpty()) {
+            throw LrdktException.badInput("model outputs " + model + " and reference outputs " + reference
+                    + " share no name; they cannot be compared");
+        }
+        return pairs;
+    }
+
+    /** Every output named in {@code --output-kind} must be one of those compared. */
+    private static void checkNamed(Iterable<String> named, List<String[]> pairs) throws LrdktException {
+        List<String> compared = pairs.stream().map(p -> p[0]).toList();
+        for (String name : named) {
+            if (!compared.contains(name)) {
+                throw LrdktException.usage("--output-kind names '" + name + "', which is not among the outputs "
+                        + "compared " + compared);
+            }
+        }
+    }
+
+    /**
+     * The fidelity measure of a model output: of the kind given for it, else of the kind its shape and the
+     * reference's node that produces it make it.
+     */
+    private static Fidelity fidelityOf(String output, OnnxModel reference, String referenceOutput, long[] shape,
+                                       Map<String, OutputKind> kinds) throws LrdktException {
+        NodeProto producer = Graph.of(reference).producer(referenceOutput);
+        String op = producer == null ? null : producer.getOpType();
+        return new Fidelity(output, kinds.getOrDefault(output, OutputKind.of(shape, op)),
+                OutputKind.probabilities(op));
     }
 
     private static String name(OnnxModel model) {
@@ -149,22 +250,15 @@ public final class Evaluator {
         return Math.toIntExact(out.values().length / out.shape()[0]);
     }
 
-    /** Top-1/top-5 counts over (batch, classes) outputs. */
+    /** Top-1/top-5 counts over a (batch, classes) output. */
     static final class Accuracy {
         long top1;
         long top5;
         long seen;
         int classes;
 
-        void add(float[] logits, int width, int count, int[] labels, long[] shape) throws LrdktException {
-            if (shape.length != 2) {
-                classes = 0;
-                if (labels != null) {
-                    throw LrdktException.unsupported("accuracy needs a (batch, classes) output; the model's is "
-                            + TextTable.dims(shape));
-                }
-                return;
-            }
+        void add(float[] logits, int count, int[] labels, long[] shape) throws LrdktException {
+            int width = (int) shape[1];
             classes = width;
             if (labels == null) {
                 return;
@@ -190,54 +284,6 @@ public final class Evaluator {
         }
     }
 
-    /** Agreement and output distances of a model against its reference, in double. */
-    static final class Fidelity {
-        long agree;
-        long samples;
-        double maxAbs;
-        double sumAbs;
-        long elements;
-        double sumCosine;
-
-        void add(float[] out, float[] ref, int width, int count, boolean classification) {
-            for (int i = 0; i < count; i++) {
-                int o = i * width;
-                if (classification) {
-                    agree += Logits.argmax(out, o, width) == Logits.argmax(ref, o, width) ? 1 : 0;
-                }
-                double dot = 0;
-                double normOut = 0;
-                double normRef = 0;
-                for (int j = 0; j < width; j++) {
-                    double a = out[o + j];
-                    double b = ref[o + j];
-                    double diff = Math.abs(a - b);
-                    maxAbs = Math.max(maxAbs, diff);
-                    sumAbs += diff;
-                    dot += a * b;
-                    normOut += a * a;
-                    normRef += b * b;
-                }
-                sumCosine += normOut == 0 || normRef == 0 ? (normOut == normRef ? 1 : 0)
-                        : dot / Math.sqrt(normOut * normRef);
-                elements += width;
-                samples++;
-            }
-        }
-
-        double agreement() {
-            return samples == 0 ? 0 : (double) agree / samples;
-        }
-
-        double meanAbs() {
-            return elements == 0 ? 0 : sumAbs / elements;
-        }
-
-        double cosine() {
-            return samples == 0 ? 0 : sumCosine / samples;
-        }
-    }
-
     /** The result as the table {@code lrdkt eval} prints. */
     public static String table(EvalResult r) {
         TextTable t = new TextTable("metric", "value");
@@ -260,13 +306,22 @@ public final class Evaluator {
         if (r.referenceTop5() != null) {
             t.row("reference top-5 accuracy", percent(r.referenceTop5()));
         }
-        if (r.agreement() != null) {
-            t.row("top-1 agreement", percent(r.agreement()));
-        }
-        if (r.maxAbsDiff() != null) {
-            t.row("max |output diff|", String.format("%.3g", r.maxAbsDiff()));
-            t.row("mean |output diff|", String.format("%.3g", r.meanAbsDiff()));
-            t.row("cosine similarity", String.format("%.6f", r.cosine()));
+        if (r.fidelity() != null) {
+            for (Fidelity.Figures f : r.fidelity()) {
+                // one output: plain names, as before; several: each figure under its output's name
+                String prefix = r.fidelity().size() > 1 ? f.output() + ": " : "";
+                if (f.agreement() != null) {
+                    t.row(prefix + (f.perPosition() ? "per-position top-1 agreement" : "top-1 agreement"),
+                            percent(f.agreement()));
+                }
+                if (f.maskIou() != null) {
+                    t.row(prefix + "mask IoU at 0.5", String.format("%.4f", f.maskIou()));
+                }
+                t.row(prefix + "cosine similarity", String.format("%.6f", f.cosine()));
+                t.row(prefix + "relative L2 error", String.format("%.4g", f.relativeL2()));
+                t.row(prefix + "max |output diff|", String.format("%.3g", f.maxAbsDiff()));
+                t.row(prefix + "mean |output diff|", String.format("%.3g", f.meanAbsDiff()));
+            }
         }
         t.row("time", String.format("%.2f s", r.seconds()));
         return t.render();

@@ -18,6 +18,7 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import org.lrdkt.Fidelity;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
 import org.lrdkt.TextTable;
@@ -219,12 +220,12 @@ public final class HtmlReport {
     }
 
     private static String modelTable(List<ReportData.ModelPoint> models) {
-        StringBuilder sb = new StringBuilder("<table><tr><th>model</th><th>top-1</th><th>speedup ×</th>"
-                + "<th>params</th><th>MACs</th></tr>\n");
+        StringBuilder sb = new StringBuilder("<table><tr><th>model</th><th>top-1</th><th>fidelity to teacher</th>"
+                + "<th>speedup ×</th><th>params</th><th>MACs</th></tr>\n");
         for (ReportData.ModelPoint m : models) {
             sb.append("<tr><td>").append(escape(m.name())).append("</td><td>")
                     .append(m.accuracy() == null ? "–" : String.format("%.2f%%", m.accuracy() * 100))
-                    .append("</td><td>").append(String.format("%.2f", m.speedup())).append("</td><td>")
+                    .append("</td><td>").append(m.fidelity() == null ? "–" : escape(Fidelity.Figures.summary(m.fidelity()))).append("</td><td>").append(String.format("%.2f", m.speedup())).append("</td><td>")
                     .append(TextTable.human(m.params())).append("</td><td>")
                     .append(TextTable.human(m.macs())).append("</td></tr>\n");
         }

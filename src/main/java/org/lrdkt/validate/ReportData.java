@@ -3,6 +3,7 @@ package org.lrdkt.validate;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.lrdkt.Fidelity;
 
 /**
  * What a report shows; serialised as-is to {@code report.json}. Any list may be empty (its chart is left out).
@@ -34,8 +35,11 @@ public record ReportData(String title, List<LayerEnergy> energies, List<LayerMac
     /**
      * @param accuracy top-1 accuracy as a fraction, or null when the model was not evaluated on labelled data
      * @param speedup  measured median-latency speedup against the baseline (1 for the baseline itself)
+     * @param fidelity per output, how closely it follows the teacher's on the test data; null for the teacher or
+     *                 without test data
      */
-    public record ModelPoint(String name, Double accuracy, double speedup, long params, long macs) {
+    public record ModelPoint(String name, Double accuracy, double speedup, long params, long macs,
+                             List<Fidelity.Figures> fidelity) {
     }
 
     /**

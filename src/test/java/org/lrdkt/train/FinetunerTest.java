@@ -203,7 +203,7 @@ class FinetunerTest {
 
     /**
      * A non-classifier output loss forced on LeNet's logits: labels do not fit it, so the run is label-free (no hard
-     * term, agreement metric) and the transfer term alone lowers the held-out loss.
+     * term, the fidelity figure of the loss's kind as metric) and the transfer term alone lowers the held-out loss.
      */
     @ParameterizedTest
     @ValueSource(strings = {"MSE", "COSINE", "SIGMOID"})
@@ -211,9 +211,10 @@ class FinetunerTest {
         FinetuneOptions q = quick(1, 400);
         FinetuneOptions.Transfer t = q.transfer();
         FinetuneOptions o = q.withTransfer(new FinetuneOptions.Transfer(t.temperature(), t.softWeight(),
-                t.hintWeight(), List.of(), false, KtLoss.OutputLoss.valueOf(name)));
+                t.hintWeight(), List.of(), false, OutputLosses.of(KtLoss.OutputLoss.valueOf(name))));
         FinetuneResult r = Finetuner.finetune(teacher, student, train, o, new Finetuner.Progress() { });
-        assertEquals("agreement", r.metric());
+        assertEquals(name.equals("SIGMOID") ? "mask IoU" : "cosine", r.metric());
+        assertTrue(r.table().contains(KtLoss.OutputLoss.valueOf(name).term()), "the table names the loss");
         assertEquals(0, r.history().get(0).hard());
         assertTrue(r.history().get(0).soft() > 0, "the output term is active");
         assertTrue(r.history().get(0).heldOutLoss() < r.initialLoss(), name + " held-out loss " + r.initialLoss()

@@ -10,8 +10,10 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.lrdkt.Fidelity;
 import org.lrdkt.Json;
 import org.lrdkt.Logits;
+import org.lrdkt.OutputKind;
 import org.lrdkt.data.Dataset;
 import org.lrdkt.data.Datasets;
 import org.lrdkt.data.Preprocessing;
@@ -109,9 +111,13 @@ class EvaluatorTest {
         }
         Evaluator.EvalResult r = Evaluator.evaluate(lenet, reference, t10k.limit(100), options(32));
         assertEquals(agree / 100.0, r.agreement(), 1e-12);
-        assertEquals(shift, r.maxAbsDiff(), 1e-4);
-        assertEquals(shift / 10, r.meanAbsDiff(), 1e-5);
-        assertEquals(cosine / 100, r.cosine(), 1e-5);
+        Fidelity.Figures f = r.fidelity().get(0);
+        assertEquals(1, r.fidelity().size());
+        assertEquals(OutputKind.CLASSES, f.kind());
+        assertEquals(agree / 100.0, f.agreement(), 1e-12);
+        assertEquals(shift, f.maxAbsDiff(), 1e-4);
+        assertEquals(shift / 10, f.meanAbsDiff(), 1e-5);
+        assertEquals(cosine / 100, f.cosine(), 1e-5);
         assertEquals(referenceCorrect / 100.0, r.referenceTop1(), 1e-12);
         if (agree == 100) {
             throw new AssertionError("the shift should flip some predictions, or the test checks nothing");
@@ -122,20 +128,10 @@ class EvaluatorTest {
     void referenceAgainstItselfAgreesExactly() throws Exception {
         Evaluator.EvalResult r = Evaluator.evaluate(lenet, lenet, t10k.limit(50), options(16));
         assertEquals(1.0, r.agreement());
-        assertEquals(0.0, r.maxAbsDiff());
-        assertEquals(1.0, r.cosine(), 1e-12);
+        assertEquals(0.0, r.fidelity().get(0).maxAbsDiff());
+        assertEquals(0.0, r.fidelity().get(0).relativeL2());
+        assertEquals(1.0, r.fidelity().get(0).cosine(), 1e-12);
         assertEquals(r.top1(), r.referenceTop1());
-    }
-
-    @Test
-    void fidelityHandComputed() {
-        Evaluator.Fidelity f = new Evaluator.Fidelity();
-        // two samples of width 2: (1,0) vs (0,1) → cos 0, disagree; (3,4) vs (3,4) → cos 1, agree
-        f.add(new float[] {1, 0, 3, 4}, new float[] {0, 1, 3, 4}, 2, 2, true);
-        assertEquals(0.5, f.agreement());
-        assertEquals(1.0, f.maxAbs);
-        assertEquals(0.5, f.meanAbs());
-        assertEquals(0.5, f.cosine(), 1e-15);
     }
 
     @Test

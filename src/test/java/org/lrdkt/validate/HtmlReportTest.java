@@ -19,7 +19,9 @@ import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lrdkt.Fidelity;
 import org.lrdkt.Json;
+import org.lrdkt.OutputKind;
 import org.lrdkt.decompose.LayerWeights;
 import org.lrdkt.decompose.Matrix;
 import org.lrdkt.decompose.Spectrum;
@@ -60,9 +62,11 @@ class HtmlReportTest {
             i++;
         }
         List<ReportData.ModelPoint> points = List.of(
-                new ReportData.ModelPoint("teacher", 0.985, 1.0, 61_706, 416_520),
-                new ReportData.ModelPoint("student <e=0.7>", 0.97, 1.8, 20_000, 150_000),
-                new ReportData.ModelPoint("unlabelled", null, 2.0, 10_000, 90_000));
+                new ReportData.ModelPoint("teacher", 0.985, 1.0, 61_706, 416_520, null),
+                new ReportData.ModelPoint("student <e=0.7>", 0.97, 1.8, 20_000, 150_000,
+                        List.of(new Fidelity.Figures("logits", OutputKind.CLASSES, 0.9712, false, null, 0.99, 0.1,
+                                2.0, 0.3))),
+                new ReportData.ModelPoint("unlabelled", null, 2.0, 10_000, 90_000, null));
         List<ReportData.TrainingEpoch> training = List.of(new ReportData.TrainingEpoch(0, 25.0, 0.36, false),
                 new ReportData.TrainingEpoch(1, 12.5, 0.97, false), new ReportData.TrainingEpoch(2, 11.6, 0.99, true),
                 new ReportData.TrainingEpoch(3, 11.7, 0.99, false));
@@ -82,6 +86,7 @@ class HtmlReportTest {
         String page = Files.readString(html);
         assertTrue(page.contains("LeNet-5 &amp; friends"));
         assertTrue(page.contains("student &lt;e=0.7&gt;"));
+        assertTrue(page.contains("<td>97.12% agreement</td>"), "the fidelity to the teacher is in the table");
         assertFalse(page.contains("http://") || page.contains("https://") || page.contains("<script"),
                 "self-contained, no external resources");
         Matcher m = Pattern.compile("data:image/png;base64,([A-Za-z0-9+/=]+)\"").matcher(page);
