@@ -65,7 +65,8 @@ final class PreprocessingFlags {
             height = size[0];
             width = size[size.length - 1];
         }
-        Double scale = line.hasOption("scale") ? number(line.getOptionValue("scale"), "scale") : base.scale();
+        Double scale = line.hasOption("scale") ? Double.valueOf(number(line.getOptionValue("scale"), "scale"))
+                : base.scale();
         double[] mean = line.hasOption("mean") ? numbers(line, "mean") : base.mean();
         double[] std = line.hasOption("std") ? numbers(line, "std") : base.std();
         return new Preprocessing(scale, mean, std, height, width,

@@ -68,8 +68,8 @@ public record Preprocessing(Double scale, double[] mean, double[] std, int heigh
             throw LrdktException.usage("--resize needs positive sizes");
         }
         if (shorterSide > 0 && (height > shorterSide || width > shorterSide)) {
-            throw LrdktException.usage("a centre crop of " + height + "x" + width + " does not fit an image whose "
-                    + "shorter side is resized to " + shorterSide);
+            throw LrdktException.usage("a centre crop of " + height + "x" + width + " does not fit every image whose "
+                    + "shorter side is resized to " + shorterSide + " (--crop must not exceed --resize S)");
         }
         return this;
     }
