@@ -55,21 +55,8 @@ final class StreamedImages implements TrainSamples {
     }
 
     @Override
-    public boolean labelled() {
-        return images.labelled();
-    }
-
-    @Override
-    public int[] labels(int[] indices) {
-        if (!images.labelled()) {
-            return null;
-        }
-        int[] all = images.labels();
-        int[] out = new int[indices.length];
-        for (int i = 0; i < indices.length; i++) {
-            out[i] = all[indices[i]];
-        }
-        return out;
+    public int[] labels() {
+        return images.labels();
     }
 
     @Override

@@ -56,10 +56,6 @@ public final class TrainData implements TrainSamples {
         return pixels.length / Math.max(1, sampleSize());
     }
 
-    @Override
-    public boolean labelled() {
-        return labels != null;
-    }
 
     @Override
     public long[] sampleShape() {
@@ -77,15 +73,8 @@ public final class TrainData implements TrainSamples {
     }
 
     @Override
-    public int[] labels(int[] indices) {
-        if (labels == null) {
-            return null;
-        }
-        int[] out = new int[indices.length];
-        for (int i = 0; i < indices.length; i++) {
-            out[i] = labels[indices[i]];
-        }
-        return out;
+    public int[] labels() {
+        return labels;
     }
 
     @Override

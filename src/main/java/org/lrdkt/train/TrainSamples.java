@@ -25,10 +25,25 @@ public interface TrainSamples {
     /** Shape of one sample without the batch axis. */
     long[] sampleShape();
 
-    boolean labelled();
+    /** Every sample's label, or null for unlabelled data. */
+    int[] labels();
+
+    default boolean labelled() {
+        return labels() != null;
+    }
 
     /** Labels of the given samples, or null for unlabelled data. */
-    int[] labels(int[] indices);
+    default int[] labels(int[] indices) {
+        int[] all = labels();
+        if (all == null) {
+            return null;
+        }
+        int[] out = new int[indices.length];
+        for (int i = 0; i < indices.length; i++) {
+            out[i] = all[indices[i]];
+        }
+        return out;
+    }
 
     /** One line: what the samples are and where they come from. */
     String source();
