@@ -7,8 +7,10 @@
 # JPEGs, six classes). Runs, one after the other, alternating order over ROUNDS rounds:
 #   small: SMALL photos, 2 epochs;   large: LARGE photos, 1 epoch (same loader, 4x the folder);
 #   sync:  SMALL photos, 1 epoch with --loader-threads 0 (decoding on the training thread: what the loader hides).
-# Per run: mean step and data-wait ms per batch of each epoch (finetune's --report), the wait as a share of the
-# step, peak RSS of the whole process, and its resident memory sampled every 2 s (min/max after the first minute).
+# Every run holds out the same 10% of SMALL photos (held-out scoring runs the models on all of them in one batch,
+# so a larger held-out split alone would raise the peak). Per run: mean step and data-wait ms per batch of each
+# epoch (finetune's --report), the wait as a share of the step, peak RSS of the whole process, and its resident
+# memory sampled every 2 s (min/max over the second half of the run).
 # Usage: tools/bench_photo_training.sh [-r ROUNDS] [-n SMALL] [-N LARGE] [-m MODEL] [-o OUT_DIR]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,10 +36,12 @@ for n in "$small" "$large"; do
   [[ -d "$out/photos-$n" ]] || "$root/tools/make_photo_folder.sh" "$out/photos-$n" "$n" classes >/dev/null
 done
 
+held=$(( (small + 5) / 10 ))
 job() { # label round photos epochs loader-threads
   local tag="$1-$2"
   /usr/bin/time -f %M -o "$out/$tag.rss" "$root/lrdkt" finetune --teacher "$model" --student "$student" \
     --data "$out/photos-$3" --preset imagenet --batch 32 --epochs "$4" --loader-threads "$5" \
+    --val-fraction "$(awk -v h="$held" -v n="$3" 'BEGIN {print h / n}')" \
     -o "$out/$tag.onnx" --report "$out/$tag.json" >"$out/$tag.log" 2>&1 &
   local pid=$! t=0
   : >"$out/$tag.samples"
@@ -68,21 +72,21 @@ import json, statistics, sys
 out, rounds, small, large = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 photos = {"small": small, "large": large, "sync": small}
 print(f"{'run':<6} {'round':>5} {'photos':>6} {'epoch':>5} {'step ms':>9} {'wait ms':>8} {'wait/step':>9} "
-      f"{'images/s':>8} {'peak RSS MiB':>12} {'RSS after 60 s, min-max MiB':>28}")
+      f"{'images/s':>8} {'peak RSS MiB':>12} {'RSS, 2nd half of run, MiB':>26}")
 shares = {}
 for name in ("small", "large", "sync"):
     for r in range(1, rounds + 1):
         tag = f"{name}-{r}"
         history = json.load(open(f"{out}/{tag}.json"))["history"]
         peak = int(open(f"{out}/{tag}.rss").read().split()[-1]) / 1024
-        rss = [int(l.split()[1]) / 1024 for l in open(f"{out}/{tag}.samples") if len(l.split()) == 2
-               and int(l.split()[0]) >= 60]
+        samples = [l.split() for l in open(f"{out}/{tag}.samples") if len(l.split()) == 2]
+        rss = [int(v) / 1024 for t, v in samples if int(t) >= int(samples[-1][0]) / 2] if samples else []
         span = f"{min(rss):.0f}-{max(rss):.0f}" if rss else "-"
         for e in history:
             share = e["loaderMillis"] / e["stepMillis"]
             shares.setdefault(name, []).append(share)
             print(f"{name:<6} {r:>5} {photos[name]:>6} {e['epoch']:>5} {e['stepMillis']:>9.0f} "
-                  f"{e['loaderMillis']:>8.1f} {100 * share:>8.1f}% {e['imagesPerSecond']:>8.2f} {peak:>12.0f} {span:>28}")
+                  f"{e['loaderMillis']:>8.1f} {100 * share:>8.1f}% {e['imagesPerSecond']:>8.2f} {peak:>12.0f} {span:>26}")
 for name, values in shares.items():
     print(f"median wait/step, {name}: {100 * statistics.median(values):.1f}%")
 PY
