@@ -9,6 +9,7 @@ import org.lrdkt.data.Dataset;
 import org.lrdkt.data.Datasets;
 import org.lrdkt.data.ImageFolderDataset;
 import org.lrdkt.data.Preprocessing;
+import org.lrdkt.data.RandomResizedCrop;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -69,7 +70,7 @@ public interface TrainSamples {
      * @param cropSeed seed of the crops: sample {@code k} of the epoch draws its crop from a generator seeded by
      *                 this and {@code k} alone, so that crops do not depend on which thread decodes what
      */
-    record Views(RandomAffine affine, Random random, org.lrdkt.data.RandomResizedCrop cropping, long cropSeed) {
+    record Views(RandomAffine affine, Random random, RandomResizedCrop cropping, long cropSeed) {
     }
 
     /** Batches in order; {@link #next} blocks until the next one is ready. */
