@@ -74,8 +74,9 @@ final class ConsoleProgress implements Pipeline.Listener, AutoCloseable {
     public void epochEnd(FinetuneResult.Epoch epoch, boolean best) {
         close();
         if (!drawBars) {
-            System.err.printf("lrdkt %s: %s done in %.1f s: loss %.4f, held-out loss %.4f%s%n", command, epochName,
-                    epoch.seconds(), epoch.total(), epoch.heldOutLoss(), best ? " (best so far)" : "");
+            System.err.printf("lrdkt %s: %s done in %.1f s: loss %.4f, held-out loss %.4f%s; per batch: step %.1f ms, "
+                    + "waiting for data %.1f ms%n", command, epochName, epoch.seconds(), epoch.total(),
+                    epoch.heldOutLoss(), best ? " (best so far)" : "", epoch.stepMillis(), epoch.loaderMillis());
         }
     }
 

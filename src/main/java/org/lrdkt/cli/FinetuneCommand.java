@@ -33,8 +33,8 @@ final class FinetuneCommand implements Command {
                 .addOption(Flags.valued("student", "S.onnx", "the decomposed model to train"))
                 .addOption(Flags.valued("data", "D", "training data: IDX images (a folder with "
                         + "train-images-idx3-ubyte[.gz], or the file; labels from the matching labels-idx1 file when "
-                        + "present), a folder with one sub-folder per class, or unlabelled .npy tensors; "
-                        + "preprocessed as the flags below say"))
+                        + "present), a folder with one sub-folder of images per class, a folder of unlabelled images "
+                        + "(streamed from disk), or unlabelled .npy tensors; preprocessed as the flags below say"))
                 .addOption(Flags.output("OUT.onnx", "where to write the fine-tuned student"));
         FinetuneFlags.addTo(options);
         options.addOption(Flags.toggle("resume", "continue an interrupted run from OUT.onnx.ckpt (same flags)"))
@@ -62,7 +62,7 @@ final class FinetuneCommand implements Command {
         Path output = Flags.path(required(line, "output"));
         Path testData = line.hasOption("test-data") ? Flags.path(line.getOptionValue("test-data")) : null;
         Finetuning.Job job = new Finetuning.Job(teacher, student, data, testData, PreprocessingFlags.parse(line),
-                FinetuneFlags.parse(line), output);
+                FinetuneFlags.parse(line), output, FinetuneFlags.loaderThreads(line));
         Finetuning.Result result;
         try (ConsoleProgress bar = new ConsoleProgress("finetune")) {
             result = Finetuning.run(job, bar);

@@ -16,7 +16,15 @@ import org.lrdkt.train.OutputLosses;
 /** The fine-tuning flags shared by {@code finetune} and {@code run}: schedule, augmentation, transfer, sampling. */
 final class FinetuneFlags {
 
+    /** Decoding threads: enough to keep a step of a real network fed on two cores (BENCHMARKS.md). */
+    static final int DEFAULT_LOADER_THREADS = 2;
+
     private FinetuneFlags() {
+    }
+
+    /** {@code --loader-threads}. */
+    static int loaderThreads(CommandLine line) throws LrdktException {
+        return Flags.intValue(line, "loader-threads", DEFAULT_LOADER_THREADS, 0, 256);
     }
 
     static void addTo(Options options) {
@@ -38,12 +46,21 @@ final class FinetuneFlags {
                 .addOption(Flags.valued("clip-norm", "X", "scale each step's gradient down to L2 norm X when it is "
                         + "longer, so that higher learning rates do not diverge (default off)"))
                 .addOption(Flags.valued("shift", "PX", "augmentation: move each training image by a random offset of "
-                        + "up to PX pixels per axis, repeating edge pixels (default " + a.shift() + "; 0 = off; only "
-                        + "[C,H,W] or [H,W,C] inputs)"))
+                        + "up to PX pixels per axis, repeating edge pixels (default " + a.shift() + ", 0 with --preset "
+                        + "imagenet; 0 = off; only [C,H,W] or [H,W,C] inputs)"))
                 .addOption(Flags.valued("rotate", "DEG", "augmentation: turn each training image by a random angle of "
-                        + "up to DEG degrees (default " + a.rotate() + "; 0 = off)"))
+                        + "up to DEG degrees (default " + a.rotate() + ", 0 with --preset imagenet; 0 = off)"))
                 .addOption(Flags.valued("zoom", "Z", "augmentation: scale each training image by a random factor in "
-                        + "[1-Z, 1+Z] (default " + a.zoom() + "; 0 = off)"))
+                        + "[1-Z, 1+Z] (default " + a.zoom() + ", 0 with --preset imagenet; 0 = off)"))
+                .addOption(Flags.valued("random-crop", "MIN", "augmentation: train on random-resized crops of each "
+                        + "image, covering MIN to all of its area with aspect ratios 3/4 to 4/3, cut from the decoded "
+                        + "image before resizing (torchvision's RandomResizedCrop; image folders only; default off, "
+                        + Augmentation.imagenet().cropScale() + " with --preset imagenet; 0 = off)"))
+                .addOption(Flags.valued("flip", "on|off", "augmentation: mirror each training image left to right "
+                        + "with probability 1/2 (default off, on with --preset imagenet)"))
+                .addOption(Flags.valued("loader-threads", "N", "threads decoding an image folder's batches ahead of "
+                        + "the training step (default " + DEFAULT_LOADER_THREADS + "; 0 = decode on the training "
+                        + "thread when a batch is needed); in-memory data (IDX, .npy) needs none"))
                 .addOption(Flags.valued("temperature", "T", "soft-target temperature (default "
                         + t.temperature() + ")"))
                 .addOption(Flags.valued("soft-weight", "X", "weight of the soft-target cross-entropy, which is also "
@@ -72,7 +89,8 @@ final class FinetuneFlags {
     static FinetuneOptions parse(CommandLine line) throws LrdktException {
         FinetuneOptions d = FinetuneOptions.defaults();
         Schedule s = d.schedule();
-        Augmentation a = d.augmentation();
+        // photos train on crops and flips, digits on small shifts, turns and zooms
+        Augmentation a = PreprocessingFlags.imagenetPreset(line) ? Augmentation.imagenet() : d.augmentation();
         Transfer t = d.transfer();
         Sampling p = d.sampling();
         Optimizer.Kind optimizer = Flags.enumValue(line, "optimizer", s.optimizer());
@@ -90,7 +108,9 @@ final class FinetuneFlags {
         Augmentation augmentation = new Augmentation(
                 Flags.intValue(line, "shift", a.shift(), 0, 1 << 10),
                 Flags.doubleValue(line, "rotate", a.rotate(), 0, 180),
-                Flags.doubleValue(line, "zoom", a.zoom(), 0, 0.9));
+                Flags.doubleValue(line, "zoom", a.zoom(), 0, 0.9),
+                Flags.doubleValue(line, "random-crop", a.cropScale(), 0, 1),
+                Flags.word(line, "flip", a.flip() ? "on" : "off", a.flip() ? "off" : "on").equals("on"));
         Transfer transfer = new Transfer(
                 Flags.doubleValue(line, "temperature", t.temperature(), 1e-3, 1e4),
                 Flags.doubleValue(line, "soft-weight", t.softWeight(), 0, 1e6),

@@ -93,7 +93,8 @@ final class RunCommand implements Command {
         compress = compress.toBuilder().calibration(CompressCommand.calibration(line,
                 line.hasOption("no-calibration") ? null : data)).build();
         PipelineOptions options = new PipelineOptions(model, data, testData, preprocessing, compress,
-                line.hasOption("no-finetune") || data == null ? null : finetune, bench, output, reportDir);
+                line.hasOption("no-finetune") || data == null ? null : finetune, bench, output, reportDir,
+                FinetuneFlags.loaderThreads(line));
         if (example) {
             System.out.println("lrdkt run: the embedded example: LeNet-5 (PyTorch, 98.50% on its 2,000 test digits), "
                     + "8,000 MNIST training digits" + (exampleBudget ? ", compressed to "

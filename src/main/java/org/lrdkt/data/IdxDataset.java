@@ -157,7 +157,7 @@ public final class IdxDataset extends LoadedDataset {
         for (int i = 0; i < plane; i++) {
             raw[i] = pixels[index * plane + i] & 0xff;
         }
-        preprocessing().writeImage(raw, height, width, 1, target, offset);
+        preprocessing().writeImage(new ImageOps.Pixels(raw, height, width, 1), target, offset);
     }
 
 

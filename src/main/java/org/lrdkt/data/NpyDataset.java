@@ -127,7 +127,7 @@ public final class NpyDataset extends LoadedDataset {
         ByteBuffer data = ByteBuffer.wrap(bytes, (int) dataStart, (int) actual).slice().order(order);
         Preprocessing p = new Preprocessing(preprocessing.scale() != null ? preprocessing.scale()
                 : type == DType.UINT8 ? 1.0 / 255 : 1.0, preprocessing.mean(), preprocessing.std(), 0, 0, 0,
-                preprocessing.layout());
+                preprocessing.layout(), 0);
         return new NpyDataset(data, type, shape, p, ".npy " + file.getFileName() + ": " + shape[0] + " tensors "
                 + TextTable.dims(Arrays.copyOfRange(shape, 1, shape.length)) + " "
                 + type.name().toLowerCase() + ", unlabelled");

@@ -6,9 +6,12 @@ import java.util.Objects;
 import org.lrdkt.LrdktException;
 
 /**
- * How raw samples become model input: {@code (raw · scale − mean[c]) / std[c]}, after an optional bilinear resize
- * and channel conversion (grayscale ↔ RGB), written in NCHW or NHWC order. Unset fields (null scale, zero sizes)
- * are resolved from the data source and the model's input shape; {@link #describe()} prints what was used.
+ * How raw samples become model input: {@code (raw · scale − mean[c]) / std[c]}, after an optional resize
+ * (bilinear, antialiased when shrinking) and channel conversion (grayscale ↔ RGB), written in NCHW or NHWC order.
+ * Images are either resized straight to height × width or, with {@code shorterSide}, resized keeping their aspect
+ * so that the shorter side has that length and then centre-cropped to height × width (torchvision's
+ * {@code Resize(256), CenterCrop(224)}). Unset fields (null scale, zero sizes) are resolved from the data source and
+ * the model's input shape; {@link #describe()} prints what was used.
  *
  * @param scale    multiplier for raw values; null = 1/255 for 8-bit sources, 1 for floating-point tensors
  * @param mean     per-channel mean subtracted after scaling (one value applies to every channel)
@@ -17,16 +20,27 @@ import org.lrdkt.LrdktException;
  * @param width    target width in pixels, 0 = as stored or the model's
  * @param channels 1 (grayscale) or 3 (RGB), 0 = as stored or the model's
  * @param layout   order of the channel axis in each sample
+ * @param shorterSide resize images so that their shorter side is this long, then take the centre height × width
+ *                 (0 = resize straight to height × width)
  */
 public record Preprocessing(Double scale, double[] mean, double[] std, int height, int width, int channels,
-                            Layout layout) {
+                            Layout layout, int shorterSide) {
 
     /** Where the channel axis goes. */
     public enum Layout { NCHW, NHWC }
 
     /** Scale left to the source, mean 0, std 1, sizes from the model, NCHW. */
     public static Preprocessing defaults() {
-        return new Preprocessing(null, new double[] {0}, new double[] {1}, 0, 0, 0, Layout.NCHW);
+        return new Preprocessing(null, new double[] {0}, new double[] {1}, 0, 0, 0, Layout.NCHW, 0);
+    }
+
+    /**
+     * torchvision's ImageNet evaluation transform: shorter side 256, centre crop 224 × 224, RGB, /255, mean
+     * (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225), NCHW.
+     */
+    public static Preprocessing imagenet() {
+        return new Preprocessing(1.0 / 255, new double[] {0.485, 0.456, 0.406}, new double[] {0.229, 0.224, 0.225},
+                224, 224, 3, Layout.NCHW, 256);
     }
 
     public Preprocessing {
@@ -50,8 +64,12 @@ public record Preprocessing(Double scale, double[] mean, double[] std, int heigh
             throw LrdktException.usage("--mean/--std give " + mean.length + "/" + std.length + " values for "
                     + channels + " channels");
         }
-        if (height < 0 || width < 0) {
+        if (height < 0 || width < 0 || shorterSide < 0) {
             throw LrdktException.usage("--resize needs positive sizes");
+        }
+        if (shorterSide > 0 && (height > shorterSide || width > shorterSide)) {
+            throw LrdktException.usage("a centre crop of " + height + "x" + width + " does not fit every image whose "
+                    + "shorter side is resized to " + shorterSide + " (--crop must not exceed --resize S)");
         }
         return this;
     }
@@ -71,18 +89,18 @@ public record Preprocessing(Double scale, double[] mean, double[] std, int heigh
         return new Preprocessing(scale, mean, std,
                 height == 0 && h > 0 ? (int) h : height,
                 width == 0 && w > 0 ? (int) w : width,
-                channels == 0 && (c == 1 || c == 3) ? (int) c : channels, layout);
+                channels == 0 && (c == 1 || c == 3) ? (int) c : channels, layout, shorterSide);
     }
 
     public Preprocessing withScale(double s) {
-        return new Preprocessing(s, mean, std, height, width, channels, layout);
+        return new Preprocessing(s, mean, std, height, width, channels, layout, shorterSide);
     }
 
     /** This, with fields still unset taken from a source's own properties. */
     Preprocessing resolve(double sourceScale, int sourceHeight, int sourceWidth, int sourceChannels) {
         return new Preprocessing(scale == null ? sourceScale : scale, mean, std,
                 height == 0 ? sourceHeight : height, width == 0 ? sourceWidth : width,
-                channels == 0 ? sourceChannels : channels, layout);
+                channels == 0 ? sourceChannels : channels, layout, shorterSide);
     }
 
     /** Mean of channel {@code c}. */
@@ -108,17 +126,46 @@ public record Preprocessing(Double scale, double[] mean, double[] std, int heigh
     }
 
     /**
-     * An image (height × width × channels, raw values) to a sample in this layout: resize, convert channels,
-     * normalise. {@code target} receives channels·height·width values from {@code offset}.
+     * An image (height × width × channels, raw values) to a sample in this layout: resize (and centre-crop, with a
+     * shorter side), convert channels, normalise. {@code target} receives channels·height·width values from
+     * {@code offset}.
      */
-    void writeImage(float[] hwc, int h, int w, int c, float[] target, int offset) {
-        float[] resized = (h == height && w == width) ? hwc : ImageOps.resizeBilinear(hwc, h, w, c, height, width);
-        float[] converted = ImageOps.convertChannels(resized, height * width, c, channels);
+    void writeImage(ImageOps.Pixels image, float[] target, int offset) {
+        int h = image.height();
+        int w = image.width();
+        if (shorterSide == 0) {
+            float[] resized = h == height && w == width ? image.hwc() : ImageOps.resize(image, height, width);
+            write(resized, image.channels(), target, offset);
+            return;
+        }
+        // torchvision: the longer side is truncated, the crop's corner rounded half to even
+        int newH = h <= w ? shorterSide : (int) ((long) shorterSide * h / w);
+        int newW = h <= w ? (int) ((long) shorterSide * w / h) : shorterSide;
+        float[] resized = newH == h && newW == w ? image.hwc() : ImageOps.resize(image, newH, newW);
+        int top = (int) Math.rint((newH - height) / 2.0);
+        int left = (int) Math.rint((newW - width) / 2.0);
+        int c = image.channels();
+        float[] crop = new float[height * width * c];
+        for (int y = 0; y < height; y++) {
+            System.arraycopy(resized, ((top + y) * newW + left) * c, crop, y * width * c, width * c);
+        }
+        write(crop, c, target, offset);
+    }
+
+    /** The region {@code top, left, regionH × regionW} of an image resized to a sample (a random-resized crop). */
+    void writeRegion(ImageOps.Pixels image, RandomResizedCrop.Box box, float[] target, int offset) {
+        write(ImageOps.resize(image, box.top(), box.left(), box.height(), box.width(), height, width),
+                image.channels(), target, offset);
+    }
+
+    /** Raw height × width pixels of {@code c} channels: convert channels, normalise, lay out. */
+    private void write(float[] hwc, int c, float[] target, int offset) {
+        float[] converted = ImageOps.convertChannels(hwc, height * width, c, channels);
         int plane = height * width;
-        for (int p = 0; p < plane; p++) {
-            for (int ch = 0; ch < channels; ch++) {
-                float v = apply(converted[p * channels + ch], ch);
-                target[offset + (layout == Layout.NCHW ? ch * plane + p : p * channels + ch)] = v;
+        boolean nchw = layout == Layout.NCHW;
+        for (int ch = 0; ch < channels; ch++) {
+            for (int p = 0; p < plane; p++) {
+                target[offset + (nchw ? ch * plane + p : p * channels + ch)] = apply(converted[p * channels + ch], ch);
             }
         }
     }
@@ -132,7 +179,10 @@ public record Preprocessing(Double scale, double[] mean, double[] std, int heigh
         String s = scale == null ? "auto" : Math.abs(scale * 255 - 1) < 1e-12 ? "1/255" : fmt(scale);
         StringBuilder sb = new StringBuilder("scale ").append(s).append(", mean ").append(list(mean))
                 .append(", std ").append(list(std));
-        if (height > 0) {
+        if (shorterSide > 0) {
+            sb.append(", shorter side ").append(shorterSide).append(", centre crop ").append(height).append('x')
+                    .append(width);
+        } else if (height > 0) {
             sb.append(", size ").append(height).append('x').append(width);
         }
         if (channels > 0) {
@@ -158,13 +208,13 @@ public record Preprocessing(Double scale, double[] mean, double[] std, int heigh
     public boolean equals(Object o) {
         return o instanceof Preprocessing p && Objects.equals(scale, p.scale) && Arrays.equals(mean, p.mean)
                 && Arrays.equals(std, p.std) && height == p.height && width == p.width && channels == p.channels
-                && layout == p.layout;
+                && layout == p.layout && shorterSide == p.shorterSide;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(scale, Arrays.hashCode(mean), Arrays.hashCode(std), height, width, channels,
-                layout);
+                layout, shorterSide);
     }
 
     @Override

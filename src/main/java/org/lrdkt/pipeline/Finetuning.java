@@ -18,7 +18,7 @@ import org.lrdkt.train.Checkpoint;
 import org.lrdkt.train.FinetuneOptions;
 import org.lrdkt.train.FinetuneResult;
 import org.lrdkt.train.Finetuner;
-import org.lrdkt.train.TrainData;
+import org.lrdkt.train.TrainSamples;
 import org.lrdkt.validate.Evaluator;
 
 /**
@@ -40,9 +40,10 @@ public final class Finetuning {
      * @param preprocessing how samples become model input; unset sizes are taken from the teacher's input
      * @param options       training settings; their checkpoint is placed by {@link Checkpoint#pathFor}
      * @param output        where the fine-tuned student is written (never over either model)
+     * @param loaderThreads threads decoding an image folder ahead of the training step ({@link TrainSamples#open})
      */
     public record Job(Path teacher, Path student, Path data, Path testData, Preprocessing preprocessing,
-                      FinetuneOptions options, Path output) {
+                      FinetuneOptions options, Path output, int loaderThreads) {
     }
 
     /** Top-1 accuracy on the test data, as ONNX Runtime computes it for the models written. */
@@ -79,7 +80,7 @@ public final class Finetuning {
         Inference.checkLoads(teacher, job.teacher());
         Inference.checkLoads(student, job.student());
         Preprocessing preprocessing = job.preprocessing().withModelInput(Shapes.declaredInputDims(teacher));
-        TrainData data = TrainData.load(job.data(), preprocessing);
+        TrainSamples data = TrainSamples.open(job.data(), preprocessing, job.loaderThreads());
         Dataset test = job.testData() != null ? testData(job.testData(), preprocessing) : null;
 
         FinetuneResult result = Finetuner.finetune(teacher, student, data, options, progress);

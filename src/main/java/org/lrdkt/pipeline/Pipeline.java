@@ -18,7 +18,7 @@ import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.Shapes;
 import org.lrdkt.train.FinetuneResult;
 import org.lrdkt.train.Finetuner;
-import org.lrdkt.train.TrainData;
+import org.lrdkt.train.TrainSamples;
 import org.lrdkt.validate.Benchmark;
 import org.lrdkt.validate.Evaluator;
 import org.lrdkt.validate.Evaluator.EvalResult;
@@ -44,8 +44,8 @@ public final class Pipeline {
         OnnxModel teacher = OnnxModel.load(options.model());
         Preprocessing preprocessing = options.preprocessing().withModelInput(Shapes.declaredInputDims(teacher));
         // data is opened before any long step so that a bad path fails in a second, not after compressing
-        TrainData train = options.finetune() != null && options.trainData() != null
-                ? TrainData.load(options.trainData(), preprocessing) : null;
+        TrainSamples train = options.finetune() != null && options.trainData() != null
+                ? TrainSamples.open(options.trainData(), preprocessing, options.loaderThreads()) : null;
         Dataset test = options.testData() != null ? Datasets.open(options.testData(), null, preprocessing) : null;
 
         listener.stage("compress " + options.model().getFileName() + " (" + options.compress().describe() + ")");

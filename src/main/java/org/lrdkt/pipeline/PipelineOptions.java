@@ -16,8 +16,9 @@ import org.lrdkt.validate.Benchmark;
  * @param finetune      fine-tuning settings; null = compress only (closed form)
  * @param output        where the final student is written (never the model itself)
  * @param reportDir     folder for report.json and report.html; null = no report
+ * @param loaderThreads threads decoding an image folder ahead of the training step
  */
 public record PipelineOptions(Path model, Path trainData, Path testData, Preprocessing preprocessing,
                               CompressOptions compress, FinetuneOptions finetune, Benchmark.BenchOptions bench,
-                              Path output, Path reportDir) {
+                              Path output, Path reportDir, int loaderThreads) {
 }

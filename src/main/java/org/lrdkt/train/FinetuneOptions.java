@@ -56,16 +56,30 @@ public record FinetuneOptions(Schedule schedule, Augmentation augmentation, Tran
     }
 
     /**
-     * @param shift  move each training image by up to this many pixels (0 = off; non-image inputs are never moved)
-     * @param rotate turn each training image by up to this many degrees (0 = off)
-     * @param zoom   scale each training image by a factor in [1 − zoom, 1 + zoom] (0 = off)
+     * @param shift      move each training image by up to this many pixels (0 = off; non-image inputs are never
+     *                   moved)
+     * @param rotate     turn each training image by up to this many degrees (0 = off)
+     * @param zoom       scale each training image by a factor in [1 − zoom, 1 + zoom] (0 = off)
+     * @param cropScale  train on random-resized crops covering [cropScale, 1] of each image's area, drawn from the
+     *                   decoded photo before resizing (0 = off; needs images decoded from files)
+     * @param flip       mirror each training image left to right with probability ½
      */
-    public record Augmentation(int shift, double rotate, double zoom) {
+    public record Augmentation(int shift, double rotate, double zoom, double cropScale, boolean flip) {
 
-        public static final Augmentation NONE = new Augmentation(0, 0, 0);
+        public static final Augmentation NONE = new Augmentation(0, 0, 0, 0, false);
+
+        /** Shift, rotation and zoom alone (digits), without crops or flips. */
+        public Augmentation(int shift, double rotate, double zoom) {
+            this(shift, rotate, zoom, 0, false);
+        }
 
         public static Augmentation defaults() {
             return new Augmentation(2, 10, 0.1);
+        }
+
+        /** Photos as torchvision trains on ImageNet: random-resized crops of 8–100% of the area, and flips. */
+        public static Augmentation imagenet() {
+            return new Augmentation(0, 0, 0, 0.08, true);
         }
     }
 

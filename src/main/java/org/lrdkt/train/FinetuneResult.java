@@ -26,14 +26,15 @@ public record FinetuneResult(@JsonIgnore OnnxModel student, String metric, doubl
     /** One row per epoch (0 = the untrained student), the best marked, then the run in one line. */
     public String table() {
         TextTable t = new TextTable("epoch", "loss", "hard CE", transferTerm(), "hint", "held-out loss",
-                "held-out " + metric, "images/s", "seconds");
+                "held-out " + metric, "images/s", "seconds", "step ms", "loader ms");
         t.row("0" + (bestEpoch == 0 ? " *" : ""), "", "", "", "", String.format("%.4f", initialLoss),
-                pct(initialScore), "", "");
+                pct(initialScore), "", "", "", "");
         for (Epoch e : history) {
             t.row(e.epoch() + (e.epoch() == bestEpoch ? " *" : ""), String.format("%.4f", e.total()),
                     String.format("%.4f", e.hard()), String.format("%.5f", e.soft()), String.format("%.5f", e.hint()),
                     String.format("%.4f", e.heldOutLoss()), pct(e.score()), String.format("%.0f", e.imagesPerSecond()),
-                    String.format("%.1f", e.seconds()));
+                    String.format("%.1f", e.seconds()), String.format("%.1f", e.stepMillis()),
+                    String.format("%.1f", e.loaderMillis()));
         }
         return t.render() + String.format("teacher held-out %s %s; best epoch %d (lowest held-out loss; %s); %d "
                 + "training / %d held-out samples; hints %s; %.1f s%n", metric, pct(teacherScore), bestEpoch,
@@ -53,9 +54,15 @@ public record FinetuneResult(@JsonIgnore OnnxModel student, String metric, doubl
         return String.format("%.2f%%", 100 * v);
     }
 
-    /** One epoch: mean weighted training loss terms, held-out score and loss, throughput. */
+    /**
+     * One epoch: mean weighted training loss terms, held-out score and loss, throughput.
+     *
+     * @param stepMillis   mean time per training batch spent on the step itself (forward, backward, update)
+     * @param loaderMillis mean time per training batch the step waited for its batch (decoding, copying and
+     *                     augmenting that the loader had not finished ahead)
+     */
     public record Epoch(int epoch, double hard, double soft, double hint, double score, double heldOutLoss,
-                        double seconds, double imagesPerSecond) {
+                        double seconds, double imagesPerSecond, double stepMillis, double loaderMillis) {
         public double total() {
             return hard + soft + hint;
         }

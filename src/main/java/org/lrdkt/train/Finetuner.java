@@ -12,6 +12,7 @@ import java.util.Random;
 import org.lrdkt.Fidelity;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
+import org.lrdkt.data.RandomResizedCrop;
 import org.lrdkt.onnx.Graph;
 import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.Shapes;
@@ -45,7 +46,7 @@ public final class Finetuner {
     private final Mirror teacher;
     private final Mirror student;
     private final OnnxModel studentModel;
-    private final TrainData data;
+    private final TrainSamples data;
     private final FinetuneOptions options;
     private final FinetuneOptions.Schedule schedule;
     private final FinetuneOptions.Transfer transfer;
@@ -57,13 +58,15 @@ public final class Finetuner {
     private final String labelledOutput;
     private final long[] inputShape;
     private final RandomAffine augmentation;
+    /** Random-resized crops of the decoded training images, or null. */
+    private final RandomResizedCrop cropping;
     private final List<String> hints;
     private final boolean useLabels;
     /** Scratch memory of the training steps and of the evaluation batches, freed when {@link #run} ends. */
     private final Scratch stepMemory = new Scratch("lrdkt-step");
     private final Scratch evalMemory = new Scratch("lrdkt-eval");
 
-    private Finetuner(OnnxModel teacherModel, OnnxModel studentModel, TrainData data, FinetuneOptions options)
+    private Finetuner(OnnxModel teacherModel, OnnxModel studentModel, TrainSamples data, FinetuneOptions options)
             throws LrdktException {
         this.options = options;
         this.schedule = options.schedule();
@@ -98,7 +101,12 @@ public final class Finetuner {
         }
         inputShape = sampleShape(t != null ? t : s, data);
         FinetuneOptions.Augmentation views = options.augmentation();
-        augmentation = RandomAffine.forSamples(inputShape, views.shift(), views.rotate(), views.zoom());
+        augmentation = RandomAffine.forSamples(inputShape, views.shift(), views.rotate(), views.zoom(), views.flip());
+        cropping = views.cropScale() > 0 ? new RandomResizedCrop(views.cropScale()) : null;
+        if (cropping != null && !data.decodesImages()) {
+            throw LrdktException.usage("random-resized crops (--random-crop) are drawn from decoded images: they "
+                    + "need an image folder, not " + data.source());
+        }
         hints = resolveHints(studentModel, transfer.hints());
         if (student.parameters().isEmpty()) {
             throw LrdktException.badInput("the student has no trainable weights (no constant Conv/Gemm/MatMul weights)");
@@ -189,7 +197,7 @@ public final class Finetuner {
     }
 
     /** Per-sample input shape: the model's declared one when static, else the data's own. */
-    private static long[] sampleShape(long[] declared, TrainData data) throws LrdktException {
+    private static long[] sampleShape(long[] declared, TrainSamples data) throws LrdktException {
         if (declared == null || Arrays.stream(declared, 1, declared.length).anyMatch(d -> d <= 0)) {
             return data.sampleShape();
         }
@@ -258,13 +266,13 @@ public final class Finetuner {
      * Fine-tunes {@code student} against {@code teacher} on {@code data}; returns a copy of the student with the
      * best epoch's weights. Neither model object is changed.
      */
-    public static FinetuneResult finetune(OnnxModel teacher, OnnxModel student, TrainData data,
+    public static FinetuneResult finetune(OnnxModel teacher, OnnxModel student, TrainSamples data,
                                           FinetuneOptions options, Progress progress) throws LrdktException {
         return new Finetuner(teacher, student, data, options).run(progress);
     }
 
     /** Checks the inputs and builds both mirrors without training (tests inspect the teacher through this). */
-    static Finetuner prepare(OnnxModel teacher, OnnxModel student, TrainData data, FinetuneOptions options)
+    static Finetuner prepare(OnnxModel teacher, OnnxModel student, TrainSamples data, FinetuneOptions options)
             throws LrdktException {
         return new Finetuner(teacher, student, data, options);
     }
@@ -362,41 +370,59 @@ public final class Finetuner {
         double soft = 0;
         double hint = 0;
         int done = 0;
+        long loaderNanos = 0;
         NativeMemoryGuard memory = new NativeMemoryGuard();
         int stepsPerEpoch = (order.length + schedule.batch() - 1) / schedule.batch();
-        for (int from = 0; from < order.length; from += schedule.batch()) {
-            int[] idx = Arrays.copyOfRange(order, from, Math.min(order.length, from + schedule.batch()));
-            double rate = schedule.learningRateAt(epoch - 1 + (double) from / order.length, stepsPerEpoch);
-            optimizer.learningRate(rate);
-            KtLoss.Terms terms = step(idx, loss, optimizer, views);
-            if (!Double.isFinite(terms.total())) {
-                throw LrdktException.badInput(String.format(Locale.ROOT, "training diverged in epoch %d "
-                        + "(the loss became %s at learning rate %.3g); try a lower --lr or a longer --warmup-epochs",
-                        epoch, terms.total(), rate));
+        TrainSamples.Views epochViews = new TrainSamples.Views(augmentation, views, cropping,
+                sampling.seed() * 1_000_037L + epoch);
+        try (TrainSamples.Loader batches = data.loader(batches(order, schedule.batch()), epochViews)) {
+            for (int from = 0; from < order.length; from += schedule.batch()) {
+                int[] idx = Arrays.copyOfRange(order, from, Math.min(order.length, from + schedule.batch()));
+                double rate = schedule.learningRateAt(epoch - 1 + (double) from / order.length, stepsPerEpoch);
+                optimizer.learningRate(rate);
+                long asked = System.nanoTime();
+                float[] x = batches.next();
+                loaderNanos += System.nanoTime() - asked;
+                KtLoss.Terms terms = step(idx, x, loss, optimizer);
+                if (!Double.isFinite(terms.total())) {
+                    throw LrdktException.badInput(String.format(Locale.ROOT, "training diverged in epoch %d "
+                            + "(the loss became %s at learning rate %.3g); try a lower --lr or a longer "
+                            + "--warmup-epochs", epoch, terms.total(), rate));
+                }
+                memory.check();
+                hard += terms.hard() * idx.length;
+                soft += terms.soft() * idx.length;
+                hint += terms.hint() * idx.length;
+                done += idx.length;
+                progress.step(done, terms, done / ((System.nanoTime() - start) / 1e9));
             }
-            memory.check();
-            hard += terms.hard() * idx.length;
-            soft += terms.soft() * idx.length;
-            hint += terms.hint() * idx.length;
-            done += idx.length;
-            progress.step(done, terms, done / ((System.nanoTime() - start) / 1e9));
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        double loaderMs = loaderNanos / 1e6 / stepsPerEpoch;
         ScoreAndLoss after = scoreAndLoss(student, scored, loss);
         return new FinetuneResult.Epoch(epoch, hard / done, soft / done, hint / done, after.score(), after.loss(),
-                seconds, done / seconds);
+                seconds, done / seconds, seconds * 1e3 / stepsPerEpoch - loaderMs, loaderMs);
+    }
+
+    /** {@code order} cut into batches of {@code size} (the last one shorter). */
+    private static List<int[]> batches(int[] order, int size) {
+        List<int[]> out = new ArrayList<>();
+        for (int from = 0; from < order.length; from += size) {
+            out.add(Arrays.copyOfRange(order, from, Math.min(order.length, from + size)));
+        }
+        return out;
     }
 
     @SuppressWarnings("try") // the workspace scope is the point; its handle is never read
-    private KtLoss.Terms step(int[] idx, KtLoss loss, Optimizer optimizer, Random views) throws LrdktException {
+    private KtLoss.Terms step(int[] idx, float[] values, KtLoss loss, Optimizer optimizer) throws LrdktException {
         try (MemoryWorkspace ignored = stepMemory.cycle()) {
-            return stepInScratch(idx, loss, optimizer, views);
+            return stepInScratch(idx, values, loss, optimizer);
         }
     }
 
-    private KtLoss.Terms stepInScratch(int[] idx, KtLoss loss, Optimizer optimizer, Random views)
+    private KtLoss.Terms stepInScratch(int[] idx, float[] values, KtLoss loss, Optimizer optimizer)
             throws LrdktException {
-        INDArray x = data.batch(idx, inputShape, DataType.FLOAT, augmentation, views);
+        INDArray x = TrainSamples.tensor(values, idx.length, inputShape, DataType.FLOAT);
         Map<String, INDArray> t = needsTeacher() ? teacher.forward(Map.of(input, x)) : Map.of();
         Map<String, INDArray> s = student.forward(Map.of(input, x));
         KtLoss.Evaluation e = evaluate(loss, idx, s, t);
@@ -440,28 +466,31 @@ public final class Finetuner {
             fidelity.add(new Fidelity(o.name(), o.loss().kind(), o.probabilities()));
         }
         double lossSum = 0;
-        for (int from = 0; from < samples.length; from += EVAL_BATCH) {
-            int[] idx = Arrays.copyOfRange(samples, from, Math.min(samples.length, from + EVAL_BATCH));
-            try (MemoryWorkspace ignored = evalMemory.cycle()) {
-                INDArray x = data.batch(idx, inputShape, DataType.FLOAT);
-                Map<String, INDArray> out = model.forward(Map.of(input, x));
-                Map<String, INDArray> t = (loss != null && needsTeacher()) || !useLabels
-                        ? teacher.forward(Map.of(input, x)) : Map.of();
-                if (useLabels) {
-                    int[] predicted = out.get(labelledOutput).argMax(1).toIntVector();
-                    int[] reference = data.labels(idx);
-                    for (int i = 0; i < idx.length; i++) {
-                        correct += predicted[i] == reference[i] ? 1 : 0;
+        List<int[]> batches = batches(samples, EVAL_BATCH);
+        try (TrainSamples.Loader loader = data.loader(batches, null)) {
+            for (int[] idx : batches) {
+                float[] values = loader.next();
+                try (MemoryWorkspace ignored = evalMemory.cycle()) {
+                    INDArray x = TrainSamples.tensor(values, idx.length, inputShape, DataType.FLOAT);
+                    Map<String, INDArray> out = model.forward(Map.of(input, x));
+                    Map<String, INDArray> t = (loss != null && needsTeacher()) || !useLabels
+                            ? teacher.forward(Map.of(input, x)) : Map.of();
+                    if (useLabels) {
+                        int[] predicted = out.get(labelledOutput).argMax(1).toIntVector();
+                        int[] reference = data.labels(idx);
+                        for (int i = 0; i < idx.length; i++) {
+                            correct += predicted[i] == reference[i] ? 1 : 0;
+                        }
+                    } else {
+                        for (int i = 0; i < outputs.size(); i++) {
+                            String name = outputs.get(i).name();
+                            fidelity.get(i).add(floats(out.get(name)), floats(t.get(name)), out.get(name).shape(),
+                                    idx.length);
+                        }
                     }
-                } else {
-                    for (int i = 0; i < outputs.size(); i++) {
-                        String name = outputs.get(i).name();
-                        fidelity.get(i).add(floats(out.get(name)), floats(t.get(name)), out.get(name).shape(),
-                                idx.length);
+                    if (loss != null) {
+                        lossSum += evaluate(loss, idx, out, t).terms().total() * idx.length;
                     }
-                }
-                if (loss != null) {
-                    lossSum += evaluate(loss, idx, out, t).terms().total() * idx.length;
                 }
             }
         }

@@ -6,7 +6,9 @@ import java.util.Random;
 /**
  * Training-time augmentation for image inputs: each sample moves by its own random whole-pixel offset (dy, dx)
  * in [−shift, shift] and, when asked, turns by a random angle in [−rotate, rotate] degrees and scales by a random
- * factor in [1 − zoom, 1 + zoom] about its centre (bilinear sampling). Pixels that come from outside the image repeat the
+ * factor in [1 − zoom, 1 + zoom] about its centre (bilinear sampling), and is mirrored left to right with
+ * probability ½. The draws ({@link #draw}) are separate from the pixel work ({@link #apply(float[], Moves)}), so
+ * that a loader can draw in batch order on one thread and move the pixels on another with the same result. Pixels that come from outside the image repeat the
  * nearest edge pixel, so no knowledge of what a "blank" pixel is after mean/std normalisation is needed. Teacher and
  * student see the same moved batch; with knowledge transfer the teacher labels every new view, which is why richer
  * augmentation helps more here than in training on labels alone.
@@ -23,10 +25,16 @@ final class RandomAffine {
     private final int height;
     private final int width;
     private final boolean channelsLast;
+    private final boolean flip;
 
-    private RandomAffine(int shift, double rotateDegrees, double zoom, int channels, int height, int width,
-                         boolean channelsLast) {
+    /** One batch's draws: per sample an offset, an angle, a scale and whether it is mirrored. */
+    record Moves(int[] dy, int[] dx, double[] angle, double[] scale, boolean[] mirrored) {
+    }
+
+    private RandomAffine(int shift, double rotateDegrees, double zoom, boolean flip, int channels, int height,
+                         int width, boolean channelsLast) {
         this.shift = shift;
+        this.flip = flip;
         this.rotateRadians = Math.toRadians(rotateDegrees);
         this.zoom = zoom;
         this.channels = channels;
@@ -39,16 +47,16 @@ final class RandomAffine {
      * The augmentation for samples of {@code sampleShape}, or null when it would do nothing or the samples are not
      * images: [C, H, W] or [H, W, C] with C in 1..4 and H, W ≥ 8.
      */
-    static RandomAffine forSamples(long[] sampleShape, int shift, double rotateDegrees, double zoom) {
-        if ((shift <= 0 && rotateDegrees <= 0 && zoom <= 0) || sampleShape.length != 3) {
+    static RandomAffine forSamples(long[] sampleShape, int shift, double rotateDegrees, double zoom, boolean flip) {
+        if ((shift <= 0 && rotateDegrees <= 0 && zoom <= 0 && !flip) || sampleShape.length != 3) {
             return null;
         }
         if (isChannelCount(sampleShape[0]) && isImageSide(sampleShape[1]) && isImageSide(sampleShape[2])) {
-            return new RandomAffine(shift, rotateDegrees, zoom, (int) sampleShape[0], (int) sampleShape[1],
+            return new RandomAffine(shift, rotateDegrees, zoom, flip, (int) sampleShape[0], (int) sampleShape[1],
                     (int) sampleShape[2], false);
         }
         if (isChannelCount(sampleShape[2]) && isImageSide(sampleShape[0]) && isImageSide(sampleShape[1])) {
-            return new RandomAffine(shift, rotateDegrees, zoom, (int) sampleShape[2], (int) sampleShape[0],
+            return new RandomAffine(shift, rotateDegrees, zoom, flip, (int) sampleShape[2], (int) sampleShape[0],
                     (int) sampleShape[1], true);
         }
         return null;
@@ -64,18 +72,55 @@ final class RandomAffine {
 
     /** Moves every sample of {@code batch} (samples laid end to end) in place, drawing from {@code random}. */
     void apply(float[] batch, Random random) {
+        apply(batch, draw(batch.length / (channels * height * width), random));
+    }
+
+    /** The moves of {@code count} samples, drawn in sample order. */
+    Moves draw(int count, Random random) {
+        Moves m = new Moves(new int[count], new int[count], new double[count], new double[count], new boolean[count]);
+        for (int i = 0; i < count; i++) {
+            m.dy[i] = shift > 0 ? random.nextInt(2 * shift + 1) - shift : 0;
+            m.dx[i] = shift > 0 ? random.nextInt(2 * shift + 1) - shift : 0;
+            m.angle[i] = rotateRadians > 0 ? (2 * random.nextDouble() - 1) * rotateRadians : 0;
+            m.scale[i] = zoom > 0 ? 1 + (2 * random.nextDouble() - 1) * zoom : 1;
+            m.mirrored[i] = flip && random.nextBoolean();
+        }
+        return m;
+    }
+
+    /** Moves every sample of {@code batch} in place as drawn. */
+    void apply(float[] batch, Moves moves) {
         int per = channels * height * width;
         float[] sample = new float[per];
-        for (int from = 0; from < batch.length; from += per) {
-            int dy = shift > 0 ? random.nextInt(2 * shift + 1) - shift : 0;
-            int dx = shift > 0 ? random.nextInt(2 * shift + 1) - shift : 0;
-            double angle = rotateRadians > 0 ? (2 * random.nextDouble() - 1) * rotateRadians : 0;
-            double scale = zoom > 0 ? 1 + (2 * random.nextDouble() - 1) * zoom : 1;
-            System.arraycopy(batch, from, sample, 0, per);
-            if (angle == 0 && scale == 1) {
-                translate(sample, batch, from, dy, dx);
-            } else {
-                warp(sample, batch, from, dy, dx, angle, scale);
+        for (int i = 0, from = 0; from < batch.length; i++, from += per) {
+            if (moves.dy[i] != 0 || moves.dx[i] != 0 || moves.angle[i] != 0 || moves.scale[i] != 1) {
+                System.arraycopy(batch, from, sample, 0, per);
+                if (moves.angle[i] == 0 && moves.scale[i] == 1) {
+                    translate(sample, batch, from, moves.dy[i], moves.dx[i]);
+                } else {
+                    warp(sample, batch, from, moves.dy[i], moves.dx[i], moves.angle[i], moves.scale[i]);
+                }
+            }
+            if (moves.mirrored[i]) {
+                mirror(batch, from);
+            }
+        }
+    }
+
+    /** Reverses every row of the sample at {@code from}. */
+    private void mirror(float[] batch, int from) {
+        int pixelStep = channelsLast ? channels : 1;
+        int rowPlanes = channelsLast ? 1 : channels;
+        for (int c = 0; c < rowPlanes; c++) {
+            for (int y = 0; y < height; y++) {
+                int row = from + index(c, y, 0);
+                for (int a = 0, b = width - 1; a < b; a++, b--) {
+                    for (int k = 0; k < pixelStep; k++) {
+                        float t = batch[row + a * pixelStep + k];
+                        batch[row + a * pixelStep + k] = batch[row + b * pixelStep + k];
+                        batch[row + b * pixelStep + k] = t;
+                    }
+                }
             }
         }
     }

@@ -2,21 +2,20 @@ package org.lrdkt.train;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Random;
+import java.util.Iterator;
+import java.util.List;
 import org.lrdkt.LrdktException;
 import org.lrdkt.data.Dataset;
 import org.lrdkt.data.Datasets;
 import org.lrdkt.data.IdxDataset;
 import org.lrdkt.data.Preprocessing;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Training samples held in memory, preprocessed, with optional labels: the shared data-set loaders' output laid
- * out for random-access mini-batches.
+ * out for random-access mini-batches. Each batch is copied out (and augmented) on the training thread when it is
+ * asked for, which for small samples such as digits costs less than handing it between threads.
  */
-public final class TrainData {
+public final class TrainData implements TrainSamples {
 
     private final float[] pixels;
     private final long[] sampleShape;
@@ -52,56 +51,67 @@ public final class TrainData {
         return of(Datasets.open(IdxDataset.testImages(path), null, preprocessing));
     }
 
+    @Override
     public int size() {
         return pixels.length / Math.max(1, sampleSize());
     }
 
-    public boolean labelled() {
-        return labels != null;
-    }
 
+    @Override
     public long[] sampleShape() {
         return sampleShape.clone();
     }
 
+    @Override
     public String source() {
         return source;
     }
 
+    @Override
     public int sampleSize() {
         return (int) Arrays.stream(sampleShape).reduce(1, (a, b) -> a * b);
     }
 
-    /** Labels of the given samples, or null for unlabelled data. */
-    public int[] labels(int[] indices) {
-        if (labels == null) {
-            return null;
-        }
-        int[] out = new int[indices.length];
-        for (int i = 0; i < indices.length; i++) {
-            out[i] = labels[indices[i]];
-        }
-        return out;
+    @Override
+    public int[] labels() {
+        return labels;
     }
 
-    /** The given samples as one array of shape [indices.length, inputShape...] (a reshape of each sample). */
-    public INDArray batch(int[] indices, long[] inputShape, DataType type) {
-        return batch(indices, inputShape, type, null, null);
+    @Override
+    public boolean decodesImages() {
+        return false;
     }
 
-    /** Like {@link #batch(int[], long[], DataType)}, each sample moved by {@code augmentation} (null = unmoved). */
-    INDArray batch(int[] indices, long[] inputShape, DataType type, RandomAffine augmentation, Random random) {
+    @Override
+    public float[] values(int[] indices) {
         int per = sampleSize();
         float[] out = new float[indices.length * per];
         for (int i = 0; i < indices.length; i++) {
             System.arraycopy(pixels, indices[i] * per, out, i * per, per);
         }
-        if (augmentation != null) {
-            augmentation.apply(out, random);
+        return out;
+    }
+
+    @Override
+    public Loader loader(List<int[]> batches, Views views) throws LrdktException {
+        if (views != null && views.cropping() != null) {
+            throw LrdktException.usage("random-resized crops (--random-crop) are drawn from decoded images: they need "
+                    + "an image folder, not " + source());
         }
-        long[] shape = new long[inputShape.length + 1];
-        shape[0] = indices.length;
-        System.arraycopy(inputShape, 0, shape, 1, inputShape.length);
-        return Nd4j.createFromArray(out).reshape('c', shape).castTo(type);
+        Iterator<int[]> next = batches.iterator();
+        return new Loader() {
+            @Override
+            public float[] next() {
+                float[] batch = values(next.next());
+                if (views != null && views.affine() != null) {
+                    views.affine().apply(batch, views.random());
+                }
+                return batch;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
     }
 }

@@ -89,7 +89,7 @@ class DatasetsTest {
     void idxNormalisesResizesAndConvertsToRgbNhwc() throws Exception {
         Path[] files = writeIdx(false);
         Preprocessing p = new Preprocessing(1.0, new double[] {1}, new double[] {2}, 4, 6, 3,
-                Preprocessing.Layout.NHWC);
+                Preprocessing.Layout.NHWC, 0);
         Dataset d = Datasets.open(files[0], files[1], p);
         assertArrayEquals(new long[] {4, 6, 3}, d.sampleShape());
         float[] s = new float[4 * 6 * 3];
@@ -105,7 +105,7 @@ class DatasetsTest {
     @Test
     void bilinearResizeUsesHalfPixelCentres() {
         // 1x2 → 1x4: PIL/OpenCV bilinear give 0, 2.5, 7.5, 10 for (0, 10)
-        float[] out = ImageOps.resizeBilinear(new float[] {0, 10}, 1, 2, 1, 1, 4);
+        float[] out = ImageOps.resize(new ImageOps.Pixels(new float[] {0, 10}, 1, 2, 1), 1, 4);
         assertArrayEquals(new float[] {0, 2.5f, 7.5f, 10}, out, 1e-6f);
     }
 
@@ -148,7 +148,7 @@ class DatasetsTest {
         ImageIO.write(rgb, "png", root.resolve("a_cat/2.png").toFile());
         Files.writeString(root.resolve("a_cat/notes.txt"), "not an image");
         Preprocessing p = new Preprocessing(1.0, new double[] {0}, new double[] {1}, 2, 2, 0,
-                Preprocessing.Layout.NCHW);
+                Preprocessing.Layout.NCHW, 0);
         ImageFolderDataset d = (ImageFolderDataset) Datasets.open(root, null, p);
         assertEquals(List.of("a_cat", "b_dog"), d.classes());
         assertArrayEquals(new int[] {0, 1}, d.labels());
@@ -164,7 +164,7 @@ class DatasetsTest {
         assertEquals(200f, s[7]);
         assertEquals(0f, s[0]);
         Preprocessing grayOut = new Preprocessing(1.0, new double[] {0}, new double[] {1}, 2, 2, 1,
-                Preprocessing.Layout.NCHW);
+                Preprocessing.Layout.NCHW, 0);
         Dataset g = Datasets.open(root, null, grayOut);
         float[] one = new float[4];
         g.fill(0, one, 0);
@@ -213,7 +213,7 @@ class DatasetsTest {
         // uint8 (N, C, H, W) = (1, 2, 1, 2) with per-channel mean: scale defaults to 1/255
         ByteBuffer u1 = ByteBuffer.wrap(new byte[] {0, (byte) 255, (byte) 255, 0});
         Preprocessing p = new Preprocessing(null, new double[] {0, 1}, new double[] {1, 1}, 0, 0, 0,
-                Preprocessing.Layout.NCHW);
+                Preprocessing.Layout.NCHW, 0);
         Dataset bytes = Datasets.open(write("c.npy", Npy.bytes("|u1", false, "1, 2, 1, 2", u1, 1)), null, p);
         assertArrayEquals(new float[] {0, 1, 0, -1}, bytes.batch(0, 1).values(), 1e-6f);
         assertTrue(bytes.preprocessing().describe().startsWith("scale 1/255, mean 0,1"));

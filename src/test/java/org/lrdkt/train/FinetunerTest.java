@@ -178,7 +178,7 @@ class FinetunerTest {
             FinetuneResult.Epoch e = epochs.get(i);
             FinetuneResult.Epoch t = timed.get(i);
             out.add(new FinetuneResult.Epoch(e.epoch(), e.hard(), e.soft(), e.hint(), e.score(), e.heldOutLoss(), t.seconds(),
-                    t.imagesPerSecond()));
+                    t.imagesPerSecond(), t.stepMillis(), t.loaderMillis()));
         }
         return out;
     }

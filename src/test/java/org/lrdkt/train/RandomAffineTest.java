@@ -15,19 +15,19 @@ class RandomAffineTest {
 
     @Test
     void onlyImagesAreMoved() {
-        assertNull(RandomAffine.forSamples(new long[] {1, 28, 28}, 0, 0, 0), "nothing to do = off");
-        assertNotNull(RandomAffine.forSamples(new long[] {1, 28, 28}, 0, 10, 0), "rotation alone");
-        assertNull(RandomAffine.forSamples(new long[] {784}, 2, 0, 0), "flat vectors are not images");
-        assertNull(RandomAffine.forSamples(new long[] {16, 28, 28}, 2, 0, 0), "16 channels is a feature map, not an image");
-        assertNull(RandomAffine.forSamples(new long[] {3, 4, 4}, 2, 0, 0), "too small to be an image");
-        assertNotNull(RandomAffine.forSamples(new long[] {3, 32, 32}, 2, 0, 0));
-        assertNotNull(RandomAffine.forSamples(new long[] {32, 32, 3}, 2, 0, 0));
+        assertNull(RandomAffine.forSamples(new long[] {1, 28, 28}, 0, 0, 0, false), "nothing to do = off");
+        assertNotNull(RandomAffine.forSamples(new long[] {1, 28, 28}, 0, 10, 0, false), "rotation alone");
+        assertNull(RandomAffine.forSamples(new long[] {784}, 2, 0, 0, false), "flat vectors are not images");
+        assertNull(RandomAffine.forSamples(new long[] {16, 28, 28}, 2, 0, 0, false), "16 channels is a feature map, not an image");
+        assertNull(RandomAffine.forSamples(new long[] {3, 4, 4}, 2, 0, 0, false), "too small to be an image");
+        assertNotNull(RandomAffine.forSamples(new long[] {3, 32, 32}, 2, 0, 0, false));
+        assertNotNull(RandomAffine.forSamples(new long[] {32, 32, 3}, 2, 0, 0, false));
     }
 
     /** One bright pixel away from the border lands at (y+dy, x+dx) for some |dy|, |dx| ≤ 2, in every channel. */
     @Test
     void movesEachSampleByItsOwnBoundedOffset() {
-        RandomAffine shift = RandomAffine.forSamples(new long[] {2, 10, 10}, 2, 0, 0);
+        RandomAffine shift = RandomAffine.forSamples(new long[] {2, 10, 10}, 2, 0, 0, false);
         int samples = 200;
         float[] batch = new float[samples * 200];
         for (int s = 0; s < samples; s++) {
@@ -57,7 +57,7 @@ class RandomAffineTest {
 
     @Test
     void bordersRepeatTheEdgeAndChannelsLastWorks() {
-        RandomAffine shift = RandomAffine.forSamples(new long[] {8, 8, 1}, 1, 0, 0);
+        RandomAffine shift = RandomAffine.forSamples(new long[] {8, 8, 1}, 1, 0, 0, false);
         float[] image = new float[64];
         for (int i = 0; i < 64; i++) {
             image[i] = 1 + i % 8; // columns 1..8
@@ -85,7 +85,7 @@ class RandomAffineTest {
         int h = 8;
         int w = 10;
         int shiftBy = 12; // draws offsets beyond both sides, where every pixel repeats an edge
-        RandomAffine shift = RandomAffine.forSamples(new long[] {c, h, w}, shiftBy, 0, 0);
+        RandomAffine shift = RandomAffine.forSamples(new long[] {c, h, w}, shiftBy, 0, 0, false);
         int per = c * h * w;
         int samples = 60;
         float[] batch = new float[samples * per];
@@ -130,7 +130,7 @@ class RandomAffineTest {
             image[i] = i;
         }
         float[] turned = image.clone();
-        RandomAffine.forSamples(new long[] {1, n, n}, 0, 90, 0).apply(turned, new Extremes());
+        RandomAffine.forSamples(new long[] {1, n, n}, 0, 90, 0, false).apply(turned, new Extremes());
         for (int y = 0; y < n; y++) {
             for (int x = 0; x < n; x++) {
                 // output (y, x) reads source (cy − (x − cx), cx + (y − cy)) = (n−1−x, y)
@@ -151,7 +151,7 @@ class RandomAffineTest {
                 }
             }
         }
-        RandomAffine.forSamples(new long[] {2, n, n}, 0, 0, 0.5).apply(ramp, new Extremes());
+        RandomAffine.forSamples(new long[] {2, n, n}, 0, 0, 0.5, false).apply(ramp, new Extremes());
         double centre = (n - 1) / 2.0;
         for (int y = 0; y < n; y++) {
             for (int x = 0; x < n; x++) {
