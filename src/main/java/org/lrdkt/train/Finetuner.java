@@ -18,6 +18,7 @@ import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.Shapes;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
 import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -260,10 +261,11 @@ public final class Finetuner {
         return names;
     }
 
-    /** Frees an input batch now (it is only read by the forward passes). */
+    /** Frees an input batch now (it is only read by the forward passes; a batch is a reshaped view). */
     private static void close(INDArray x) {
-        if (x.closeable()) {
-            x.close();
+        DataBuffer buffer = BufferUses.root(x);
+        if (buffer != null && buffer.closeable()) {
+            buffer.close();
         }
     }
 
