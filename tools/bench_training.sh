@@ -21,7 +21,7 @@
 # testdata/lenet5.onnx --target-macs 0.25`) against LeNet-5 with `finetune`'s default flags (batch 32, soft
 # targets, hints, cosine lr). Each lrdkt run's peak resident memory (whole process) is shown too.
 # -m TEACHER with -k STUDENT: the KT step of an ImageNet-size pair (e.g. torchvision ResNet-50 and its `compress
-# --energy 0.5` student) at 224×224, batch BATCH (default 8), lrdkt next to PyTorch on the same ONNX pair
+# --energy 0.5` student) at 224×224, batch BATCH (default 8), lrdkt next to PyTorch on the same ONNX pair and optimizer
 # (tools/bench_pytorch_kt.py: teacher forward, student forward/backward, soft-target loss, SGD): lrdkt's finetune
 # with that loss alone (`--hints none`, no labels: the data are 44 seeded-noise images, 40 trained, 5 steps per
 # epoch) and no augmentation; PyTorch's median of 3 × 5 steps after 3 warm-up steps. Peak RSS of both sides.
@@ -56,7 +56,10 @@ if [[ -n "$imagenet" ]]; then
   data="$out/images.npy"
   /usr/bin/python3 -c "import numpy, sys; numpy.save(sys.argv[1], numpy.random.default_rng(0).standard_normal(
     (44, 3, 224, 224), dtype=numpy.float32))" "$data"
-  job=(--student "$student" --epochs "$epochs" --batch "$batch" --hints none --shift 0 --rotate 0 --zoom 0)
+  # PyTorch's optimizer (SGD, lr 1e-3, momentum 0.9, weight decay 5e-4, no schedule); the default lr 0.01 diverges
+  # on these random-weight pairs
+  job=(--student "$student" --epochs "$epochs" --batch "$batch" --hints none --shift 0 --rotate 0 --zoom 0
+       --lr 0.001 --lr-schedule constant --warmup-epochs 0)
 elif [[ -n "$student" ]]; then
   job=(--student "$student" --epochs "$epochs")
 else
@@ -70,7 +73,8 @@ lrdkt() { # label checkout round [OpenMP setting]
   # the launcher execs java, so /usr/bin/time sees the JVM's peak memory
   env ${4:+"$4"} LRDKT_JAVA_OPTS=-Xmx4g /usr/bin/time -f %M -o "$out/$1-$3.rss" "$2/lrdkt" finetune \
     --teacher "$teacher" --data "$data" \
-    -o "$out/$1.onnx" "${job[@]}" --report "$out/$1-$3.json" >/dev/null 2>&1
+    -o "$out/$1.onnx" "${job[@]}" --report "$out/$1-$3.json" >"$out/$1-$3.log" 2>&1 \
+    || { echo "$0: $1 failed in round $3; see $out/$1-$3.log" >&2; exit 1; }
 }
 pytorch() { # label round [OpenMP setting]
   if [[ -n "$imagenet" ]]; then
