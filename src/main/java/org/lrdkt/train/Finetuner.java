@@ -4,13 +4,11 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.Graph;
@@ -18,11 +16,9 @@ import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.Shapes;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
 import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
-import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Knowledge-transfer fine-tuning (LRDKT): trains the student's weights in an ND4J mirror against the frozen
@@ -46,7 +42,8 @@ public final class Finetuner {
     private static final int EVAL_BATCH = 256;
     /**
      * Input elements per evaluation batch at most (but never fewer samples than a training batch): 256 digits
-     * are cheap, 256 photos at 224×224 would hold gigabytes of activations.
+     * are cheap, but the evaluation workspace holds every array of a batch, and 256 photos at 224×224 would need
+     * tens of gigabytes of it.
      */
     private static final long EVAL_BATCH_ELEMENTS = 1L << 20;
 
@@ -68,11 +65,7 @@ public final class Finetuner {
     private final KtLoss.OutputLoss outputLoss;
     /** The output is produced by a Sigmoid node: probabilities, not logits. */
     private final boolean probabilities;
-    /**
-     * Scratch memory of the loss and optimizer in each training step, and of scoring each evaluation batch; freed
-     * when {@link #run} ends. The mirrors' activations and gradients live outside it: they are freed one by one as
-     * soon as they are dead, which a workspace (freed only as a whole) cannot do.
-     */
+    /** Scratch memory of the training steps and of the evaluation batches, freed when {@link #run} ends. */
     private final Scratch stepMemory = new Scratch("lrdkt-step");
     private final Scratch evalMemory = new Scratch("lrdkt-eval");
 
@@ -232,41 +225,17 @@ public final class Finetuner {
     private long[] dryRun() throws LrdktException {
         int[] two = data.size() > 1 ? new int[] {0, 1} : new int[] {0};
         INDArray x = data.batch(two, inputShape, DataType.FLOAT);
+        Map<String, INDArray> t = teacher.forward(Map.of(input, x));
+        Map<String, INDArray> s = student.forward(Map.of(input, x));
         List<String> compared = new ArrayList<>(hints);
         compared.add(0, logits);
-        Map<String, INDArray> t = teacher.forward(Map.of(input, x), Set.copyOf(compared));
-        Map<String, INDArray> s = student.forward(Map.of(input, x), Set.copyOf(compared));
-        try {
-            for (String name : compared) {
-                if (!Arrays.equals(t.get(name).shape(), s.get(name).shape())) {
-                    throw notDecomposition("tensor '" + name + "' has shape " + Arrays.toString(t.get(name).shape())
-                            + " in the teacher and " + Arrays.toString(s.get(name).shape()) + " in the student");
-                }
+        for (String name : compared) {
+            if (!Arrays.equals(t.get(name).shape(), s.get(name).shape())) {
+                throw notDecomposition("tensor '" + name + "' has shape " + Arrays.toString(t.get(name).shape())
+                        + " in the teacher and " + Arrays.toString(s.get(name).shape()) + " in the student");
             }
-            return t.get(logits).shape();
-        } finally {
-            teacher.release(t);
-            student.release(s);
-            close(x);
         }
-    }
-
-    /** The tensors the loss reads from a forward pass: the output and, when the hint term counts, the hints. */
-    private Set<String> handedOver() {
-        Set<String> names = new HashSet<>();
-        names.add(logits);
-        if (transfer.hintWeight() > 0) {
-            names.addAll(hints);
-        }
-        return names;
-    }
-
-    /** Frees an input batch now (it is only read by the forward passes; a batch is a reshaped view). */
-    private static void close(INDArray x) {
-        DataBuffer buffer = BufferUses.root(x);
-        if (buffer != null && buffer.closeable()) {
-            buffer.close();
-        }
+        return t.get(logits).shape();
     }
 
     /**
@@ -391,28 +360,21 @@ public final class Finetuner {
                 seconds, done / seconds);
     }
 
-    /**
-     * One training step. The teacher keeps only what the loss reads; the student keeps its activations for the
-     * backward pass, which frees each one (and each gradient) as soon as it is done with it; the loss and the
-     * optimizer work in the step's scratch memory.
-     */
-    @SuppressWarnings("try") // the workspace scopes are the point; their handles are never read
+    @SuppressWarnings("try") // the workspace scope is the point; its handle is never read
     private KtLoss.Terms step(int[] idx, KtLoss loss, Optimizer optimizer, Random views) throws LrdktException {
-        INDArray x = data.batch(idx, inputShape, DataType.FLOAT, augmentation, views);
-        Map<String, INDArray> t = needsTeacher() ? teacher.forward(Map.of(input, x), handedOver()) : Map.of();
-        Map<String, INDArray> s = student.forward(Map.of(input, x));
         try (MemoryWorkspace ignored = stepMemory.cycle()) {
-            KtLoss.Evaluation e = evaluate(loss, idx, s, t);
-            Mirror.Gradients gradients;
-            try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-                gradients = student.backward(s, e.gradients(), true);
-            }
-            optimizer.step(gradients);
-            return e.terms();
-        } finally {
-            teacher.release(t);
-            close(x);
+            return stepInScratch(idx, loss, optimizer, views);
         }
+    }
+
+    private KtLoss.Terms stepInScratch(int[] idx, KtLoss loss, Optimizer optimizer, Random views)
+            throws LrdktException {
+        INDArray x = data.batch(idx, inputShape, DataType.FLOAT, augmentation, views);
+        Map<String, INDArray> t = needsTeacher() ? teacher.forward(Map.of(input, x)) : Map.of();
+        Map<String, INDArray> s = student.forward(Map.of(input, x));
+        KtLoss.Evaluation e = evaluate(loss, idx, s, t);
+        optimizer.step(student.backward(s, e.gradients()));
+        return e.terms();
     }
 
     private boolean needsTeacher() {
@@ -445,14 +407,15 @@ public final class Finetuner {
         double lossSum = 0;
         KtLoss scoring = new KtLoss(transfer.softWeight(), transfer.temperature(), transfer.hintWeight(), outputLoss,
                 probabilities);
-        int batch = (int) Math.max(schedule.batch(), Math.min(EVAL_BATCH, EVAL_BATCH_ELEMENTS / Math.max(1, data.sampleSize())));
+        int batch = (int) Math.max(schedule.batch(),
+                Math.min(EVAL_BATCH, EVAL_BATCH_ELEMENTS / Math.max(1, data.sampleSize())));
         for (int from = 0; from < samples.length; from += batch) {
             int[] idx = Arrays.copyOfRange(samples, from, Math.min(samples.length, from + batch));
-            INDArray x = data.batch(idx, inputShape, DataType.FLOAT);
-            Map<String, INDArray> out = model.forward(Map.of(input, x), handedOver());
-            Map<String, INDArray> t = (loss != null && needsTeacher()) || !useLabels
-                    ? teacher.forward(Map.of(input, x), handedOver()) : Map.of();
             try (MemoryWorkspace ignored = evalMemory.cycle()) {
+                INDArray x = data.batch(idx, inputShape, DataType.FLOAT);
+                Map<String, INDArray> out = model.forward(Map.of(input, x));
+                Map<String, INDArray> t = (loss != null && needsTeacher()) || !useLabels
+                        ? teacher.forward(Map.of(input, x)) : Map.of();
                 if (useLabels || (outputLoss == KtLoss.OutputLoss.SOFTMAX && out.get(logits).rank() == 2)) {
                     int[] predicted = out.get(logits).argMax(1).toIntVector();
                     int[] reference = useLabels ? data.labels(idx) : t.get(logits).argMax(1).toIntVector();
@@ -466,10 +429,6 @@ public final class Finetuner {
                 if (loss != null) {
                     lossSum += evaluate(loss, idx, out, t).terms().total() * idx.length;
                 }
-            } finally {
-                model.release(out);
-                teacher.release(t);
-                close(x);
             }
         }
         return new ScoreAndLoss((correct + agreed) / samples.length, loss == null ? Double.NaN : lossSum / samples.length);

@@ -5,7 +5,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +21,6 @@ import org.lrdkt.onnx.proto.Onnx.ModelProto;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
 import org.lrdkt.onnx.proto.Onnx.OperatorSetIdProto;
 import org.lrdkt.onnx.proto.Onnx.TensorProto;
-import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -71,10 +69,6 @@ public final class Mirror {
     private final Set<String> produced = new HashSet<>();
     private INDArray flatParameters;
     private Gradients gradients;
-    /** Per tensor read by some node, the index of the last step that reads it (forward liveness). */
-    private final Map<String, Integer> lastRead = new HashMap<>();
-    /** The buffers of weights, constants and gradient vectors: no pass ever frees them. */
-    private final Set<DataBuffer> permanent = Collections.newSetFromMap(new IdentityHashMap<>());
 
     private Mirror(ModelProto model, DataType dataType) {
         this.model = model;
@@ -140,16 +134,6 @@ public final class Mirror {
                 }
             }
         }
-        for (int i = 0; i < steps.size(); i++) {
-            for (String in : steps.get(i).inputs()) {
-                lastRead.put(in, i);
-            }
-        }
-        constants.values().forEach(c -> permanent.add(BufferUses.root(c)));
-        if (gradients != null) {
-            permanent.add(BufferUses.root(gradients.flat()));
-        }
-        permanent.remove(null);
     }
 
     /** The one-line refusal of a node the mirror cannot train through; it names the op and the node. */
@@ -330,25 +314,11 @@ public final class Mirror {
 
     /** Runs the graph; returns every tensor's value (inputs, constants, activations) by name. */
     public Map<String, INDArray> forward(Map<String, INDArray> feeds) throws LrdktException {
-        return forward(feeds, null);
-    }
-
-    /**
-     * Runs the graph keeping only the tensors named in {@code keep} (null: every tensor, as a training forward
-     * pass whose values {@link #backward} reads): every other activation is freed as soon as the last node that
-     * reads it has run, so a frozen teacher holds a few activations at a time instead of all of them. Returns the
-     * kept tensors by name; {@link #release} frees them.
-     */
-    public Map<String, INDArray> forward(Map<String, INDArray> feeds, Set<String> keep) throws LrdktException {
         Map<String, INDArray> values = new HashMap<>(constants);
-        BufferUses uses = new BufferUses(permanent);
         for (Map.Entry<String, INDArray> f : feeds.entrySet()) {
-            uses.pin(f.getValue());
             values.put(f.getKey(), f.getValue().castTo(dataType));
-            uses.hold(values.get(f.getKey()));
         }
-        for (int si = 0; si < steps.size(); si++) {
-            Step s = steps.get(si);
+        for (Step s : steps) {
             INDArray[] in = new INDArray[s.inputs().length];
             for (int i = 0; i < in.length; i++) {
                 if (!s.inputs()[i].isEmpty()) {
@@ -366,63 +336,19 @@ public final class Mirror {
             }
             for (int i = 0; i < out.length && i < s.outputs().length; i++) {
                 values.put(s.outputs()[i], out[i]);
-                uses.hold(out[i]);
             }
-            if (keep != null) {
-                forget(values, uses, keep, s.inputs(), si);
-                forget(values, uses, keep, s.outputs(), si);
-            }
-        }
-        if (keep != null) {
-            values.keySet().retainAll(keep);
         }
         return values;
     }
 
-    /** Frees the tensors among {@code names} that step {@code si} was the last to read (or that nothing reads). */
-    private void forget(Map<String, INDArray> values, BufferUses uses, Set<String> keep, String[] names, int si) {
-        for (String name : names) {
-            if (keep.contains(name) || constants.containsKey(name) || lastRead.getOrDefault(name, -1) > si) {
-                continue;
-            }
-            INDArray dead = values.remove(name);
-            if (dead != null) {
-                uses.drop(dead);
-            }
-        }
-    }
-
-    /**
-     * Frees the activations among {@code values} (from {@link #forward}) now, not when the garbage collector gets
-     * to them; weights and constants stay. The map's arrays must not be used afterwards.
-     */
-    public void release(Map<String, INDArray> values) {
-        BufferUses uses = new BufferUses(permanent);
-        values.values().forEach(uses::hold);
-        values.values().forEach(uses::drop);
-    }
-
     /**
      * Back-propagates from the given tensor gradients (e.g. of the logits and hint tensors) through a forward
-     * pass's values; returns the gradients of the trainable parameters. {@code values} stay usable.
+     * pass's values; returns the gradients of the trainable parameters.
      */
     public Gradients backward(Map<String, INDArray> values, Map<String, INDArray> seeds)
             throws LrdktException {
-        return backward(values, seeds, false);
-    }
-
-    /**
-     * {@link #backward(Map, Map)} that, with {@code releaseValues}, also frees each forward activation as soon as
-     * the backward pass of the node that produced it is done (every node reading it ran before): {@code values}
-     * must not be used afterwards. Intermediate gradients are freed as soon as they are consumed either way.
-     */
-    public Gradients backward(Map<String, INDArray> values, Map<String, INDArray> seeds, boolean releaseValues)
-            throws LrdktException {
-        BufferUses uses = new BufferUses(permanent);
-        seeds.values().forEach(uses::pin);
-        values.values().forEach(uses::hold);
         Map<String, INDArray> grads = new HashMap<>();
-        seeds.forEach((k, v) -> accumulate(grads, uses, k, v));
+        seeds.forEach((k, v) -> accumulate(grads, k, v));
         for (int si = steps.size() - 1; si >= 0; si--) {
             Step s = steps.get(si);
             INDArray[] gradOut = new INDArray[s.outputs().length];
@@ -431,23 +357,39 @@ public final class Mirror {
                 gradOut[i] = grads.remove(s.outputs()[i]);
                 any |= gradOut[i] != null;
             }
-            backwardStep(s, values, grads, uses, gradOut, any);
-            for (INDArray g : gradOut) {
-                if (g != null) {
-                    uses.drop(g);
-                }
+            boolean[] need = new boolean[s.inputs().length];
+            boolean anyNeed = false;
+            for (int i = 0; i < need.length; i++) {
+                need[i] = !s.inputs()[i].isEmpty() && needsGrad.contains(s.inputs()[i]);
+                anyNeed |= need[i];
             }
-            if (releaseValues) {
-                for (String out : s.outputs()) {
-                    INDArray v = values.get(out);
-                    if (v != null) {
-                        uses.drop(v);
-                    }
+            if (!any || !anyNeed) {
+                continue;
+            }
+            INDArray[] in = new INDArray[s.inputs().length];
+            for (int i = 0; i < in.length; i++) {
+                in[i] = s.inputs()[i].isEmpty() ? null : values.get(s.inputs()[i]);
+            }
+            INDArray[] out = new INDArray[s.outputs().length];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = values.get(s.outputs()[i]);
+            }
+            INDArray[] gin;
+            try {
+                gin = s.op().backward(in, out, gradOut, need);
+            } catch (MirrorShapeException e) {
+                throw unsupported(s.node(), e);
+            } catch (RuntimeException e) {
+                throw new LrdktException(LrdktException.Kind.RUNTIME, s.node().getOpType() + " node '"
+                        + s.node().getName() + "' failed in the backward pass: " + LrdktException.firstLine(String.valueOf(e.getMessage())), e);
+            }
+            for (int i = 0; i < need.length; i++) {
+                if (need[i] && gin[i] != null) {
+                    accumulate(grads, s.inputs()[i], gin[i]);
                 }
             }
         }
         if (flatParameters == null) {
-            grads.values().forEach(uses::drop);
             return new Gradients(null, Map.of());
         }
         for (Map.Entry<String, INDArray> e : gradients.byName().entrySet()) {
@@ -459,60 +401,12 @@ public final class Mirror {
                 view.assign(Arrays.equals(g.shape(), view.shape()) ? g : g.reshape('c', view.shape()));
             }
         }
-        grads.values().forEach(uses::drop);
         return gradients;
     }
 
-    /** The backward pass of one node: adds the gradients of its inputs to {@code grads}. */
-    private void backwardStep(Step s, Map<String, INDArray> values, Map<String, INDArray> grads, BufferUses uses,
-                              INDArray[] gradOut, boolean any) throws LrdktException {
-        boolean[] need = new boolean[s.inputs().length];
-        boolean anyNeed = false;
-        for (int i = 0; i < need.length; i++) {
-            need[i] = !s.inputs()[i].isEmpty() && needsGrad.contains(s.inputs()[i]);
-            anyNeed |= need[i];
-        }
-        if (!any || !anyNeed) {
-            return;
-        }
-        INDArray[] in = new INDArray[s.inputs().length];
-        for (int i = 0; i < in.length; i++) {
-            in[i] = s.inputs()[i].isEmpty() ? null : values.get(s.inputs()[i]);
-        }
-        INDArray[] out = new INDArray[s.outputs().length];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = values.get(s.outputs()[i]);
-        }
-        INDArray[] gin;
-        try {
-            gin = s.op().backward(in, out, gradOut, need);
-        } catch (MirrorShapeException e) {
-            throw unsupported(s.node(), e);
-        } catch (RuntimeException e) {
-            throw new LrdktException(LrdktException.Kind.RUNTIME, s.node().getOpType() + " node '"
-                    + s.node().getName() + "' failed in the backward pass: " + LrdktException.firstLine(String.valueOf(e.getMessage())), e);
-        }
-        for (int i = 0; i < need.length; i++) {
-            if (need[i] && gin[i] != null) {
-                accumulate(grads, uses, s.inputs()[i], gin[i]);
-            }
-        }
-    }
-
-    private static void accumulate(Map<String, INDArray> grads, BufferUses uses, String tensor, INDArray g) {
-        INDArray before = grads.get(tensor);
-        if (before == null) {
-            grads.put(tensor, g);
-            uses.hold(g);
-            return;
-        }
+    private static void accumulate(Map<String, INDArray> grads, String tensor, INDArray g) {
         // never add in place: a gradient array may be shared (pass-through ops hand the same array on)
-        INDArray sum = before.add(g);
-        grads.put(tensor, sum);
-        uses.hold(sum);
-        uses.drop(before);
-        uses.hold(g); // g may be one of several outputs sharing a buffer: count it in before dropping it
-        uses.drop(g);
+        grads.merge(tensor, g, INDArray::add);
     }
 
     /** A copy of the mirrored model with the current parameter values in its initializers and Constant nodes. */

@@ -5,15 +5,12 @@ import org.bytedeco.javacpp.Pointer;
 /**
  * Keeps the training loop's resident memory bounded. ND4J frees an array's native buffer only when the JVM
  * collects its Java wrapper, and a training step allocates megabytes natively but only kilobytes of heap: the heap
- * never fills, no collection runs, and the process grows by gigabytes (8 GB resident after 10 LeNet-5 epochs). The
- * mirror closes its activations and gradients itself ({@link BufferUses}); what is left to the collector are the
- * temporaries inside ops (masks, reshaped copies, unused outputs of libnd4j calls). This asks for a collection
- * whenever resident memory has grown by {@link #SLACK_BYTES} since the last one: 512 MiB of slack left a LeNet-5
- * run at 1.2 GB instead of 0.9 GB.
+ * never fills, no collection runs, and the process grows by gigabytes (8 GB resident after 10 LeNet-5 epochs). This
+ * asks for a collection whenever resident memory has grown by {@link #SLACK_BYTES} since the last one.
  */
 final class NativeMemoryGuard {
 
-    private static final long SLACK_BYTES = 128L << 20;
+    private static final long SLACK_BYTES = 512L << 20;
 
     private long limit = Pointer.physicalBytes() + SLACK_BYTES;
 
