@@ -3,7 +3,7 @@
 `lrdkt finetune` trains, the baseline for lrdkt's KT step throughput at ImageNet sizes (issue #16).
 
 Both ONNX graphs run as PyTorch modules through a small interpreter over their nodes (Conv, Gemm, Clip, Relu,
-Add, GlobalAveragePool, Flatten, Identity, Constant: what torchvision's MobileNet-v2/ResNet exports and their
+Add, MaxPool, GlobalAveragePool, Flatten, Identity, Constant: what torchvision's MobileNet-v2/ResNet exports and their
 lrdkt-decomposed students contain). One step = teacher forward (no grad) + student forward + the soft-target
 loss (temperature 5, weight 0.4 scaled by T², as `lrdkt finetune`'s defaults with no labels and no hints) +
 backward + SGD (momentum 0.9, weight decay 5e-4). Random inputs of the model's input size, float32, 2 threads.
@@ -67,6 +67,13 @@ class OnnxModule(torch.nn.Module):
             return F.relu(i[0])
         if op == "Add":
             return i[0] + i[1]
+        if op == "MaxPool":
+            pads = a.get("pads", [0, 0, 0, 0])
+            x = i[0]
+            if pads[0] != pads[2] or pads[1] != pads[3]:
+                x, pads = F.pad(x, (pads[1], pads[3], pads[0], pads[2]), value=float("-inf")), [0, 0, 0, 0]
+            return F.max_pool2d(x, a["kernel_shape"], a.get("strides", a["kernel_shape"]), pads[:2],
+                                a.get("dilations", [1, 1]), bool(a.get("ceil_mode", 0)))
         if op == "GlobalAveragePool":
             return i[0].mean(dim=(2, 3), keepdim=True)
         if op == "Flatten":

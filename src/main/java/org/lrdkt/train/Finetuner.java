@@ -42,6 +42,12 @@ public final class Finetuner {
     }
 
     private static final int EVAL_BATCH = 256;
+    /**
+     * Input elements per evaluation batch at most (but never fewer samples than a training batch): 256 digits
+     * are cheap, but the evaluation workspace holds every array of a batch, and 256 photos at 224×224 would need
+     * tens of gigabytes of it.
+     */
+    private static final long EVAL_BATCH_ELEMENTS = 1L << 20;
 
     private final Mirror teacher;
     private final Mirror student;
@@ -466,7 +472,9 @@ public final class Finetuner {
             fidelity.add(new Fidelity(o.name(), o.loss().kind(), o.probabilities()));
         }
         double lossSum = 0;
-        List<int[]> batches = batches(samples, EVAL_BATCH);
+        int batch = (int) Math.max(schedule.batch(),
+                Math.min(EVAL_BATCH, EVAL_BATCH_ELEMENTS / Math.max(1, data.sampleSize())));
+        List<int[]> batches = batches(samples, batch);
         try (TrainSamples.Loader loader = data.loader(batches, null)) {
             for (int[] idx : batches) {
                 float[] values = loader.next();
