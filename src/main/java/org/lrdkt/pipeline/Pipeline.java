@@ -48,8 +48,19 @@ public final class Pipeline {
                 ? TrainSamples.open(options.trainData(), preprocessing, options.loaderThreads()) : null;
         Dataset test = options.testData() != null ? Datasets.open(options.testData(), null, preprocessing) : null;
 
-        listener.stage("compress " + options.model().getFileName() + " (" + options.compress().describe() + ")");
-        Compressor.Compression compression = Compressor.compress(teacher, options.compress());
+        // a model with open spatial dims (detectors, OCR) is measured at the size its data has, unless told
+        long[] dataShape = options.compress().inputShape() == null
+                ? dataInputShape(teacher, train != null ? train.sampleShape() : test != null ? test.sampleShape() : null)
+                : null;
+        CompressOptions compress = dataShape == null ? options.compress()
+                : options.compress().toBuilder().inputShape(dataShape).build();
+        Benchmark.BenchOptions b = options.bench();
+        Benchmark.BenchOptions benchOptions = dataShape == null || b.inputShape() != null ? b
+                : new Benchmark.BenchOptions(b.batch(), b.threads(), b.warmup(), b.runs(), b.block(), b.cuda(),
+                        dataShape, b.progress());
+
+        listener.stage("compress " + options.model().getFileName() + " (" + compress.describe() + ")");
+        Compressor.Compression compression = Compressor.compress(teacher, compress);
         OnnxModel student = compression.student();
         FinetuneResult finetune = null;
         if (train != null) {
@@ -76,7 +87,7 @@ public final class Pipeline {
         }
         listener.stage("benchmark teacher against student in ONNX Runtime");
         Benchmark.BenchResult bench = Benchmark.compare(List.of(new Benchmark.NamedModel("teacher", teacher),
-                new Benchmark.NamedModel("student", result)), options.bench());
+                new Benchmark.NamedModel("student", result)), benchOptions);
 
         Path report = null;
         if (options.reportDir() != null) {
@@ -85,6 +96,26 @@ public final class Pipeline {
         }
         return new PipelineResult(compression.report(), finetune, teacherEval, compressedEval, finetunedEval, bench,
                 options.output(), report);
+    }
+
+    /**
+     * [1, sample shape] when the model's single input leaves a non-batch dimension open and the data's samples
+     * have the input's rank; else null (a fixed input, or nothing to go by).
+     */
+    private static long[] dataInputShape(OnnxModel model, long[] sampleShape) throws LrdktException {
+        long[] declared = Shapes.declaredInputDims(model);
+        if (sampleShape == null || declared == null || declared.length != sampleShape.length + 1) {
+            return null;
+        }
+        for (int i = 1; i < declared.length; i++) {
+            if (declared[i] == Shapes.DYNAMIC) {
+                long[] shape = new long[declared.length];
+                shape[0] = 1;
+                System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
+                return shape;
+            }
+        }
+        return null;
     }
 
     private static ReportData reportData(PipelineOptions options, CompressReport compress, FinetuneResult finetune,
