@@ -43,8 +43,13 @@ class TwoHeadRunTest {
 
     /** x [N,2,8,8] → two 3×3 convolutions of 16 channels → mask [N,1,8,8] (Sigmoid) and boxes [N,4] (Gemm). */
     static OnnxModel twoHeads() {
+        return twoHeads(8, 8);
+    }
+
+    /** The same with input [N,2,height,width]; -1 leaves a side open, as detectors and OCR models do. */
+    static OnnxModel twoHeads(long height, long width) {
         GraphBuilder b = new GraphBuilder(11);
-        b.input("x", -1, 2, 8, 8);
+        b.input("x", -1, 2, height, width);
         String c1 = conv(b, "x", "c1", 2, 16, 3);
         String c2 = conv(b, c1, "c2", 16, 16, 3);
         b.node("Sigmoid", "mask", GraphBuilder.in(b.node("Conv", GraphBuilder.in(c2, b.weight("m.w", 0.5, 1, 16, 1,
@@ -100,6 +105,17 @@ class TwoHeadRunTest {
         }
         assertTrue(e.out().contains(String.format("%.4f", iouAfter)), "eval and run agree:\n" + e.out());
         assertTrue(e.out().contains(String.format("%.4g", l2After)), "eval and run agree:\n" + e.out());
+    }
+
+    @Test
+    void openSpatialDimsTakeTheDataSampleShape() throws Exception {
+        Path open = dir.resolve("open-sides.onnx");
+        twoHeads(-1, -1).save(open, OnnxModel.ExternalData.AUTO);
+        Cli.Result r = Cli.run("run", open.toString(), "--test-data", data.toString(), "--no-finetune", "--energy",
+                "0.5", "--no-calibration", "--bench-runs", "4", "--bench-block", "2", "--bench-warmup", "1", "-o",
+                dir.resolve("open-student.onnx").toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("1x2x8x8"), "compressed and benchmarked at the data's shape:\n" + r.out());
     }
 
     @Test
