@@ -54,10 +54,8 @@ public final class Pipeline {
                 : null;
         CompressOptions compress = dataShape == null ? options.compress()
                 : options.compress().toBuilder().inputShape(dataShape).build();
-        Benchmark.BenchOptions b = options.bench();
-        Benchmark.BenchOptions benchOptions = dataShape == null || b.inputShape() != null ? b
-                : new Benchmark.BenchOptions(b.batch(), b.threads(), b.warmup(), b.runs(), b.block(), b.cuda(),
-                        dataShape, b.progress());
+        Benchmark.BenchOptions benchOptions = dataShape == null || options.bench().inputShape() != null
+                ? options.bench() : options.bench().withInputShape(dataShape);
 
         listener.stage("compress " + options.model().getFileName() + " (" + compress.describe() + ")");
         Compressor.Compression compression = Compressor.compress(teacher, compress);

@@ -43,6 +43,11 @@ public final class Benchmark {
         public static BenchOptions defaults() {
             return new BenchOptions(1, Inference.Settings.defaults().threads(), 10, 100, 10, false, null, true);
         }
+
+        /** The same options measuring at {@code shape}. */
+        public BenchOptions withInputShape(long[] shape) {
+            return new BenchOptions(batch, threads, warmup, runs, block, cuda, shape, progress);
+        }
     }
 
     /**
