@@ -72,7 +72,8 @@ public final class Inference implements AutoCloseable {
      */
     public static void checkLoads(OnnxModel model, Path path) throws LrdktException {
         try {
-            open(model, new Settings(1, false, false)).close(); // opening is the check
+            // opening is the check; lean, because what ORT allocates for it stays with the process (glibc keeps it)
+            open(model, new Settings(1, false, false), true).close();
         } catch (LrdktException e) {
             throw new LrdktException(e.kind(), path + ": " + e.getMessage(), e);
         }

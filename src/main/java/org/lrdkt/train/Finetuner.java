@@ -68,9 +68,17 @@ public final class Finetuner {
     private final RandomResizedCrop cropping;
     private final List<String> hints;
     private final boolean useLabels;
-    /** Scratch memory of the training steps and of the evaluation batches, freed when {@link #run} ends. */
+    /**
+     * Native memory of a training step's (or evaluation batch's) arrays that outlive one phase of it: the student's
+     * activations, which its backward pass reads, the teacher tensors the loss reads, and the loss's gradients.
+     */
     private final Scratch stepMemory = new Scratch("lrdkt-step");
-    private final Scratch evalMemory = new Scratch("lrdkt-eval");
+    /**
+     * Native memory of one phase (the teacher's forward pass, the loss, the student's backward pass, an evaluation
+     * forward pass), reused by the next: a phase's arrays are dead when it ends, except what it hands to
+     * {@link #stepMemory}. Both are freed when {@link #run} ends.
+     */
+    private final Scratch phaseMemory = new Scratch("lrdkt-phase");
 
     private Finetuner(OnnxModel teacherModel, OnnxModel studentModel, TrainSamples data, FinetuneOptions options)
             throws LrdktException {
@@ -250,7 +258,15 @@ public final class Finetuner {
      * One forward pass of both models on two samples: shapes of outputs and hints must agree. Returns the teacher's
      * output shapes.
      */
+    @SuppressWarnings("try") // the workspace scope is the point; its handle is never read
     private Map<String, long[]> dryRun(List<String> shared) throws LrdktException {
+        // its own scratch, returned to the system at once (arrays outside one would wait for a garbage collection)
+        try (Scratch memory = new Scratch("lrdkt-dry-run"); MemoryWorkspace ignored = memory.cycle()) {
+            return dryRunShapes(shared);
+        }
+    }
+
+    private Map<String, long[]> dryRunShapes(List<String> shared) throws LrdktException {
         int[] two = data.size() > 1 ? new int[] {0, 1} : new int[] {0};
         INDArray x = data.batch(two, inputShape, DataType.FLOAT);
         Map<String, INDArray> t = teacher.forward(Map.of(input, x));
@@ -288,7 +304,7 @@ public final class Finetuner {
     }
 
     FinetuneResult run(Progress progress) throws LrdktException {
-        try (stepMemory; evalMemory) {
+        try (stepMemory; phaseMemory) {
             return train(progress);
         }
     }
@@ -426,14 +442,46 @@ public final class Finetuner {
         }
     }
 
+    @SuppressWarnings("try") // the workspace scopes are the point; their handles are never read
     private KtLoss.Terms stepInScratch(int[] idx, float[] values, KtLoss loss, Optimizer optimizer)
             throws LrdktException {
         INDArray x = TrainSamples.tensor(values, idx.length, inputShape, DataType.FLOAT);
-        Map<String, INDArray> t = needsTeacher() ? teacher.forward(Map.of(input, x)) : Map.of();
+        Map<String, INDArray> t = needsTeacher() ? forwardKeeping(teacher, x, lossTensors()) : Map.of();
         Map<String, INDArray> s = student.forward(Map.of(input, x));
-        KtLoss.Evaluation e = evaluate(loss, idx, s, t);
-        optimizer.step(student.backward(s, e.gradients()));
+        KtLoss.Evaluation e;
+        Map<String, INDArray> seeds;
+        try (MemoryWorkspace ignored = phaseMemory.cycle()) {
+            e = evaluate(loss, idx, s, t);
+            seeds = stepMemory.adopt(e.gradients());
+        }
+        try (MemoryWorkspace ignored = phaseMemory.cycle()) {
+            optimizer.step(student.backward(s, seeds));
+        }
         return e.terms();
+    }
+
+    /** The tensors the loss reads of both models: the transferred outputs, and the hint tensors when hints count. */
+    private List<String> lossTensors() {
+        List<String> read = new ArrayList<>();
+        outputs.forEach(o -> read.add(o.name()));
+        if (transfer.hintWeight() > 0) {
+            read.addAll(hints);
+        }
+        return read;
+    }
+
+    /**
+     * {@code model}'s forward pass on {@code x} in phase memory; returns only the {@code kept} tensors, moved into
+     * step memory. A pass whose activations no backward pass reads needs no more.
+     */
+    @SuppressWarnings("try") // the workspace scope is the point; its handle is never read
+    private Map<String, INDArray> forwardKeeping(Mirror model, INDArray x, List<String> kept) throws LrdktException {
+        try (MemoryWorkspace ignored = phaseMemory.cycle()) {
+            Map<String, INDArray> values = model.forward(Map.of(input, x));
+            Map<String, INDArray> wanted = new HashMap<>();
+            kept.forEach(name -> wanted.put(name, values.get(name)));
+            return stepMemory.adopt(wanted);
+        }
     }
 
     private boolean needsTeacher() {
@@ -478,11 +526,11 @@ public final class Finetuner {
         try (TrainSamples.Loader loader = data.loader(batches, null)) {
             for (int[] idx : batches) {
                 float[] values = loader.next();
-                try (MemoryWorkspace ignored = evalMemory.cycle()) {
+                try (MemoryWorkspace ignored = stepMemory.cycle()) {
                     INDArray x = TrainSamples.tensor(values, idx.length, inputShape, DataType.FLOAT);
-                    Map<String, INDArray> out = model.forward(Map.of(input, x));
+                    Map<String, INDArray> out = forwardKeeping(model, x, lossTensors());
                     Map<String, INDArray> t = (loss != null && needsTeacher()) || !useLabels
-                            ? teacher.forward(Map.of(input, x)) : Map.of();
+                            ? forwardKeeping(teacher, x, lossTensors()) : Map.of();
                     if (useLabels) {
                         int[] predicted = out.get(labelledOutput).argMax(1).toIntVector();
                         int[] reference = data.labels(idx);
@@ -497,7 +545,9 @@ public final class Finetuner {
                         }
                     }
                     if (loss != null) {
-                        lossSum += evaluate(loss, idx, out, t).terms().total() * idx.length;
+                        try (MemoryWorkspace phase = phaseMemory.cycle()) {
+                            lossSum += evaluate(loss, idx, out, t).terms().total() * idx.length;
+                        }
                     }
                 }
             }
