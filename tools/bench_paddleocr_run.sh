@@ -3,14 +3,13 @@
 # compressed to half their MACs (calibrated closed form), fine-tuned for two epochs by knowledge transfer on
 # unlabelled rendered text photos, evaluated for fidelity to the teacher on held-out photos, benchmarked in ONNX
 # Runtime. Fetches the models (tools/fetch_paddleocr.sh) and renders the photos (tools/make_text_images.py) first.
-# Usage (from anywhere): tools/bench_paddleocr_run.sh [OUT_DIR [det] [rec]]   (default /tmp/lrdkt-paddleocr det)
-# `rec` (the recogniser) is opt-in: its fine-tuning went past 19 GB resident at batch 8 (BENCHMARKS.md).
+# Usage (from anywhere): tools/bench_paddleocr_run.sh [OUT_DIR [det] [rec]]   (default /tmp/lrdkt-paddleocr det rec)
 # Prints each run's summary table and peak resident memory; report.json/report.html per model under OUT_DIR.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${1:-/tmp/lrdkt-paddleocr}"
 shift $(( $# > 0 ? 1 : 0 ))
-which=("${@:-det}")
+if (( $# )); then which=("$@"); else which=(det rec); fi
 models="$root/models/paddleocr"
 mkdir -p "$out"
 "$root/tools/fetch_paddleocr.sh" "$models" >/dev/null
@@ -22,12 +21,12 @@ export OMP_NUM_THREADS=2
 ocr_run() { # name model size extra-flags...
   local name="$1" model="$2" size="$3"; shift 3
   echo "== $name ($model, ${size} photos)"
-  /usr/bin/time -f "peak RSS %M KB" -o "$out/$name.rss" "$root/lrdkt" run "$models/$model" --data "$out/$name" \
+  "$root/tools/peak_rss.sh" "$out/$name.rss" "$root/lrdkt" run "$models/$model" --data "$out/$name" \
     --test-data "$out/$name-test" --resize "$size" --target-macs 0.5 --calibration-samples 128 --epochs 2 \
     --batch 8 --lr 0.001 --bench-runs 20 --bench-block 5 -o "$out/$name.onnx" --report "$out/$name-report" "$@" \
     > "$out/$name.log" 2>&1 || { tail -3 "$out/$name.log" >&2; exit 1; }
   sed -n '/^model  /,/^speedup/p' "$out/$name.log"
-  cat "$out/$name.rss"
+  echo "peak RSS $(( $(cat "$out/$name.rss") / 1024 )) MiB"
 }
 for name in "${which[@]}"; do
   case "$name" in

@@ -70,15 +70,15 @@ else
 fi
 
 lrdkt() { # label checkout round [OpenMP setting]
-  # the launcher execs java, so /usr/bin/time sees the JVM's peak memory
-  env ${4:+"$4"} LRDKT_JAVA_OPTS=-Xmx4g /usr/bin/time -f %M -o "$out/$1-$3.rss" "$2/lrdkt" finetune \
+  # the launcher execs java, so tools/peak_rss.sh samples the JVM itself
+  env ${4:+"$4"} LRDKT_JAVA_OPTS=-Xmx4g "$root/tools/peak_rss.sh" "$out/$1-$3.rss" "$2/lrdkt" finetune \
     --teacher "$teacher" --data "$data" \
     -o "$out/$1.onnx" "${job[@]}" --report "$out/$1-$3.json" >"$out/$1-$3.log" 2>&1 \
     || { echo "$0: $1 failed in round $3; see $out/$1-$3.log" >&2; exit 1; }
 }
 pytorch() { # label round [OpenMP setting]
   if [[ -n "$imagenet" ]]; then
-    env ${3:+"$3"} /usr/bin/time -f %M -o "$out/$1-$2.rss" /usr/bin/python3 "$root/tools/bench_pytorch_kt.py" \
+    env ${3:+"$3"} "$root/tools/peak_rss.sh" "$out/$1-$2.rss" /usr/bin/python3 "$root/tools/bench_pytorch_kt.py" \
       "$teacher" "$student" --batch "$batch" --out "$out/$1-$2.json" >/dev/null
   else
     (cd "$root" && env ${3:+"$3"} /usr/bin/python3 tools/bench_pytorch_lenet.py --warmup 30 --reps 3 \
