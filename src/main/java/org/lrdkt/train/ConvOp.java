@@ -106,6 +106,11 @@ final class ConvOp implements MirrorOp {
     }
 
     @Override
+    public boolean backwardReadsOutputs() {
+        return false;
+    }
+
+    @Override
     public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] gradOut, boolean[] need) {
         Window.Pads p = pads(in[0], in[1]);
         INDArray w = window.dilate(in[1]);

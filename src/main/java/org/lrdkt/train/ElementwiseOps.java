@@ -35,6 +35,11 @@ final class ElementwiseOps {
         }
 
         @Override
+        public boolean backwardReadsOutputs() {
+            return op.equals("divide");
+        }
+
+        @Override
         public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
             INDArray a = in[0];
             INDArray b = in[1];
@@ -70,7 +75,8 @@ final class ElementwiseOps {
             return switch (node.getOpType()) {
                 // y > 0 exactly where x > 0: one pass, where compare-and-cast took two; libnd4j's relu_bp calls a
                 // std::function per element and took twice as long as step and multiply
-                case "Relu" -> of(x -> Transforms.relu(x, true), (x, y) -> Transforms.step(y));
+                case "Relu" -> of(x -> Transforms.relu(x, true), x -> Transforms.relu(x, false),
+                        (x, y) -> Transforms.step(y));
                 case "LeakyRelu" -> {
                     double alpha = Attrs.getFloat(node, "alpha", 0.01f);
                     yield of(x -> Transforms.leakyRelu(x, alpha, true),
@@ -106,9 +112,28 @@ final class ElementwiseOps {
 
         /** An activation from its function and its derivative, which is written from the input x or output y. */
         private static Activation of(UnaryOperator<INDArray> function, BinaryOperator<INDArray> derivative) {
+            return of(function, null, derivative);
+        }
+
+        /**
+         * An activation that can also overwrite its input ({@code inPlace}, null if it cannot): only where the
+         * derivative reads nothing of x that y does not hold.
+         */
+        private static Activation of(UnaryOperator<INDArray> function, UnaryOperator<INDArray> inPlace,
+                                     BinaryOperator<INDArray> derivative) {
             return new Activation() {
                 INDArray apply(INDArray x) {
                     return function.apply(x);
+                }
+
+                @Override
+                public boolean overwritesInput() {
+                    return inPlace != null;
+                }
+
+                @Override
+                public INDArray[] forwardInPlace(INDArray[] in) {
+                    return new INDArray[] {inPlace.apply(in[0])};
                 }
 
                 INDArray derivative(INDArray x, INDArray y) {
@@ -184,15 +209,28 @@ final class ElementwiseOps {
 
                 @Override
                 public INDArray[] forward(INDArray[] in) {
-                    double[] b = bounds(in);
-                    INDArray y = in[0].dup();
+                    return new INDArray[] {clipInPlace(in[0].dup(), bounds(in))};
+                }
+
+                // the backward pass's mask (strictly inside the bounds) is the same on the clipped values
+                @Override
+                public boolean overwritesInput() {
+                    return true;
+                }
+
+                @Override
+                public INDArray[] forwardInPlace(INDArray[] in) {
+                    return new INDArray[] {clipInPlace(in[0], bounds(in))};
+                }
+
+                private INDArray clipInPlace(INDArray y, double[] b) {
                     if (!Double.isInfinite(b[0])) {
                         y = Transforms.max(y, b[0], false);
                     }
                     if (!Double.isInfinite(b[1])) {
                         y = Transforms.min(y, b[1], false);
                     }
-                    return new INDArray[] {y};
+                    return y;
                 }
 
                 @Override

@@ -4,11 +4,13 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.lrdkt.Fidelity;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
@@ -447,7 +449,7 @@ public final class Finetuner {
             throws LrdktException {
         INDArray x = TrainSamples.tensor(values, idx.length, inputShape, DataType.FLOAT);
         Map<String, INDArray> t = needsTeacher() ? forwardKeeping(teacher, x, lossTensors()) : Map.of();
-        Map<String, INDArray> s = student.forward(Map.of(input, x));
+        Map<String, INDArray> s = student.forward(Map.of(input, x), lossTensors());
         KtLoss.Evaluation e;
         Map<String, INDArray> seeds;
         try (MemoryWorkspace ignored = phaseMemory.cycle()) {
@@ -461,8 +463,8 @@ public final class Finetuner {
     }
 
     /** The tensors the loss reads of both models: the transferred outputs, and the hint tensors when hints count. */
-    private List<String> lossTensors() {
-        List<String> read = new ArrayList<>();
+    private Set<String> lossTensors() {
+        Set<String> read = new HashSet<>();
         outputs.forEach(o -> read.add(o.name()));
         if (transfer.hintWeight() > 0) {
             read.addAll(hints);
@@ -475,9 +477,9 @@ public final class Finetuner {
      * step memory. A pass whose activations no backward pass reads needs no more.
      */
     @SuppressWarnings("try") // the workspace scope is the point; its handle is never read
-    private Map<String, INDArray> forwardKeeping(Mirror model, INDArray x, List<String> kept) throws LrdktException {
+    private Map<String, INDArray> forwardKeeping(Mirror model, INDArray x, Set<String> kept) throws LrdktException {
         try (MemoryWorkspace ignored = phaseMemory.cycle()) {
-            Map<String, INDArray> values = model.forward(Map.of(input, x));
+            Map<String, INDArray> values = model.forward(Map.of(input, x), kept);
             Map<String, INDArray> wanted = new HashMap<>();
             kept.forEach(name -> wanted.put(name, values.get(name)));
             return stepMemory.adopt(wanted);

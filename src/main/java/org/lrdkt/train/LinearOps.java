@@ -39,6 +39,11 @@ final class LinearOps {
         }
 
         @Override
+        public boolean backwardReadsOutputs() {
+            return false;
+        }
+
+        @Override
         public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
             INDArray[] grads = new INDArray[in.length];
             INDArray a = in[0];
@@ -83,6 +88,11 @@ final class LinearOps {
                         + Arrays.toString(b.shape()) + " (the mirror multiplies by a 2-D right operand or with equal "
                         + "batch dims)");
             }
+        }
+
+        @Override
+        public boolean backwardReadsOutputs() {
+            return false;
         }
 
         @Override

@@ -67,6 +67,11 @@ public final class Mirror {
     private final List<String> inputNames = new ArrayList<>();
     private final List<String> outputNames = new ArrayList<>();
     private final Set<String> produced = new HashSet<>();
+    /**
+     * Activations that their one consumer may overwrite ({@link MirrorOp#forwardInPlace}): no other op reads them,
+     * their producer's backward pass does not, and they are not graph outputs.
+     */
+    private final Set<String> overwritable = new HashSet<>();
     private INDArray flatParameters;
     private Gradients gradients;
 
@@ -122,6 +127,7 @@ public final class Mirror {
             }
             produced.addAll(n.getOutputList());
         }
+        findOverwritable(graph);
         if (trainable) {
             findParameters(graph);
             flattenParameters();
@@ -131,6 +137,29 @@ public final class Mirror {
                 if (needsGrad.contains(in)) {
                     needsGrad.addAll(List.of(s.outputs()));
                     break;
+                }
+            }
+        }
+    }
+
+    private void findOverwritable(Graph graph) {
+        Map<String, Step> producers = new HashMap<>();
+        Map<String, Integer> reads = new HashMap<>();
+        for (Step s : steps) {
+            for (String out : s.outputs()) {
+                producers.put(out, s);
+            }
+            for (String in : s.inputs()) {
+                reads.merge(in, 1, Integer::sum);
+            }
+        }
+        for (Step s : steps) {
+            if (s.op().overwritesInput() && s.inputs().length > 0) {
+                String x = s.inputs()[0];
+                Step producer = producers.get(x);
+                if (producer != null && !producer.op().backwardReadsOutputs() && reads.get(x) == 1
+                        && !graph.isGraphOutput(x)) {
+                    overwritable.add(x);
                 }
             }
         }
@@ -314,6 +343,16 @@ public final class Mirror {
 
     /** Runs the graph; returns every tensor's value (inputs, constants, activations) by name. */
     public Map<String, INDArray> forward(Map<String, INDArray> feeds) throws LrdktException {
+        return forward(feeds, null);
+    }
+
+    /**
+     * Runs the graph for a caller that reads only the graph outputs and the {@code read} tensors of the result
+     * (every tensor when null), besides passing it to {@link #backward}: an activation that only one ReLU or Clip
+     * consumes may then hold that op's output instead of its own value, one activation-sized array fewer (the
+     * in-place activations of PyTorch).
+     */
+    public Map<String, INDArray> forward(Map<String, INDArray> feeds, Set<String> read) throws LrdktException {
         Map<String, INDArray> values = new HashMap<>(constants);
         for (Map.Entry<String, INDArray> f : feeds.entrySet()) {
             values.put(f.getKey(), f.getValue().castTo(dataType));
@@ -327,7 +366,9 @@ public final class Mirror {
             }
             INDArray[] out;
             try {
-                out = s.op().forward(in);
+                String x = in.length > 0 ? s.inputs()[0] : "";
+                out = read != null && overwritable.contains(x) && !read.contains(x)
+                        ? s.op().forwardInPlace(in) : s.op().forward(in);
             } catch (MirrorShapeException e) {
                 throw unsupported(s.node(), e);
             } catch (RuntimeException e) {

@@ -16,4 +16,25 @@ interface MirrorOp {
      * forward inputs, outputs and the gradients of the outputs (null for an output nothing depends on).
      */
     INDArray[] backward(INDArray[] inputs, INDArray[] outputs, INDArray[] gradOutputs, boolean[] need);
+
+    /**
+     * Whether {@link #backward} reads {@code outputs}. An output it does not read, and that one op alone consumes,
+     * may be overwritten by that op ({@link #forwardInPlace}).
+     */
+    default boolean backwardReadsOutputs() {
+        return true;
+    }
+
+    /** Whether the op has {@link #forwardInPlace}. */
+    default boolean overwritesInput() {
+        return false;
+    }
+
+    /**
+     * The forward pass written over {@code inputs[0]}'s buffer: for ops whose backward pass reads nothing of that
+     * input that their output does not hold (ReLU, Clip). The mirror calls it only where nothing else reads the input.
+     */
+    default INDArray[] forwardInPlace(INDArray[] inputs) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " computes into new arrays only");
+    }
 }

@@ -49,6 +49,11 @@ final class NormalisationOps {
         }
 
         @Override
+        public boolean backwardReadsOutputs() {
+            return false;
+        }
+
+        @Override
         public INDArray[] backward(INDArray[] in, INDArray[] out, INDArray[] g, boolean[] need) {
             long[] cs = channelShape(in[0]);
             INDArray inv = invStd(in[4]);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.function.ToDoubleFunction;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.OnnxModel;
@@ -46,13 +47,16 @@ final class GradientChecks {
         return Nd4j.randn(DataType.DOUBLE, shape);
     }
 
-    /** Parameter gradients of the whole mirror (every op) for a random linear readout of its output. */
+    /**
+     * Parameter gradients of the whole mirror (every op) for a random linear readout of its output, back-propagated
+     * through the forward pass that training runs (activations overwritten where only the output is read).
+     */
     static void checkMirror(OnnxModel model, long[] inputShape, int samplesPerParameter) throws LrdktException {
         Mirror mirror = Mirror.of(model, DataType.DOUBLE, true);
         String input = mirror.inputNames().get(0);
         String output = mirror.outputNames().get(0);
         INDArray x = randn(21, inputShape);
-        Map<String, INDArray> values = mirror.forward(Map.of(input, x));
+        Map<String, INDArray> values = mirror.forward(Map.of(input, x), Set.of());
         INDArray readout = randn(22, values.get(output).shape());
         Map<String, INDArray> grads = mirror.backward(values, Map.of(output, readout)).byName();
         ToDoubleFunction<INDArray> loss = ignored -> {

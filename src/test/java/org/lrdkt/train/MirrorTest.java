@@ -12,7 +12,9 @@ import static org.lrdkt.train.MirrorModels.opZoo;
 import static org.lrdkt.train.MirrorModels.relativeError;
 import static org.lrdkt.train.MirrorModels.resnetStyle;
 
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.lrdkt.GraphBuilder;
 import org.lrdkt.LrdktException;
@@ -40,6 +42,25 @@ class MirrorTest {
     @Test
     void resnetStyleMatchesOrt() throws Exception {
         assertTrue(relativeError(resnetStyle(), new long[] {2, 3, 16, 16}, -1, 1) < 1e-4);
+    }
+
+    @Test
+    void activationsOverwriteOnlyWhatNothingElseReads() throws Exception {
+        OnnxModel model = resnetStyle();
+        Mirror mirror = Mirror.of(model, DataType.FLOAT, true);
+        Map<String, INDArray> feeds = Map.of("input", Nd4j.rand(DataType.FLOAT, 2, 3, 16, 16).subi(0.5));
+        List<String> reluInputs = model.proto().getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("Relu")).map(n -> n.getInput(0)).toList();
+        String read = reluInputs.get(1);
+        Map<String, INDArray> everything = mirror.forward(feeds);
+        Map<String, INDArray> training = mirror.forward(feeds, Set.of(read));
+        assertEquals(everything.get("logits"), training.get("logits"));
+        // every ReLU here reads a BatchNormalization or Add output that nothing else reads, nor their backward passes
+        for (String t : reluInputs) {
+            assertTrue(everything.get(t).minNumber().doubleValue() < 0, t + " keeps its negative values");
+            assertEquals(t.equals(read), training.get(t).minNumber().doubleValue() < 0,
+                    t + " is overwritten by its ReLU unless the caller reads it");
+        }
     }
 
     @Test
