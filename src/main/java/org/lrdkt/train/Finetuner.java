@@ -456,8 +456,12 @@ public final class Finetuner {
             e = evaluate(loss, idx, s, t);
             seeds = stepMemory.adopt(e.gradients());
         }
+        Mirror.Gradients gradients;
+        try (ReleasingPhase phase = new ReleasingPhase(phaseMemory, stepMemory)) {
+            gradients = student.backward(s, seeds, phase);
+        }
         try (MemoryWorkspace ignored = phaseMemory.cycle()) {
-            optimizer.step(student.backward(s, seeds));
+            optimizer.step(gradients);
         }
         return e.terms();
     }
@@ -473,13 +477,12 @@ public final class Finetuner {
     }
 
     /**
-     * {@code model}'s forward pass on {@code x} in phase memory; returns only the {@code kept} tensors, moved into
-     * step memory. A pass whose activations no backward pass reads needs no more.
+     * {@code model}'s forward pass on {@code x} in phase memory, let go of as it goes; returns only the {@code kept}
+     * tensors, moved into step memory. A pass whose activations no backward pass reads needs no more.
      */
-    @SuppressWarnings("try") // the workspace scope is the point; its handle is never read
     private Map<String, INDArray> forwardKeeping(Mirror model, INDArray x, Set<String> kept) throws LrdktException {
-        try (MemoryWorkspace ignored = phaseMemory.cycle()) {
-            Map<String, INDArray> values = model.forward(Map.of(input, x), kept);
+        try (ReleasingPhase phase = new ReleasingPhase(phaseMemory, stepMemory)) {
+            Map<String, INDArray> values = model.infer(Map.of(input, x), kept, phase);
             Map<String, INDArray> wanted = new HashMap<>();
             kept.forEach(name -> wanted.put(name, values.get(name)));
             return stepMemory.adopt(wanted);

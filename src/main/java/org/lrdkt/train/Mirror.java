@@ -72,6 +72,8 @@ public final class Mirror {
      * their producer's backward pass does not, and they are not graph outputs.
      */
     private final Set<String> overwritable = new HashSet<>();
+    /** Per tensor that some step reads, the index of the last step that reads it. */
+    private final Map<String, Integer> lastRead = new HashMap<>();
     private INDArray flatParameters;
     private Gradients gradients;
 
@@ -127,7 +129,7 @@ public final class Mirror {
             }
             produced.addAll(n.getOutputList());
         }
-        findOverwritable(graph);
+        analyseReads(graph);
         if (trainable) {
             findParameters(graph);
             flattenParameters();
@@ -142,15 +144,17 @@ public final class Mirror {
         }
     }
 
-    private void findOverwritable(Graph graph) {
+    private void analyseReads(Graph graph) {
         Map<String, Step> producers = new HashMap<>();
         Map<String, Integer> reads = new HashMap<>();
-        for (Step s : steps) {
+        for (int si = 0; si < steps.size(); si++) {
+            Step s = steps.get(si);
             for (String out : s.outputs()) {
                 producers.put(out, s);
             }
             for (String in : s.inputs()) {
                 reads.merge(in, 1, Integer::sum);
+                lastRead.put(in, si);
             }
         }
         for (Step s : steps) {
@@ -353,11 +357,28 @@ public final class Mirror {
      * in-place activations of PyTorch).
      */
     public Map<String, INDArray> forward(Map<String, INDArray> feeds, Set<String> read) throws LrdktException {
+        return run(feeds, read, null);
+    }
+
+    /**
+     * A forward pass that no backward pass follows (a frozen teacher's, an evaluation's): returns the graph outputs
+     * and the {@code kept} tensors (with inputs and constants); every other activation is dropped after its last
+     * reader, and {@code release} may let go of the memory of those dropped.
+     */
+    Map<String, INDArray> infer(Map<String, INDArray> feeds, Set<String> kept, Release release)
+            throws LrdktException {
+        return run(feeds, kept, release);
+    }
+
+    private Map<String, INDArray> run(Map<String, INDArray> feeds, Set<String> read, Release release)
+            throws LrdktException {
         Map<String, INDArray> values = new HashMap<>(constants);
         for (Map.Entry<String, INDArray> f : feeds.entrySet()) {
             values.put(f.getKey(), f.getValue().castTo(dataType));
         }
-        for (Step s : steps) {
+        Map<String, INDArray> live = new HashMap<>(); // activations held, when releasing
+        for (int si = 0; si < steps.size(); si++) {
+            Step s = steps.get(si);
             INDArray[] in = new INDArray[s.inputs().length];
             for (int i = 0; i < in.length; i++) {
                 if (!s.inputs()[i].isEmpty()) {
@@ -378,8 +399,29 @@ public final class Mirror {
             for (int i = 0; i < out.length && i < s.outputs().length; i++) {
                 values.put(s.outputs()[i], out[i]);
             }
+            if (release != null) {
+                live = released(s, si, out, read, live, values, release);
+            }
         }
         return values;
+    }
+
+    /** After step {@code si} of an inference pass: its outputs join the live activations, dead ones leave. */
+    private Map<String, INDArray> released(Step s, int si, INDArray[] out, Set<String> kept,
+                                           Map<String, INDArray> live, Map<String, INDArray> values, Release release) {
+        for (int i = 0; i < out.length && i < s.outputs().length; i++) {
+            live.put(s.outputs()[i], out[i]);
+        }
+        for (String x : s.inputs()) {
+            if (lastRead.get(x) == si && !kept.contains(x) && !outputNames.contains(x) && live.remove(x) != null) {
+                values.remove(x);
+            }
+        }
+        Map<String, INDArray> moved = release.between(live);
+        if (moved != live) {
+            values.putAll(moved);
+        }
+        return moved;
     }
 
     /**
@@ -388,8 +430,29 @@ public final class Mirror {
      */
     public Gradients backward(Map<String, INDArray> values, Map<String, INDArray> seeds)
             throws LrdktException {
+        return backward(values, seeds, live -> live);
+    }
+
+    /**
+     * Where a backward pass may let go of its scratch memory between two ops (the training step's, so that used-up
+     * gradients and op temporaries do not pile up over the whole pass).
+     */
+    @FunctionalInterface
+    interface Release {
+        /**
+         * Called after each op with the gradients still to be used; returns them, or copies of them that outlive a
+         * release of everything else the pass has allocated so far.
+         */
+        Map<String, INDArray> between(Map<String, INDArray> live);
+    }
+
+    /** {@link #backward(Map, Map)}, letting go of memory through {@code release}. */
+    Gradients backward(Map<String, INDArray> values, Map<String, INDArray> seeds, Release release)
+            throws LrdktException {
         Map<String, INDArray> grads = new HashMap<>();
-        seeds.forEach((k, v) -> accumulate(grads, k, v));
+        for (Map.Entry<String, INDArray> seed : seeds.entrySet()) {
+            accumulate(grads, seed.getKey(), seed.getValue());
+        }
         for (int si = steps.size() - 1; si >= 0; si--) {
             Step s = steps.get(si);
             INDArray[] gradOut = new INDArray[s.outputs().length];
@@ -429,6 +492,7 @@ public final class Mirror {
                     accumulate(grads, s.inputs()[i], gin[i]);
                 }
             }
+            grads = release.between(grads);
         }
         if (flatParameters == null) {
             return new Gradients(null, Map.of());

@@ -67,6 +67,11 @@ final class Scratch implements AutoCloseable {
         return workspace.notifyScopeEntered();
     }
 
+    /** Bytes allocated in the open cycle so far. */
+    long used() {
+        return workspace == null ? 0 : workspace.getThisCycleAllocations();
+    }
+
     /**
      * Copies of {@code arrays} in this scratch's open cycle, for use after a nested cycle of another scratch (where
      * they were computed) closes; arrays outside every workspace (weights, constants) are returned as they are.
