@@ -9,7 +9,10 @@ The end-to-end check of the training mirror's op coverage (issue 14): each must 
   fp16_torch.onnx      torch.onnx.export of a small CNN after .half(), or, where PyTorch cannot export half convs on
                        the CPU, the same CNN built as such exports look: fp16 initializers, Cast to fp16 at the
                        input, every op in fp16, Cast to float at the output
-  fp16_weights.onnx    the other fp16 form: fp16 initializers each Cast to float in front of a float graph
+  fp16_weights.onnx    the other fp16 form: fp16 initializers each Cast to float in front of a float graph, exported by
+                       torch.onnx.export (without constant folding, which would fold the Casts away) of the CNN
+                       with half parameters that its layers cast to float; built as such exports look where PyTorch
+                       is missing
   segmenter.onnx       Conv encoder (BatchNormalization, Relu, stride 2), ConvTranspose and Resize decoder with a
                        skip Concat, InstanceNormalization, Sigmoid mask [N,1,H,W]
   detector.onnx        backbone with LayerNormalization and an exported GELU chain (Erf), two heads: class logits
@@ -104,6 +107,28 @@ def torch_half_export(path):
                       dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, opset_version=13)
 
 
+def torch_cast_weights_export(path):
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    class HalfConv(nn.Conv2d):
+        def forward(self, x):
+            return F.conv2d(x, self.weight.float(), self.bias.float(), self.stride, self.padding)
+
+    class HalfLinear(nn.Linear):
+        def forward(self, x):
+            return F.linear(x, self.weight.float(), self.bias.float())
+
+    torch.manual_seed(14)
+    model = nn.Sequential(*[m for name, cin, cout, s in SmallCnn.layers
+                            for m in (HalfConv(cin, cout, 3, s, 1), nn.ReLU())],
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), HalfLinear(32, 10)).half().eval()
+    torch.onnx.export(model, torch.rand(1, 3, 32, 32), path, input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, opset_version=13,
+                      do_constant_folding=False)
+
+
 def fp16_graph(cast_weights):
     """cast_weights: fp16 initializers Cast to float in front of a float graph; else a fully fp16 graph."""
     g = Graph()
@@ -170,7 +195,7 @@ def detector():
     g.nodes.append(helper.make_node("Sigmoid", [obj], ["objectness"], name="/objectness/Sigmoid"))
     return g.model([value("input", TensorProto.FLOAT, "N", 3, 32, 32)],
                    [value("class_logits", TensorProto.FLOAT, "N", 12, 8, 8),
-                    value("boxes", TensorProto.FLOAT, "N", 4, 8, 8), value("objectness", TensorProto.FLOAT, "N", 1)])
+                    value("boxes", TensorProto.FLOAT, "N", 4, 8, 8), value("objectness", TensorProto.FLOAT, "N", 12)])
 
 
 def main():
@@ -186,7 +211,13 @@ def main():
     except Exception as e:  # PyTorch 1.13 has no half-precision conv on the CPU
         print(f"fp16_torch.onnx: torch.onnx.export failed ({str(e).splitlines()[0]}); built as such exports look")
         onnx.save(fp16_graph(cast_weights=False), fp16)
-    onnx.save(fp16_graph(cast_weights=True), os.path.join(out, "fp16_weights.onnx"))
+    fp16 = os.path.join(out, "fp16_weights.onnx")
+    try:
+        torch_cast_weights_export(fp16)
+        print("fp16_weights.onnx: exported by torch.onnx.export of half parameters cast to float")
+    except ImportError as e:
+        print(f"fp16_weights.onnx: no PyTorch ({e}); built as such exports look")
+        onnx.save(fp16_graph(cast_weights=True), fp16)
     onnx.save(segmenter(), os.path.join(out, "segmenter.onnx"))
     onnx.save(detector(), os.path.join(out, "detector.onnx"))
     images = rng.random((64, 3, 32, 32), dtype=np.float32)

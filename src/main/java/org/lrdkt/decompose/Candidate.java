@@ -26,24 +26,29 @@ import org.lrdkt.onnx.proto.Onnx.TensorProto;
  * @param foldedBias   the bias after folding a BN, or null when the original bias tensor is reused as is
  * @param batchNorm    the folded BatchNormalization node, or null
  * @param outputTensor the tensor holding the layer's result (the BN's output when one is folded)
- * @param dataType     the weight's ONNX data type; factors are written in it
+ * @param dataType     the weight's ONNX data type as stored; factors are stored in it
+ * @param computeType  the type the layer reads its weight in: dataType, or a Cast's target (fp16 weights Cast to
+ *                     float); factors stored otherwise are read through a Cast to it
  * @param inputShape   measured shape of the layer's input
  * @param outputShape  measured shape of the conv/Gemm/MatMul node's output
  */
 record Candidate(Graph graph, Layer layer, double[] bnScale, long[] shape, float[] foldedBias, NodeProto batchNorm,
-                 String outputTensor, int dataType, long[] inputShape, long[] outputShape) {
+                 String outputTensor, int dataType, int computeType, long[] inputShape,
+                 long[] outputShape) {
 
     static Candidate of(Graph graph, Layer layer, Map<String, long[]> shapes) throws LrdktException {
         long[] shape = LayerWeights.unfoldShape(layer);
         long[] in = shapes.get(layer.node().getInput(0));
         long[] out = shapes.get(layer.node().getOutput(0));
         int dataType = LayerWeights.dataType(graph, layer);
+        int computeType = graph.constantType(layer.weightTensor()).orElse(dataType);
         NodeProto bn = layer.isConv() ? foldableBatchNorm(graph, layer) : null;
         if (layer.biasTensor() != null) {
             checkFinite(layer, "bias", FloatBuffer.wrap(floats(graph, layer.biasTensor())));
         }
         if (bn == null) {
-            return new Candidate(graph, layer, null, shape, null, null, layer.outputTensor(), dataType, in, out);
+            return new Candidate(graph, layer, null, shape, null, null, layer.outputTensor(), dataType, computeType, in,
+                    out);
         }
         // y = γ (conv(x) + b − μ) / √(σ² + ε) + β  =  conv'(x) + b'  with W' = W·s, b' = (b − μ)·s + β
         float[] gamma = floats(graph, bn.getInput(1));
@@ -65,7 +70,7 @@ record Candidate(Graph graph, Layer layer, double[] bnScale, long[] shape, float
             scales[o] = scale;
             folded[o] = (float) ((bias[o] - mean[o]) * scale + beta[o]);
         }
-        return new Candidate(graph, layer, scales, shape, folded, bn, bn.getOutput(0), dataType, in, out);
+        return new Candidate(graph, layer, scales, shape, folded, bn, bn.getOutput(0), dataType, computeType, in, out);
     }
 
     /**

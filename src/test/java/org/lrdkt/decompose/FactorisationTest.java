@@ -144,6 +144,36 @@ class FactorisationTest {
         assertTrue(ModelBuilder.outputError(teacher, student, b.inputShape()) < 5e-3);
     }
 
+    /**
+     * PyTorch's fp16-weight export: FLOAT16 initializers each Cast to float in front of a float graph. The factors
+     * (and a BN-folded bias) are stored as FLOAT16 behind Casts of their own, and the original weights, their Casts
+     * and the folded BN's parameters are gone.
+     */
+    @Test
+    void castFloat16WeightsGiveFloat16FactorsBehindCasts() throws LrdktException {
+        ModelBuilder b = ModelBuilder.castWeights(TensorProto.DataType.FLOAT16_VALUE, 2, 3, 8, 8)
+                .conv("conv", new long[] {6, 3, 3, 3}, true, Attrs.ofInts("pads", 1, 1, 1, 1)).batchNorm("bn", 6)
+                .relu().flatten().gemm("fc", 6 * 8 * 8, 5, true, true, 1f, 1f).relu().matMul("proj", 5, 4, true);
+        OnnxModel teacher = b.build();
+        OnnxModel student = fullRank(teacher, CompressOptions.Scheme.SPATIAL, Map.of("conv", 9, "fc", 5, "proj", 4));
+        Graph graph = Graph.of(student);
+        for (TensorProto t : student.graph().getInitializerList()) {
+            assertEquals(TensorProto.DataType.FLOAT16_VALUE, t.getDataType(), t.getName());
+            assertEquals("Cast", graph.consumers(t.getName()).get(0).getOpType(), t.getName() + " is read as float");
+        }
+        for (NodeProto n : student.graph().getNodeList()) {
+            assertFalse(graph.consumers(n.getOutput(0)).isEmpty() && !graph.isGraphOutput(n.getOutput(0)),
+                    "dead node " + n.getName());
+        }
+        assertTrue(student.graph().getNodeList().stream().noneMatch(n -> n.getOpType().equals("BatchNormalization")));
+        assertTrue(student.graph().getInitializerList().stream().noneMatch(t -> t.getName().startsWith("bn.")));
+        for (String layer : List.of("conv/lrd_v", "conv/lrd_h", "fc/lrd_a", "fc/lrd_b", "proj/lrd_a", "proj/lrd_b")) {
+            assertEquals("Cast", graph.producer(node(student, layer).getInput(1)).getOpType(), layer);
+        }
+        // the factors are rounded to half's 11 significant bits, like the weights they replace
+        assertTrue(ModelBuilder.outputError(teacher, student, b.inputShape()) < 5e-3);
+    }
+
     @Test
     void studentKeepsContractNamesAndMetadata() throws LrdktException {
         ModelBuilder b = new ModelBuilder(1, 2, 6, 6).conv("c", new long[] {4, 2, 3, 3}, true).flatten()

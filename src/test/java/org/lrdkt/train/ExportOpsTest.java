@@ -270,6 +270,13 @@ class ExportOpsTest {
         return b.build("out", 20);
     }
 
+    /** PyTorch's fp16-weight export: FLOAT16 initializers each Cast to float in front of a float graph. */
+    static OnnxModel castWeights() {
+        return ModelBuilder.castWeights(TensorProto.DataType.FLOAT16_VALUE, -1, 3, 6, 6)
+                .conv("conv", new long[] {4, 3, 3, 3}, true, ofInts("pads", 1, 1, 1, 1)).batchNorm("bn", 4).relu()
+                .flatten().gemm("fc", 4 * 6 * 6, 5, true, true, 1f, 1f).build();
+    }
+
     static Stream<Arguments> graphs() {
         return Stream.of(Arguments.of("elementwise", elementwise(), ELEMENTWISE_INPUT),
                 Arguments.of("shapes", shapes(), SHAPE_INPUT),
@@ -282,7 +289,8 @@ class ExportOpsTest {
                 Arguments.of("reductions", reductions(), RESIZE_INPUT),
                 Arguments.of("reductions, opset 18", reductionsOpset18(), RESIZE_INPUT),
                 Arguments.of("normalisations, erf", normalisations(), RESIZE_INPUT),
-                Arguments.of("gelu", gelus(), RESIZE_INPUT));
+                Arguments.of("gelu", gelus(), RESIZE_INPUT),
+                Arguments.of("fp16 weights behind Casts", castWeights(), ELEMENTWISE_INPUT));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -336,6 +344,23 @@ class ExportOpsTest {
         float[] back = TensorData.toFloats(written);
         for (int i = 0; i < w.length; i++) {
             assertEquals(p.value().getDouble(i), back[i], 1e-3, "fp16 value " + i);
+        }
+    }
+
+    /** Weights read through a Cast train as their FLOAT16 initializers, written back as FLOAT16. */
+    @Test
+    void castWeightsTrainAsTheirHalfInitializers() throws Exception {
+        OnnxModel model = castWeights();
+        Mirror mirror = Mirror.of(model, DataType.FLOAT, true);
+        assertEquals(List.of("conv.weight", "conv.bias", "bn.scale", "bn.bias", "fc.weight", "fc.bias"),
+                List.copyOf(mirror.parameters().keySet()));
+        mirror.flatParameters().addi(0.125);
+        for (TensorProto t : mirror.writeBack(model).graph().getInitializerList()) {
+            assertEquals(TensorProto.DataType.FLOAT16_VALUE, t.getDataType(), t.getName());
+            Mirror.Parameter p = mirror.parameters().get(t.getName());
+            if (p != null) {
+                assertEquals(p.value().getDouble(0), TensorData.toFloats(t)[0], 1e-3, t.getName());
+            }
         }
     }
 
