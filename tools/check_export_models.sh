@@ -32,9 +32,12 @@ check_written() { # TEACHER WRITTEN
   [ "$want" = "$got" ] || fail "$2 stores its weights as $got; the teacher as $want"
 }
 
-for m in keras_tf2onnx fp16_torch fp16_weights segmenter detector; do
-  data=$dir/nchw.npy
-  [ "$m" = keras_tf2onnx ] && data=$dir/nhwc.npy
+for m in keras_tf2onnx fp16_torch fp16_weights segmenter detector keyword_spotting; do
+  case $m in
+    keras_tf2onnx) data=$dir/nhwc.npy ;;
+    keyword_spotting) data=$dir/mfcc.npy ;;
+    *) data=$dir/nchw.npy ;;
+  esac
   echo "=== $m ($(weight_types "$dir/$m.onnx") weights)"
   if ! ./lrdkt compress "$dir/$m.onnx" --target-macs 0.5 -o "$dir/$m.lrd.onnx" > "$dir/$m.compress.log" 2>&1; then
     tail -1 "$dir/$m.compress.log"; fail "$m: compress"; continue

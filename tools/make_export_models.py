@@ -18,7 +18,11 @@ The end-to-end check of the training mirror's op coverage (issue 14): each must 
   detector.onnx        backbone with LayerNormalization and an exported GELU chain (Erf), two heads: class logits
                        and box offsets plus an anchor grid Expanded to the batch by a Shape chain, GlobalMaxPool
                        objectness; three outputs
+  keyword_spotting.onnx  a 1-D audio CNN as torch.onnx.export writes it (built as such where PyTorch is missing): MFCC
+                       frames [N,40,49] through Conv1d+BatchNorm1d+ReLU blocks, MaxPool1d, AvgPool1d, global average
+                       pooling and a 12-keyword Linear
   nhwc.npy, nchw.npy   64 random images, [64,32,32,3] and [64,3,32,32] float32 in [0, 1)
+  mfcc.npy             64 random MFCC-like frames [64,40,49] float32, standard normal
 
 Usage: /usr/bin/python3 tools/make_export_models.py OUT_DIR
 """
@@ -198,6 +202,49 @@ def detector():
                     value("boxes", TensorProto.FLOAT, "N", 4, 8, 8), value("objectness", TensorProto.FLOAT, "N", 12)])
 
 
+def keyword_spotting_torch(path):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(14)
+
+    def block(cin, cout, k, stride=1):
+        return [nn.Conv1d(cin, cout, k, stride, k // 2), nn.BatchNorm1d(cout), nn.ReLU()]
+
+    model = nn.Sequential(*block(40, 64, 5), nn.MaxPool1d(2), *block(64, 64, 3), *block(64, 96, 3, stride=2),
+                          nn.AvgPool1d(2), *block(96, 96, 3), nn.AdaptiveAvgPool1d(1), nn.Flatten(),
+                          nn.Linear(96, 12)).eval()
+    for m in model.modules():  # trained-looking statistics rather than the initial 0/1
+        if isinstance(m, nn.BatchNorm1d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+    torch.onnx.export(model, torch.randn(1, 40, 49), path, input_names=["mfcc"], output_names=["keyword_logits"],
+                      dynamic_axes={"mfcc": {0: "N"}, "keyword_logits": {0: "N"}}, opset_version=13,
+                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+
+
+def keyword_spotting_graph():
+    g = Graph()
+
+    def block(x, name, cin, cout, k, stride=1):
+        w = g.weight(name + ".w", cout, cin, k)
+        x = g.node("Conv", [x, w, g.init(name + ".b", np.zeros(cout, np.float32))], kernel_shape=[k], strides=[stride],
+                   pads=[k // 2] * 2)
+        x = g.node("BatchNormalization", [x, g.init(name + ".g", np.ones(cout, np.float32)),
+                                          g.init(name + ".beta", np.zeros(cout, np.float32)),
+                                          g.init(name + ".mean", (rng.standard_normal(cout) * 0.1).astype(np.float32)),
+                                          g.init(name + ".var", np.ones(cout, np.float32))])
+        return g.node("Relu", [x])
+    x = block("mfcc", "conv1", 40, 64, 5)
+    x = g.node("MaxPool", [x], kernel_shape=[2], strides=[2])
+    x = block(block(x, "conv2", 64, 64, 3), "conv3", 64, 96, 3, stride=2)
+    x = block(g.node("AveragePool", [x], kernel_shape=[2], strides=[2]), "conv4", 96, 96, 3)
+    x = g.node("Flatten", [g.node("GlobalAveragePool", [x])])
+    g.nodes.append(helper.make_node("Gemm", [x, g.weight("fc.w", 12, 96), g.init("fc.b", np.zeros(12, np.float32))],
+                                    ["keyword_logits"], name="/fc/Gemm", transB=1))
+    return g.model([value("mfcc", TensorProto.FLOAT, "N", 40, 49)], [value("keyword_logits", TensorProto.FLOAT, "N", 12)])
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -220,9 +267,17 @@ def main():
         onnx.save(fp16_graph(cast_weights=True), fp16)
     onnx.save(segmenter(), os.path.join(out, "segmenter.onnx"))
     onnx.save(detector(), os.path.join(out, "detector.onnx"))
+    kws = os.path.join(out, "keyword_spotting.onnx")
+    try:
+        keyword_spotting_torch(kws)
+        print("keyword_spotting.onnx: exported by torch.onnx.export")
+    except ImportError as e:
+        print(f"keyword_spotting.onnx: no PyTorch ({e}); built as such exports look")
+        onnx.save(keyword_spotting_graph(), kws)
     images = rng.random((64, 3, 32, 32), dtype=np.float32)
     np.save(os.path.join(out, "nchw.npy"), images)
     np.save(os.path.join(out, "nhwc.npy"), np.ascontiguousarray(images.transpose(0, 2, 3, 1)))
+    np.save(os.path.join(out, "mfcc.npy"), rng.standard_normal((64, 40, 49), dtype=np.float32))
     print("written to", out)
 
 

@@ -158,12 +158,15 @@ record Candidate(Graph graph, Layer layer, double[] bnScale, long[] shape, float
         return layer.name();
     }
 
-    /** The unfoldings this layer can use under a scheme choice; 1×1 convs only channel (spatial is the same there). */
+    /**
+     * The unfoldings this layer can use under a scheme choice; 1×1 convs only channel (spatial is the same there),
+     * and so do 1-D convs (the spatial scheme splits two spatial axes).
+     */
     List<Unfolding> unfoldings(CompressOptions.Scheme scheme) {
         if (!layer.isConv()) {
             return List.of(Unfolding.FC);
         }
-        if (shape[2] == 1 && shape[3] == 1) {
+        if (shape[2] == 1 && shape[3] == 1 || oneDimensional()) {
             return List.of(Unfolding.CHANNEL);
         }
         return switch (scheme) {
@@ -171,6 +174,11 @@ record Candidate(Graph graph, Layer layer, double[] bnScale, long[] shape, float
             case CHANNEL -> List.of(Unfolding.CHANNEL);
             case AUTO -> List.of(Unfolding.SPATIAL, Unfolding.CHANNEL);
         };
+    }
+
+    /** A conv over one spatial axis, its kernel (N, C, k) seen as (N, C, 1, k) in {@link #shape}. */
+    boolean oneDimensional() {
+        return layer.isConv() && layer.weightShape().length == 3;
     }
 
     boolean hasBias() {
@@ -194,14 +202,16 @@ record Candidate(Graph graph, Layer layer, double[] bnScale, long[] shape, float
         long c = shape[1];
         long kh = shape[2];
         long kw = shape[3];
+        boolean bias = hasBias();
+        if (unfolding == Unfolding.CHANNEL) {
+            long[] middle = outputShape.clone(); // the output's positions, with K channels
+            middle[1] = k;
+            return Costs.conv(new long[] {k, c, kh, kw}, false, middle)
+                    .plus(Costs.conv(new long[] {n, k, 1, 1}, bias, outputShape));
+        }
         long batch = outputShape[0];
         long outH = outputShape[2];
         long outW = outputShape[3];
-        boolean bias = hasBias();
-        if (unfolding == Unfolding.CHANNEL) {
-            return Costs.conv(new long[] {k, c, kh, kw}, false, new long[] {batch, k, outH, outW})
-                    .plus(Costs.conv(new long[] {n, k, 1, 1}, bias, outputShape));
-        }
         // the vertical conv strides and pads only the height; its width is the input's
         long midW = inputShape[3];
         return Costs.conv(new long[] {k, c, kh, 1}, false, new long[] {batch, k, outH, midW})

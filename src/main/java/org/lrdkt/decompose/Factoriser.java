@@ -113,9 +113,11 @@ final class Factoriser {
                 long kw = c.shape()[3];
                 boolean spatial = unfolding == Unfolding.SPATIAL;
                 // left = M's (C·kh[·kw]) × K side: filter k of the first conv is its column k
-                long[] firstShape = spatial ? new long[] {k, ch, kh, 1} : new long[] {k, ch, kh, kw};
+                long[] firstShape = spatial ? new long[] {k, ch, kh, 1} : c.oneDimensional() ? new long[] {k, ch, kw}
+                        : new long[] {k, ch, kh, kw};
                 String firstInput = inits.add(firstWeight, firstShape, LayerWeights.transpose(f.left(), f.rows(), k));
-                long[] secondShape = spatial ? new long[] {n, k, 1, kw} : new long[] {n, k, 1, 1};
+                long[] secondShape = spatial ? new long[] {n, k, 1, kw} : c.oneDimensional() ? new long[] {n, k, 1}
+                        : new long[] {n, k, 1, 1};
                 String secondInput = inits.add(secondWeight, secondShape,
                         secondConvWeight(f, (int) n, spatial ? (int) kw : 1));
                 long[] p = geometry.pads();
@@ -130,7 +132,7 @@ final class Factoriser {
                         new long[] {1, s[1]}, new long[] {0, p[1], 0, p[3]}, new long[] {1, d[1]})
                         : conv(node, second, middle, secondInput, bias, output, new long[] {1, 1},
                         new long[] {1, 1}, new long[] {0, 0, 0, 0}, new long[] {1, 1});
-                yield List.of(a, b);
+                yield c.oneDimensional() ? List.of(lineConv(a), lineConv(b)) : List.of(a, b);
             }
         };
         List<NodeProto> all = new ArrayList<>(inits.casts);
@@ -180,6 +182,20 @@ final class Factoriser {
             }
         }
         return w;
+    }
+
+    /** A factor conv built 2-D over a unit height (see {@link ConvGeometry}) as the 1-D conv it stands for. */
+    private static NodeProto lineConv(NodeProto twoD) {
+        NodeProto.Builder b = twoD.toBuilder();
+        for (int i = 0; i < b.getAttributeCount(); i++) {
+            AttributeProto a = b.getAttribute(i);
+            if (a.getName().equals("pads")) {
+                b.setAttribute(i, Attrs.ofInts("pads", a.getInts(1), a.getInts(3)));
+            } else if (CONV_GEOMETRY.contains(a.getName()) && a.getIntsCount() == 2) {
+                b.setAttribute(i, Attrs.ofInts(a.getName(), a.getInts(1)));
+            }
+        }
+        return b.build();
     }
 
     private static NodeProto conv(NodeProto original, String name, String input, String weight, String bias,

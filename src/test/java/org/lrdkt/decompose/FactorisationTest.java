@@ -11,6 +11,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
@@ -115,6 +116,30 @@ class FactorisationTest {
         // the two replaced weights' Constant nodes are gone; the two biases remain
         long constants = student.graph().getNodeList().stream().filter(n -> n.getOpType().equals("Constant")).count();
         assertEquals(2, constants);
+    }
+
+    /** A 1-D conv (keyword spotting, audio) takes the channel scheme whichever is asked: one spatial axis. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(CompressOptions.Scheme.class)
+    void oneDimensionalConvFullRankReproducesLayer(CompressOptions.Scheme scheme) throws LrdktException {
+        ModelBuilder b = new ModelBuilder(2, 3, 20).conv("conv", new long[] {8, 3, 5}, true,
+                Attrs.ofInts("pads", 2, 1), Attrs.ofInts("strides", 2), Attrs.ofInts("dilations", 2))
+                .batchNorm("bn", 8).relu().conv("same", new long[] {6, 8, 3}, false, Attrs.ofString("auto_pad",
+                        "SAME_UPPER"));
+        OnnxModel teacher = b.build();
+        OnnxModel student = fullRank(teacher, scheme, Map.of("conv", 8, "same", 6));
+        assertNodes(student, "conv/lrd_k", "conv/lrd_1x1");
+        assertNodes(student, "same/lrd_k", "same/lrd_1x1");
+        Graph graph = Graph.of(student);
+        assertEquals(List.of(8L, 3L, 5L), dims(graph, node(student, "conv/lrd_k").getInput(1)));
+        assertEquals(List.of(8L, 8L, 1L), dims(graph, node(student, "conv/lrd_1x1").getInput(1)));
+        assertEquals(List.of(2L, 1L), node(student, "conv/lrd_k").getAttributeList().stream()
+                .filter(a -> a.getName().equals("pads")).findFirst().orElseThrow().getIntsList());
+        assertTrue(ModelBuilder.outputError(teacher, student, b.inputShape()) < TOLERANCE);
+    }
+
+    private static List<Long> dims(Graph graph, String tensor) {
+        return graph.constant(tensor).orElseThrow().getDimsList();
     }
 
     @Test
