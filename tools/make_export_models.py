@@ -4,7 +4,8 @@
 The end-to-end check of the training mirror's op coverage (issue 14): each must `lrdkt compress` and then
 `lrdkt finetune` on the data, or be refused in one line naming the op. Written into OUT_DIR:
 
-  keras_tf2onnx.onnx   NHWC input, Transpose to NCHW, Conv, ReLU6 as Max/Min and as Clip, Transpose back, Reshape,
+  keras_tf2onnx.onnx   NHWC input, Transpose to NCHW, Conv, ReLU6 as Max/Min and as Clip, ZeroPadding2D as Pad in
+                       front of a VALID strided Conv, DepthwiseConv2D (group Conv), Transpose back, Reshape,
                        MatMul + Add, Softmax (what tf2onnx makes of a small Keras CNN)
   fp16_torch.onnx      torch.onnx.export of a small CNN after .half(), or, where PyTorch cannot export half convs on
                        the CPU, the same CNN built as such exports look: fp16 initializers, Cast to fp16 at the
@@ -55,12 +56,13 @@ class Graph:
         self.nodes.append(helper.make_node(op, inputs, names, name=f"/{op}_{self.count}", **attrs))
         return names[0] if outputs == 1 else names
 
-    def conv(self, x, name, cin, cout, k=3, stride=1, dtype=np.float32, cast_weights=False):
-        w = self.weight(name + ".w", cout, cin, k, k, dtype=dtype)
+    def conv(self, x, name, cin, cout, k=3, stride=1, dtype=np.float32, cast_weights=False, pad=None, group=1):
+        w = self.weight(name + ".w", cout, cin // group, k, k, dtype=dtype)
         b = self.init(name + ".b", (rng.standard_normal(cout) * 0.1).astype(dtype))
         if cast_weights:
             w, b = (self.node("Cast", [t], to=TensorProto.FLOAT) for t in (w, b))
-        return self.node("Conv", [x, w, b], kernel_shape=[k, k], strides=[stride, stride], pads=[k // 2] * 4)
+        return self.node("Conv", [x, w, b], kernel_shape=[k, k], strides=[stride, stride],
+                         pads=[k // 2 if pad is None else pad] * 4, group=group)
 
     def model(self, inputs, outputs, opset=OPSET):
         graph = helper.make_graph(self.nodes, "export", inputs, outputs, self.inits)
@@ -79,8 +81,10 @@ def keras_tf2onnx():
     x = g.node("Transpose", ["input_1"], perm=[0, 3, 1, 2])
     x = g.conv(x, "conv2d", 3, 16)
     x = g.node("Min", [g.node("Max", [x, g.init("zero", np.float32(0))]), g.init("six", np.float32(6))])
-    x = g.conv(x, "conv2d_1", 16, 32, stride=2)
+    x = g.node("Pad", [x, g.init("zero_padding2d", np.array([0, 0, 0, 0, 0, 0, 1, 1], np.int64))])
+    x = g.conv(x, "conv2d_1", 16, 32, stride=2, pad=0)
     x = g.node("Clip", [x, "zero", "six"])
+    x = g.node("Relu", [g.conv(x, "depthwise_conv2d", 32, 32, group=32)])
     x = g.conv(x, "conv2d_2", 32, 32, stride=2)
     x = g.node("Relu", [x])
     x = g.node("Transpose", [x], perm=[0, 2, 3, 1])  # Keras flattens NHWC
