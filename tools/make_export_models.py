@@ -64,6 +64,15 @@ class Graph:
         return self.node("Conv", [x, w, b], kernel_shape=[k, k], strides=[stride, stride],
                          pads=[k // 2 if pad is None else pad] * 4, group=group)
 
+    def bn_relu(self, x, name, channels):
+        """Inference-form BatchNormalization with random running means, then Relu."""
+        x = self.node("BatchNormalization", [x, self.init(name + ".g", np.ones(channels, np.float32)),
+                                             self.init(name + ".beta", np.zeros(channels, np.float32)),
+                                             self.init(name + ".mean",
+                                                       (rng.standard_normal(channels) * 0.1).astype(np.float32)),
+                                             self.init(name + ".var", np.ones(channels, np.float32))])
+        return self.node("Relu", [x])
+
     def model(self, inputs, outputs, opset=OPSET):
         graph = helper.make_graph(self.nodes, "export", inputs, outputs, self.inits)
         m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="lrdkt-tools")
@@ -158,12 +167,7 @@ def fp16_graph(cast_weights):
 def segmenter():
     g = Graph()
     def conv_bn_relu(x, name, cin, cout, stride):
-        c = g.conv(x, name, cin, cout, stride=stride)
-        bn = g.node("BatchNormalization", [c, g.init(name + ".g", np.ones(cout, np.float32)),
-                                           g.init(name + ".beta", np.zeros(cout, np.float32)),
-                                           g.init(name + ".mean", (rng.standard_normal(cout) * 0.1).astype(np.float32)),
-                                           g.init(name + ".var", np.ones(cout, np.float32))])
-        return g.node("Relu", [bn])
+        return g.bn_relu(g.conv(x, name, cin, cout, stride=stride), name, cout)
     e1 = conv_bn_relu("input", "enc1", 3, 16, 1)
     e2 = conv_bn_relu(e1, "enc2", 16, 32, 2)
     e3 = conv_bn_relu(e2, "enc3", 32, 32, 2)
@@ -234,11 +238,7 @@ def keyword_spotting_graph():
         w = g.weight(name + ".w", cout, cin, k)
         x = g.node("Conv", [x, w, g.init(name + ".b", np.zeros(cout, np.float32))], kernel_shape=[k], strides=[stride],
                    pads=[k // 2] * 2)
-        x = g.node("BatchNormalization", [x, g.init(name + ".g", np.ones(cout, np.float32)),
-                                          g.init(name + ".beta", np.zeros(cout, np.float32)),
-                                          g.init(name + ".mean", (rng.standard_normal(cout) * 0.1).astype(np.float32)),
-                                          g.init(name + ".var", np.ones(cout, np.float32))])
-        return g.node("Relu", [x])
+        return g.bn_relu(x, name, cout)
     x = block("mfcc", "conv1", 40, 64, 5)
     x = g.node("MaxPool", [x], kernel_shape=[2], strides=[2])
     x = block(block(x, "conv2", 64, 64, 3), "conv3", 64, 96, 3, stride=2)
@@ -247,6 +247,17 @@ def keyword_spotting_graph():
     g.nodes.append(helper.make_node("Gemm", [x, g.weight("fc.w", 12, 96), g.init("fc.b", np.zeros(12, np.float32))],
                                     ["keyword_logits"], name="/fc/Gemm", transB=1))
     return g.model([value("mfcc", TensorProto.FLOAT, "N", 40, 49)], [value("keyword_logits", TensorProto.FLOAT, "N", 12)])
+
+
+def torch_or_built(out, name, export, build):
+    """The model as torch.onnx.export writes it, or where PyTorch is missing built as such exports look."""
+    path = os.path.join(out, name)
+    try:
+        export(path)
+        print(f"{name}: exported by torch.onnx.export")
+    except ImportError as e:
+        print(f"{name}: no PyTorch ({e}); built as such exports look")
+        onnx.save(build(), path)
 
 
 def main():
@@ -262,22 +273,10 @@ def main():
     except Exception as e:  # PyTorch 1.13 has no half-precision conv on the CPU
         print(f"fp16_torch.onnx: torch.onnx.export failed ({str(e).splitlines()[0]}); built as such exports look")
         onnx.save(fp16_graph(cast_weights=False), fp16)
-    fp16 = os.path.join(out, "fp16_weights.onnx")
-    try:
-        torch_cast_weights_export(fp16)
-        print("fp16_weights.onnx: exported by torch.onnx.export of half parameters cast to float")
-    except ImportError as e:
-        print(f"fp16_weights.onnx: no PyTorch ({e}); built as such exports look")
-        onnx.save(fp16_graph(cast_weights=True), fp16)
+    torch_or_built(out, "fp16_weights.onnx", torch_cast_weights_export, lambda: fp16_graph(cast_weights=True))
     onnx.save(segmenter(), os.path.join(out, "segmenter.onnx"))
     onnx.save(detector(), os.path.join(out, "detector.onnx"))
-    kws = os.path.join(out, "keyword_spotting.onnx")
-    try:
-        keyword_spotting_torch(kws)
-        print("keyword_spotting.onnx: exported by torch.onnx.export")
-    except ImportError as e:
-        print(f"keyword_spotting.onnx: no PyTorch ({e}); built as such exports look")
-        onnx.save(keyword_spotting_graph(), kws)
+    torch_or_built(out, "keyword_spotting.onnx", keyword_spotting_torch, keyword_spotting_graph)
     images = rng.random((64, 3, 32, 32), dtype=np.float32)
     np.save(os.path.join(out, "nchw.npy"), images)
     np.save(os.path.join(out, "nhwc.npy"), np.ascontiguousarray(images.transpose(0, 2, 3, 1)))
