@@ -4,18 +4,26 @@
 The end-to-end check of the training mirror's op coverage (issue 14): each must `lrdkt compress` and then
 `lrdkt finetune` on the data, or be refused in one line naming the op. Written into OUT_DIR:
 
-  keras_tf2onnx.onnx   NHWC input, Transpose to NCHW, Conv, ReLU6 as Max/Min and as Clip, Transpose back, Reshape,
+  keras_tf2onnx.onnx   NHWC input, Transpose to NCHW, Conv, ReLU6 as Max/Min and as Clip, ZeroPadding2D as Pad in
+                       front of a VALID strided Conv, DepthwiseConv2D (group Conv), Transpose back, Reshape,
                        MatMul + Add, Softmax (what tf2onnx makes of a small Keras CNN)
   fp16_torch.onnx      torch.onnx.export of a small CNN after .half(), or, where PyTorch cannot export half convs on
                        the CPU, the same CNN built as such exports look: fp16 initializers, Cast to fp16 at the
                        input, every op in fp16, Cast to float at the output
-  fp16_weights.onnx    the other fp16 form: fp16 initializers each Cast to float in front of a float graph
+  fp16_weights.onnx    the other fp16 form: fp16 initializers each Cast to float in front of a float graph, exported by
+                       torch.onnx.export (without constant folding, which would fold the Casts away) of the CNN
+                       with half parameters that its layers cast to float; built as such exports look where PyTorch
+                       is missing
   segmenter.onnx       Conv encoder (BatchNormalization, Relu, stride 2), ConvTranspose and Resize decoder with a
                        skip Concat, InstanceNormalization, Sigmoid mask [N,1,H,W]
   detector.onnx        backbone with LayerNormalization and an exported GELU chain (Erf), two heads: class logits
                        and box offsets plus an anchor grid Expanded to the batch by a Shape chain, GlobalMaxPool
                        objectness; three outputs
+  keyword_spotting.onnx  a 1-D audio CNN as torch.onnx.export writes it (built as such where PyTorch is missing): MFCC
+                       frames [N,40,49] through Conv1d+BatchNorm1d+ReLU blocks, MaxPool1d, AvgPool1d, global average
+                       pooling and a 12-keyword Linear
   nhwc.npy, nchw.npy   64 random images, [64,32,32,3] and [64,3,32,32] float32 in [0, 1)
+  mfcc.npy             64 random MFCC-like frames [64,40,49] float32, standard normal
 
 Usage: /usr/bin/python3 tools/make_export_models.py OUT_DIR
 """
@@ -48,12 +56,22 @@ class Graph:
         self.nodes.append(helper.make_node(op, inputs, names, name=f"/{op}_{self.count}", **attrs))
         return names[0] if outputs == 1 else names
 
-    def conv(self, x, name, cin, cout, k=3, stride=1, dtype=np.float32, cast_weights=False):
-        w = self.weight(name + ".w", cout, cin, k, k, dtype=dtype)
+    def conv(self, x, name, cin, cout, k=3, stride=1, dtype=np.float32, cast_weights=False, pad=None, group=1):
+        w = self.weight(name + ".w", cout, cin // group, k, k, dtype=dtype)
         b = self.init(name + ".b", (rng.standard_normal(cout) * 0.1).astype(dtype))
         if cast_weights:
             w, b = (self.node("Cast", [t], to=TensorProto.FLOAT) for t in (w, b))
-        return self.node("Conv", [x, w, b], kernel_shape=[k, k], strides=[stride, stride], pads=[k // 2] * 4)
+        return self.node("Conv", [x, w, b], kernel_shape=[k, k], strides=[stride, stride],
+                         pads=[k // 2 if pad is None else pad] * 4, group=group)
+
+    def bn_relu(self, x, name, channels):
+        """Inference-form BatchNormalization with random running means, then Relu."""
+        x = self.node("BatchNormalization", [x, self.init(name + ".g", np.ones(channels, np.float32)),
+                                             self.init(name + ".beta", np.zeros(channels, np.float32)),
+                                             self.init(name + ".mean",
+                                                       (rng.standard_normal(channels) * 0.1).astype(np.float32)),
+                                             self.init(name + ".var", np.ones(channels, np.float32))])
+        return self.node("Relu", [x])
 
     def model(self, inputs, outputs, opset=OPSET):
         graph = helper.make_graph(self.nodes, "export", inputs, outputs, self.inits)
@@ -72,8 +90,10 @@ def keras_tf2onnx():
     x = g.node("Transpose", ["input_1"], perm=[0, 3, 1, 2])
     x = g.conv(x, "conv2d", 3, 16)
     x = g.node("Min", [g.node("Max", [x, g.init("zero", np.float32(0))]), g.init("six", np.float32(6))])
-    x = g.conv(x, "conv2d_1", 16, 32, stride=2)
+    x = g.node("Pad", [x, g.init("zero_padding2d", np.array([0, 0, 0, 0, 0, 0, 1, 1], np.int64))])
+    x = g.conv(x, "conv2d_1", 16, 32, stride=2, pad=0)
     x = g.node("Clip", [x, "zero", "six"])
+    x = g.node("Relu", [g.conv(x, "depthwise_conv2d", 32, 32, group=32)])
     x = g.conv(x, "conv2d_2", 32, 32, stride=2)
     x = g.node("Relu", [x])
     x = g.node("Transpose", [x], perm=[0, 2, 3, 1])  # Keras flattens NHWC
@@ -104,6 +124,28 @@ def torch_half_export(path):
                       dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, opset_version=13)
 
 
+def torch_cast_weights_export(path):
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    class HalfConv(nn.Conv2d):
+        def forward(self, x):
+            return F.conv2d(x, self.weight.float(), self.bias.float(), self.stride, self.padding)
+
+    class HalfLinear(nn.Linear):
+        def forward(self, x):
+            return F.linear(x, self.weight.float(), self.bias.float())
+
+    torch.manual_seed(14)
+    model = nn.Sequential(*[m for name, cin, cout, s in SmallCnn.layers
+                            for m in (HalfConv(cin, cout, 3, s, 1), nn.ReLU())],
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), HalfLinear(32, 10)).half().eval()
+    torch.onnx.export(model, torch.rand(1, 3, 32, 32), path, input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, opset_version=13,
+                      do_constant_folding=False)
+
+
 def fp16_graph(cast_weights):
     """cast_weights: fp16 initializers Cast to float in front of a float graph; else a fully fp16 graph."""
     g = Graph()
@@ -125,12 +167,7 @@ def fp16_graph(cast_weights):
 def segmenter():
     g = Graph()
     def conv_bn_relu(x, name, cin, cout, stride):
-        c = g.conv(x, name, cin, cout, stride=stride)
-        bn = g.node("BatchNormalization", [c, g.init(name + ".g", np.ones(cout, np.float32)),
-                                           g.init(name + ".beta", np.zeros(cout, np.float32)),
-                                           g.init(name + ".mean", (rng.standard_normal(cout) * 0.1).astype(np.float32)),
-                                           g.init(name + ".var", np.ones(cout, np.float32))])
-        return g.node("Relu", [bn])
+        return g.bn_relu(g.conv(x, name, cin, cout, stride=stride), name, cout)
     e1 = conv_bn_relu("input", "enc1", 3, 16, 1)
     e2 = conv_bn_relu(e1, "enc2", 16, 32, 2)
     e3 = conv_bn_relu(e2, "enc3", 32, 32, 2)
@@ -170,7 +207,57 @@ def detector():
     g.nodes.append(helper.make_node("Sigmoid", [obj], ["objectness"], name="/objectness/Sigmoid"))
     return g.model([value("input", TensorProto.FLOAT, "N", 3, 32, 32)],
                    [value("class_logits", TensorProto.FLOAT, "N", 12, 8, 8),
-                    value("boxes", TensorProto.FLOAT, "N", 4, 8, 8), value("objectness", TensorProto.FLOAT, "N", 1)])
+                    value("boxes", TensorProto.FLOAT, "N", 4, 8, 8), value("objectness", TensorProto.FLOAT, "N", 12)])
+
+
+def keyword_spotting_torch(path):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(14)
+
+    def block(cin, cout, k, stride=1):
+        return [nn.Conv1d(cin, cout, k, stride, k // 2), nn.BatchNorm1d(cout), nn.ReLU()]
+
+    model = nn.Sequential(*block(40, 64, 5), nn.MaxPool1d(2), *block(64, 64, 3), *block(64, 96, 3, stride=2),
+                          nn.AvgPool1d(2), *block(96, 96, 3), nn.AdaptiveAvgPool1d(1), nn.Flatten(),
+                          nn.Linear(96, 12)).eval()
+    for m in model.modules():  # trained-looking statistics rather than the initial 0/1
+        if isinstance(m, nn.BatchNorm1d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+    torch.onnx.export(model, torch.randn(1, 40, 49), path, input_names=["mfcc"], output_names=["keyword_logits"],
+                      dynamic_axes={"mfcc": {0: "N"}, "keyword_logits": {0: "N"}}, opset_version=13,
+                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+
+
+def keyword_spotting_graph():
+    g = Graph()
+
+    def block(x, name, cin, cout, k, stride=1):
+        w = g.weight(name + ".w", cout, cin, k)
+        x = g.node("Conv", [x, w, g.init(name + ".b", np.zeros(cout, np.float32))], kernel_shape=[k], strides=[stride],
+                   pads=[k // 2] * 2)
+        return g.bn_relu(x, name, cout)
+    x = block("mfcc", "conv1", 40, 64, 5)
+    x = g.node("MaxPool", [x], kernel_shape=[2], strides=[2])
+    x = block(block(x, "conv2", 64, 64, 3), "conv3", 64, 96, 3, stride=2)
+    x = block(g.node("AveragePool", [x], kernel_shape=[2], strides=[2]), "conv4", 96, 96, 3)
+    x = g.node("Flatten", [g.node("GlobalAveragePool", [x])])
+    g.nodes.append(helper.make_node("Gemm", [x, g.weight("fc.w", 12, 96), g.init("fc.b", np.zeros(12, np.float32))],
+                                    ["keyword_logits"], name="/fc/Gemm", transB=1))
+    return g.model([value("mfcc", TensorProto.FLOAT, "N", 40, 49)], [value("keyword_logits", TensorProto.FLOAT, "N", 12)])
+
+
+def torch_or_built(out, name, export, build):
+    """The model as torch.onnx.export writes it, or where PyTorch is missing built as such exports look."""
+    path = os.path.join(out, name)
+    try:
+        export(path)
+        print(f"{name}: exported by torch.onnx.export")
+    except ImportError as e:
+        print(f"{name}: no PyTorch ({e}); built as such exports look")
+        onnx.save(build(), path)
 
 
 def main():
@@ -186,12 +273,14 @@ def main():
     except Exception as e:  # PyTorch 1.13 has no half-precision conv on the CPU
         print(f"fp16_torch.onnx: torch.onnx.export failed ({str(e).splitlines()[0]}); built as such exports look")
         onnx.save(fp16_graph(cast_weights=False), fp16)
-    onnx.save(fp16_graph(cast_weights=True), os.path.join(out, "fp16_weights.onnx"))
+    torch_or_built(out, "fp16_weights.onnx", torch_cast_weights_export, lambda: fp16_graph(cast_weights=True))
     onnx.save(segmenter(), os.path.join(out, "segmenter.onnx"))
     onnx.save(detector(), os.path.join(out, "detector.onnx"))
+    torch_or_built(out, "keyword_spotting.onnx", keyword_spotting_torch, keyword_spotting_graph)
     images = rng.random((64, 3, 32, 32), dtype=np.float32)
     np.save(os.path.join(out, "nchw.npy"), images)
     np.save(os.path.join(out, "nhwc.npy"), np.ascontiguousarray(images.transpose(0, 2, 3, 1)))
+    np.save(os.path.join(out, "mfcc.npy"), rng.standard_normal((64, 40, 49), dtype=np.float32))
     print("written to", out)
 
 

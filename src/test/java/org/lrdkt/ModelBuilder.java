@@ -19,7 +19,8 @@ import org.lrdkt.onnx.proto.Onnx.ValueInfoProto;
 
 /**
  * Builds small ONNX models for tests (IR 7, opset 13, one float input named "input"), the way exporters lay them
- * out: weights as initializers, or as Constant nodes (PaddleOCR), optionally in FLOAT16 with Casts at the edges.
+ * out: weights as initializers, or as Constant nodes (PaddleOCR), optionally in FLOAT16 with Casts at the edges or
+ * each behind a Cast to float.
  * Layer by layer; {@link GraphBuilder} is the node-by-node builder for graphs that need any op.
  */
 public final class ModelBuilder {
@@ -27,26 +28,36 @@ public final class ModelBuilder {
     private final GraphProto.Builder graph = GraphProto.newBuilder().setName("test");
     private final long[] inputShape;
     private final int dataType;
+    private final int computeType;
     private boolean constantNodes;
     private int counter;
     private String current;
 
     /** A float32 model with the given input shape. */
     public ModelBuilder(long... inputShape) {
-        this(inputShape, TensorProto.DataType.FLOAT_VALUE);
+        this(inputShape, TensorProto.DataType.FLOAT_VALUE, TensorProto.DataType.FLOAT_VALUE);
     }
 
     /** A model whose weights and computation use {@code dataType}; input and output stay float (Casts added). */
     public static ModelBuilder typed(int dataType, long... inputShape) {
-        return new ModelBuilder(inputShape, dataType);
+        return new ModelBuilder(inputShape, dataType, dataType);
     }
 
-    private ModelBuilder(long[] inputShape, int dataType) {
+    /**
+     * A float model whose weights are stored in {@code dataType}, each read through a Cast to float: PyTorch's export
+     * of a model whose parameters are half but whose computation is not.
+     */
+    public static ModelBuilder castWeights(int dataType, long... inputShape) {
+        return new ModelBuilder(inputShape, dataType, TensorProto.DataType.FLOAT_VALUE);
+    }
+
+    private ModelBuilder(long[] inputShape, int dataType, int computeType) {
         this.inputShape = inputShape;
         this.dataType = dataType;
+        this.computeType = computeType;
         graph.addInput(GraphBuilder.floatValue("input", inputShape));
         current = "input";
-        if (dataType != TensorProto.DataType.FLOAT_VALUE) {
+        if (computeType != TensorProto.DataType.FLOAT_VALUE) {
             current = node("Cast", "cast_in", List.of("input"), Attrs.ofInt("to", dataType));
         }
     }
@@ -120,7 +131,7 @@ public final class ModelBuilder {
     /** Finishes the graph with output "output". */
     public OnnxModel build() {
         String out = current;
-        if (dataType != TensorProto.DataType.FLOAT_VALUE) {
+        if (computeType != TensorProto.DataType.FLOAT_VALUE) {
             out = node("Cast", "cast_out", List.of(current), Attrs.ofInt("to", TensorProto.DataType.FLOAT_VALUE));
         }
         graph.addNode(NodeProto.newBuilder().setOpType("Identity").setName("output_identity").addInput(out)
@@ -144,16 +155,17 @@ public final class ModelBuilder {
 
     private String tensor(String name, long[] shape, float[] values) {
         TensorProto t = TensorData.fromFloats(name, shape, values, dataType);
+        String out = name;
         if (!constantNodes) {
             graph.addInitializer(t);
-            return name;
+        } else { // unnamed Constant node, as PaddleOCR exports them
+            out = name + ".const";
+            graph.addNode(NodeProto.newBuilder().setOpType("Constant").addOutput(out)
+                    .addAttribute(AttributeProto.newBuilder().setName("value")
+                            .setType(AttributeProto.AttributeType.TENSOR).setT(t.toBuilder().clearName())));
         }
-        // unnamed Constant node, as PaddleOCR exports them
-        String out = name + ".const";
-        graph.addNode(NodeProto.newBuilder().setOpType("Constant").addOutput(out)
-                .addAttribute(AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR)
-                        .setT(t.toBuilder().clearName())));
-        return out;
+        return dataType == computeType ? out : node("Cast", name + ".cast", List.of(out),
+                Attrs.ofInt("to", computeType));
     }
 
     private String node(String op, String name, List<String> inputs, AttributeProto... attrs) {

@@ -26,24 +26,29 @@ import org.lrdkt.onnx.proto.Onnx.TensorProto;
  * @param foldedBias   the bias after folding a BN, or null when the original bias tensor is reused as is
  * @param batchNorm    the folded BatchNormalization node, or null
  * @param outputTensor the tensor holding the layer's result (the BN's output when one is folded)
- * @param dataType     the weight's ONNX data type; factors are written in it
+ * @param dataType     the weight's ONNX data type as stored; factors are stored in it
+ * @param computeType  the type the layer reads its weight in: dataType, or a Cast's target (fp16 weights Cast to
+ *                     float); factors stored otherwise are read through a Cast to it
  * @param inputShape   measured shape of the layer's input
  * @param outputShape  measured shape of the conv/Gemm/MatMul node's output
  */
 record Candidate(Graph graph, Layer layer, double[] bnScale, long[] shape, float[] foldedBias, NodeProto batchNorm,
-                 String outputTensor, int dataType, long[] inputShape, long[] outputShape) {
+                 String outputTensor, int dataType, int computeType, long[] inputShape,
+                 long[] outputShape) {
 
     static Candidate of(Graph graph, Layer layer, Map<String, long[]> shapes) throws LrdktException {
         long[] shape = LayerWeights.unfoldShape(layer);
         long[] in = shapes.get(layer.node().getInput(0));
         long[] out = shapes.get(layer.node().getOutput(0));
         int dataType = LayerWeights.dataType(graph, layer);
+        int computeType = graph.constantType(layer.weightTensor()).orElse(dataType);
         NodeProto bn = layer.isConv() ? foldableBatchNorm(graph, layer) : null;
         if (layer.biasTensor() != null) {
             checkFinite(layer, "bias", FloatBuffer.wrap(floats(graph, layer.biasTensor())));
         }
         if (bn == null) {
-            return new Candidate(graph, layer, null, shape, null, null, layer.outputTensor(), dataType, in, out);
+            return new Candidate(graph, layer, null, shape, null, null, layer.outputTensor(), dataType, computeType, in,
+                    out);
         }
         // y = γ (conv(x) + b − μ) / √(σ² + ε) + β  =  conv'(x) + b'  with W' = W·s, b' = (b − μ)·s + β
         float[] gamma = floats(graph, bn.getInput(1));
@@ -65,7 +70,7 @@ record Candidate(Graph graph, Layer layer, double[] bnScale, long[] shape, float
             scales[o] = scale;
             folded[o] = (float) ((bias[o] - mean[o]) * scale + beta[o]);
         }
-        return new Candidate(graph, layer, scales, shape, folded, bn, bn.getOutput(0), dataType, in, out);
+        return new Candidate(graph, layer, scales, shape, folded, bn, bn.getOutput(0), dataType, computeType, in, out);
     }
 
     /**
@@ -153,12 +158,15 @@ record Candidate(Graph graph, Layer layer, double[] bnScale, long[] shape, float
         return layer.name();
     }
 
-    /** The unfoldings this layer can use under a scheme choice; 1×1 convs only channel (spatial is the same there). */
+    /**
+     * The unfoldings this layer can use under a scheme choice; 1×1 convs only channel (spatial is the same there),
+     * and so do 1-D convs (the spatial scheme splits two spatial axes).
+     */
     List<Unfolding> unfoldings(CompressOptions.Scheme scheme) {
         if (!layer.isConv()) {
             return List.of(Unfolding.FC);
         }
-        if (shape[2] == 1 && shape[3] == 1) {
+        if (shape[2] == 1 && shape[3] == 1 || oneDimensional()) {
             return List.of(Unfolding.CHANNEL);
         }
         return switch (scheme) {
@@ -166,6 +174,11 @@ record Candidate(Graph graph, Layer layer, double[] bnScale, long[] shape, float
             case CHANNEL -> List.of(Unfolding.CHANNEL);
             case AUTO -> List.of(Unfolding.SPATIAL, Unfolding.CHANNEL);
         };
+    }
+
+    /** A conv over one spatial axis, its kernel (N, C, k) seen as (N, C, 1, k) in {@link #shape}. */
+    boolean oneDimensional() {
+        return layer.isConv() && layer.weightShape().length == 3;
     }
 
     boolean hasBias() {
@@ -189,14 +202,16 @@ record Candidate(Graph graph, Layer layer, double[] bnScale, long[] shape, float
         long c = shape[1];
         long kh = shape[2];
         long kw = shape[3];
+        boolean bias = hasBias();
+        if (unfolding == Unfolding.CHANNEL) {
+            long[] middle = outputShape.clone(); // the output's positions, with K channels
+            middle[1] = k;
+            return Costs.conv(new long[] {k, c, kh, kw}, false, middle)
+                    .plus(Costs.conv(new long[] {n, k, 1, 1}, bias, outputShape));
+        }
         long batch = outputShape[0];
         long outH = outputShape[2];
         long outW = outputShape[3];
-        boolean bias = hasBias();
-        if (unfolding == Unfolding.CHANNEL) {
-            return Costs.conv(new long[] {k, c, kh, kw}, false, new long[] {batch, k, outH, outW})
-                    .plus(Costs.conv(new long[] {n, k, 1, 1}, bias, outputShape));
-        }
         // the vertical conv strides and pads only the height; its width is the input's
         long midW = inputShape[3];
         return Costs.conv(new long[] {k, c, kh, 1}, false, new long[] {batch, k, outH, midW})

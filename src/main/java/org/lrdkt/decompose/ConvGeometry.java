@@ -2,15 +2,20 @@ package org.lrdkt.decompose;
 
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.Attrs;
+import org.lrdkt.onnx.UnitHeight;
 import org.lrdkt.onnx.proto.Onnx.NodeProto;
 
 /**
  * A 2-D Conv's strides, dilations and explicit pads (top, left, bottom, right in ONNX order), with {@code auto_pad}
- * resolved against the measured input size, so that each axis can be handed to its own factor.
+ * resolved against the measured input size, so that each axis can be handed to its own factor. A 1-D Conv is seen
+ * as the 2-D one of unit height ({@link UnitHeight}).
  */
 record ConvGeometry(long[] strides, long[] dilations, long[] pads) {
 
-    static ConvGeometry of(NodeProto conv, long kh, long kw, long[] inputShape, String layer) throws LrdktException {
+    static ConvGeometry of(NodeProto oneOrTwoD, long kh, long kw, long[] measuredInput, String layer)
+            throws LrdktException {
+        NodeProto conv = UnitHeight.lift(oneOrTwoD);
+        long[] inputShape = measuredInput == null ? null : UnitHeight.shape(measuredInput);
         long[] strides = Attrs.getInts(conv, "strides", new long[] {1, 1});
         long[] dilations = Attrs.getInts(conv, "dilations", new long[] {1, 1});
         String autoPad = Attrs.getString(conv, "auto_pad", "NOTSET");

@@ -18,8 +18,8 @@ final class Decomposability {
         TensorProto weight = graph.constant(layer.weightTensor()).orElseThrow();
         long[] shape = layer.weightShape();
         String why = switch (layer.kind()) {
-            case CONV -> shape.length != 4
-                    ? "Conv with a " + (shape.length - 2) + "-D kernel (only 2-D convolutions are decomposed)"
+            case CONV -> shape.length != 4 && shape.length != 3
+                    ? "Conv with a " + (shape.length - 2) + "-D kernel (only 1-D and 2-D convolutions are decomposed)"
                     : layer.group() > 1 ? groupedConv(layer) : null;
             case GEMM -> shape.length != 2 ? "Gemm weight of rank " + shape.length
                     : Attrs.getInt(layer.node(), "transA", 0) != 0 ? "Gemm with transA=1" : null;

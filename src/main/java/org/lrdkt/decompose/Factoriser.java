@@ -26,6 +26,35 @@ final class Factoriser {
     record Replacement(List<NodeProto> nodes, List<TensorProto> initializers) {
     }
 
+    /**
+     * The new tensors of one replacement, stored in the layer weight's data type. Where the layer read its weight
+     * through a Cast (fp16 weights in a float graph), each is read through a Cast to the same type, so the written
+     * model keeps its weights in their original precision.
+     */
+    private static final class FactorTensors {
+        private final List<TensorProto> initializers = new ArrayList<>();
+        private final List<NodeProto> casts = new ArrayList<>();
+        private final Candidate candidate;
+        private final UniqueNames names;
+
+        FactorTensors(Candidate candidate, UniqueNames names) {
+            this.candidate = candidate;
+            this.names = names;
+        }
+
+        /** Adds the initializer; returns the tensor the factor nodes read (its Cast's output where one is needed). */
+        String add(String name, long[] dims, float[] values) {
+            initializers.add(TensorData.fromFloats(name, dims, values, candidate.dataType()));
+            if (candidate.computeType() == candidate.dataType()) {
+                return name;
+            }
+            String cast = names.take(name + ".cast");
+            casts.add(NodeProto.newBuilder().setName(cast).setOpType("Cast").addInput(name).addOutput(cast)
+                    .addAttribute(Attrs.ofInt("to", candidate.computeType())).build());
+            return cast;
+        }
+    }
+
     private Factoriser() {
     }
 
@@ -53,13 +82,12 @@ final class Factoriser {
         String middle = names.take(first + ".output");
         NodeProto node = c.layer().node();
         String output = c.batchNorm() != null ? c.batchNorm().getOutput(0) : node.getOutput(0);
-        List<TensorProto> inits = new ArrayList<>();
+        FactorTensors inits = new FactorTensors(c, names);
         boolean matMul = c.layer().kind() == Layer.Kind.MATMUL;
         String bias = matMul ? null : c.layer().biasTensor();
         float[] biasValues = biasShift != null && !matMul ? correctedBias(c, biasShift) : c.foldedBias();
         if (biasValues != null) {
-            bias = names.take(second + ".bias");
-            inits.add(TensorData.fromFloats(bias, new long[] {biasValues.length}, biasValues, c.dataType()));
+            bias = inits.add(names.take(second + ".bias"), new long[] {biasValues.length}, biasValues);
         }
         int k = f.k();
         List<NodeProto> nodes = switch (unfolding) {
@@ -72,9 +100,8 @@ final class Factoriser {
                     yield pair;
                 }
                 // a MatMul has no bias input: the mean correction is an Add of its own, before any bias Add
-                String shiftName = names.take(second + ".mean_shift");
-                inits.add(TensorData.fromFloats(shiftName, new long[] {biasShift.length}, Matrix.narrow(biasShift),
-                        c.dataType()));
+                String shiftName = inits.add(names.take(second + ".mean_shift"), new long[] {biasShift.length},
+                        Matrix.narrow(biasShift));
                 yield List.of(pair.get(0), pair.get(1), NodeProto.newBuilder().setName(names.take(second + "/shift"))
                         .setOpType("Add").setDomain(node.getDomain()).addInput(product).addInput(shiftName)
                         .addOutput(output).build());
@@ -86,28 +113,31 @@ final class Factoriser {
                 long kw = c.shape()[3];
                 boolean spatial = unfolding == Unfolding.SPATIAL;
                 // left = M's (C·kh[·kw]) × K side: filter k of the first conv is its column k
-                long[] firstShape = spatial ? new long[] {k, ch, kh, 1} : new long[] {k, ch, kh, kw};
-                inits.add(TensorData.fromFloats(firstWeight, firstShape, LayerWeights.transpose(f.left(), f.rows(), k),
-                        c.dataType()));
-                long[] secondShape = spatial ? new long[] {n, k, 1, kw} : new long[] {n, k, 1, 1};
-                inits.add(TensorData.fromFloats(secondWeight, secondShape, secondConvWeight(f, (int) n, spatial ? (int) kw : 1),
-                        c.dataType()));
+                long[] firstShape = spatial ? new long[] {k, ch, kh, 1} : c.oneDimensional() ? new long[] {k, ch, kw}
+                        : new long[] {k, ch, kh, kw};
+                String firstInput = inits.add(firstWeight, firstShape, LayerWeights.transpose(f.left(), f.rows(), k));
+                long[] secondShape = spatial ? new long[] {n, k, 1, kw} : c.oneDimensional() ? new long[] {n, k, 1}
+                        : new long[] {n, k, 1, 1};
+                String secondInput = inits.add(secondWeight, secondShape,
+                        secondConvWeight(f, (int) n, spatial ? (int) kw : 1));
                 long[] p = geometry.pads();
                 long[] s = geometry.strides();
                 long[] d = geometry.dilations();
                 NodeProto a = spatial
-                        ? conv(node, first, node.getInput(0), firstWeight, null, middle, new long[] {kh, 1},
+                        ? conv(node, first, node.getInput(0), firstInput, null, middle, new long[] {kh, 1},
                         new long[] {s[0], 1}, new long[] {p[0], 0, p[2], 0}, new long[] {d[0], 1})
-                        : conv(node, first, node.getInput(0), firstWeight, null, middle, new long[] {kh, kw}, s, p, d);
+                        : conv(node, first, node.getInput(0), firstInput, null, middle, new long[] {kh, kw}, s, p, d);
                 NodeProto b = spatial
-                        ? conv(node, second, middle, secondWeight, bias, output, new long[] {1, kw},
+                        ? conv(node, second, middle, secondInput, bias, output, new long[] {1, kw},
                         new long[] {1, s[1]}, new long[] {0, p[1], 0, p[3]}, new long[] {1, d[1]})
-                        : conv(node, second, middle, secondWeight, bias, output, new long[] {1, 1},
+                        : conv(node, second, middle, secondInput, bias, output, new long[] {1, 1},
                         new long[] {1, 1}, new long[] {0, 0, 0, 0}, new long[] {1, 1});
-                yield List.of(a, b);
+                yield c.oneDimensional() ? List.of(lineConv(a), lineConv(b)) : List.of(a, b);
             }
         };
-        return new Replacement(nodes, inits);
+        List<NodeProto> all = new ArrayList<>(inits.casts);
+        all.addAll(nodes);
+        return new Replacement(all, inits.initializers);
     }
 
     /**
@@ -154,6 +184,20 @@ final class Factoriser {
         return w;
     }
 
+    /** A factor conv built 2-D over a unit height (see {@link ConvGeometry}) as the 1-D conv it stands for. */
+    private static NodeProto lineConv(NodeProto twoD) {
+        NodeProto.Builder b = twoD.toBuilder();
+        for (int i = 0; i < b.getAttributeCount(); i++) {
+            AttributeProto a = b.getAttribute(i);
+            if (a.getName().equals("pads")) {
+                b.setAttribute(i, Attrs.ofInts("pads", a.getInts(1), a.getInts(3)));
+            } else if (CONV_GEOMETRY.contains(a.getName()) && a.getIntsCount() == 2) {
+                b.setAttribute(i, Attrs.ofInts(a.getName(), a.getInts(1)));
+            }
+        }
+        return b.build();
+    }
+
     private static NodeProto conv(NodeProto original, String name, String input, String weight, String bias,
                                   String output, long[] kernel, long[] strides, long[] pads, long[] dilations) {
         NodeProto.Builder b = NodeProto.newBuilder().setName(name).setOpType("Conv").setDomain(original.getDomain())
@@ -179,7 +223,7 @@ final class Factoriser {
     private static List<NodeProto> fullyConnected(Candidate c, LowRank.Factors f, String first, String second,
                                                   String firstWeight, String secondWeight, String middle,
                                                   String output, String bias, boolean effectiveBias,
-                                                  List<TensorProto> inits) {
+                                                  FactorTensors inits) {
         NodeProto node = c.layer().node();
         int k = f.k();
         int out = f.rows();
@@ -187,16 +231,14 @@ final class Factoriser {
         boolean gemm = c.layer().kind() == Layer.Kind.GEMM;
         boolean transB = gemm && Attrs.transB(node);
         // stored as op(B) expects: (K × in) / (out × K) when transposed, else (in × K) / (K × out)
-        inits.add(transB ? TensorData.fromFloats(firstWeight, new long[] {k, in}, f.right(), c.dataType())
-                : TensorData.fromFloats(firstWeight, new long[] {in, k}, LayerWeights.transpose(f.right(), k, in),
-                c.dataType()));
-        inits.add(transB ? TensorData.fromFloats(secondWeight, new long[] {out, k}, f.left(), c.dataType())
-                : TensorData.fromFloats(secondWeight, new long[] {k, out}, LayerWeights.transpose(f.left(), out, k),
-                c.dataType()));
+        String firstInput = transB ? inits.add(firstWeight, new long[] {k, in}, f.right())
+                : inits.add(firstWeight, new long[] {in, k}, LayerWeights.transpose(f.right(), k, in));
+        String secondInput = transB ? inits.add(secondWeight, new long[] {out, k}, f.left())
+                : inits.add(secondWeight, new long[] {k, out}, LayerWeights.transpose(f.left(), out, k));
         NodeProto.Builder a = NodeProto.newBuilder().setName(first).setOpType(node.getOpType())
-                .setDomain(node.getDomain()).addInput(node.getInput(0)).addInput(firstWeight).addOutput(middle);
+                .setDomain(node.getDomain()).addInput(node.getInput(0)).addInput(firstInput).addOutput(middle);
         NodeProto.Builder b = NodeProto.newBuilder().setName(second).setOpType(node.getOpType())
-                .setDomain(node.getDomain()).addInput(middle).addInput(secondWeight).addOutput(output);
+                .setDomain(node.getDomain()).addInput(middle).addInput(secondInput).addOutput(output);
         if (gemm) {
             a.addAttribute(Attrs.ofInt("transB", transB ? 1 : 0))
                     .addAttribute(Attrs.ofFloat("alpha", Attrs.getFloat(node, "alpha", 1f)));

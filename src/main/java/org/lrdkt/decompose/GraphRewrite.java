@@ -96,7 +96,10 @@ final class GraphRewrite {
         return model.build();
     }
 
-    /** Removes the replaced weights (and BN parameters) when nothing reads them any more, through Identity chains. */
+    /**
+     * Removes the replaced weights (and BN parameters) when nothing reads them any more, through the Identity and
+     * Cast chains that fed them to the layer.
+     */
     private static void removeDeadConstants(List<NodeProto> nodes, List<TensorProto> initializers,
                                             Set<String> maybeDead, GraphProto graph) {
         Set<String> outputs = new HashSet<>();
@@ -110,10 +113,11 @@ final class GraphRewrite {
             initializers.removeIf(i -> i.getName().equals(t));
             for (int i = 0; i < nodes.size(); i++) {
                 NodeProto n = nodes.get(i);
-                boolean constant = n.getOpType().equals("Constant") || n.getOpType().equals("Identity");
-                if (constant && n.getOutputCount() == 1 && n.getOutput(0).equals(t)) {
+                boolean passThrough = n.getOpType().equals("Identity") || n.getOpType().equals("Cast");
+                if ((passThrough || n.getOpType().equals("Constant")) && n.getOutputCount() == 1
+                        && n.getOutput(0).equals(t)) {
                     nodes.remove(i);
-                    if (n.getOpType().equals("Identity")) {
+                    if (passThrough) {
                         work.add(n.getInput(0));
                     }
                     break;

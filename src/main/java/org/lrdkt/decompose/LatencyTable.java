@@ -163,7 +163,7 @@ final class LatencyTable {
         List<NodeProto> nodes = replacement.nodes();
         NodeProto last = nodes.get(nodes.size() - 1);
         for (String input : last.getInputList()) {
-            boolean present = input.equals(nodes.get(0).getOutput(0))
+            boolean present = nodes.stream().anyMatch(n -> n.getOutputList().contains(input))
                     || inits.stream().anyMatch(t -> t.getName().equals(input));
             if (!present) { // the original bias, reused by name
                 inits.add(random(input, biasDims(c, input)));

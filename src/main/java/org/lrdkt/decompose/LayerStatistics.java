@@ -7,8 +7,10 @@ import java.util.Map;
 import java.util.Random;
 import org.lrdkt.LrdktException;
 import org.lrdkt.onnx.Attrs;
+import org.lrdkt.onnx.Costs;
 import org.lrdkt.onnx.Inference;
 import org.lrdkt.onnx.Layer;
+import org.lrdkt.onnx.UnitHeight;
 
 /**
  * What a calibration set says about one layer, gathered batch by batch from the teacher's activations: the mean
@@ -124,7 +126,7 @@ final class LayerStatistics implements AutoCloseable {
         long[] s = candidate.shape();
         int kh = (int) s[2];
         int kw = (int) s[3];
-        long[] xs = x.shape();
+        long[] xs = UnitHeight.shape(x.shape());
         ConvGeometry g = ConvGeometry.of(candidate.layer().node(), kh, kw, xs, candidate.name());
         int batch = (int) xs[0];
         int c = (int) xs[1];
@@ -221,7 +223,7 @@ final class LayerStatistics implements AutoCloseable {
         long[] ys = y.shape();
         int batch = (int) ys[0];
         int n = (int) ys[1];
-        int positions = (int) (ys[2] * ys[3]);
+        int positions = (int) (Costs.product(ys) / ys[0] / ys[1]);
         int per = Math.min(positions, samplesPerImage);
         FloatBuffer v = y.values();
         float[] rows = scratch(batch * per * n);

@@ -5,6 +5,7 @@ import org.lrdkt.onnx.Attrs;
 import org.lrdkt.onnx.Graph;
 import org.lrdkt.onnx.Layer;
 import org.lrdkt.onnx.TensorData;
+import org.lrdkt.onnx.UnitHeight;
 import org.lrdkt.onnx.proto.Onnx.TensorProto;
 
 /** A layer's weight in the orientation the unfoldings expect. */
@@ -28,9 +29,13 @@ public final class LayerWeights {
         return graph.constant(layer.weightTensor()).map(TensorProto::getDataType).orElse(TensorProto.DataType.FLOAT_VALUE);
     }
 
-    /** The shape the unfolding sees: the conv weight shape, or (out, in) for a fully-connected layer. */
+    /**
+     * The shape the unfolding sees: the conv weight shape (a 1-D kernel (N, C, k) as (N, C, 1, k)), or (out, in) for
+     * a fully-connected layer.
+     */
     public static long[] unfoldShape(Layer layer) {
-        return layer.isConv() ? layer.weightShape() : new long[] {layer.outFeatures(), layer.inFeatures()};
+        return layer.isConv() ? UnitHeight.shape(layer.weightShape())
+                : new long[] {layer.outFeatures(), layer.inFeatures()};
     }
 
     /**
@@ -74,8 +79,14 @@ public final class LayerWeights {
         return t;
     }
 
-    /** The unfolding the paper uses for this layer: spatial for convs, FC for fully-connected layers. */
+    /**
+     * The unfolding the paper uses for this layer: spatial for convs, FC for fully-connected layers; channel for 1-D
+     * convs, which have one spatial axis only.
+     */
     public static Unfolding paperUnfolding(Layer layer) {
-        return layer.isConv() ? Unfolding.SPATIAL : Unfolding.FC;
+        if (!layer.isConv()) {
+            return Unfolding.FC;
+        }
+        return layer.weightShape().length == 3 ? Unfolding.CHANNEL : Unfolding.SPATIAL;
     }
 }

@@ -117,39 +117,73 @@ public final class Graph {
 
     /**
      * The constant value of {@code tensor}: an initializer, the {@code value} of a Constant node, or either of those
-     * seen through a chain of Identity nodes.
+     * seen through Identity nodes and Casts between float types ({@link #constantSource}). The value is as stored:
+     * behind a Cast its data type is the source's (FLOAT16 weights Cast to float), see {@link #constantType}.
      */
     public Optional<TensorProto> constant(String tensor) {
-        return constantSource(tensor).flatMap(name -> {
-            TensorProto init = initializers.get(name);
-            return init != null ? Optional.of(init)
-                    : Attrs.find(producers.get(name), "value").filter(AttributeProto::hasT).map(AttributeProto::getT);
-        });
+        return constantSource(tensor).map(this::storedConstant);
+    }
+
+    private TensorProto storedConstant(String source) {
+        TensorProto init = initializers.get(source);
+        return init != null ? init : Attrs.find(producers.get(source), "value").filter(AttributeProto::hasT)
+                .map(AttributeProto::getT).orElse(null);
     }
 
     /**
      * The initializer or Constant-node output that {@code tensor}'s value comes from, through any chain of Identity
-     * nodes; empty when the value is computed.
+     * nodes and Casts from a float type to a float type (how fp16 exports feed their weights to a float graph);
+     * empty when the value is computed.
      */
     public Optional<String> constantSource(String tensor) {
         String name = tensor;
+        boolean cast = false;
         for (int hops = 0; hops < 64 && !name.isEmpty(); hops++) {
             if (initializers.containsKey(name)) {
-                return Optional.of(name);
+                return floatUnlessCast(name, cast);
             }
             NodeProto p = producers.get(name);
             if (p == null) {
                 return Optional.empty();
             }
             if (p.getOpType().equals("Constant")) {
-                return Optional.of(name);
+                return floatUnlessCast(name, cast);
             }
-            if (!p.getOpType().equals("Identity") || p.getInputCount() == 0) {
+            boolean floatCast = p.getOpType().equals("Cast")
+                    && TensorData.isFloatingPoint((int) Attrs.getInt(p, "to", 0));
+            if (!(p.getOpType().equals("Identity") || floatCast) || p.getInputCount() == 0) {
                 return Optional.empty();
             }
+            cast |= floatCast;
             name = p.getInput(0);
         }
         return Optional.empty();
+    }
+
+    /** A source seen through a Cast counts only when it is itself float: a Cast from integers computes a value. */
+    private Optional<String> floatUnlessCast(String source, boolean cast) {
+        TensorProto t = cast ? storedConstant(source) : null;
+        return !cast || (t != null && TensorData.isFloatingPoint(t.getDataType())) ? Optional.of(source)
+                : Optional.empty();
+    }
+
+    /**
+     * The data type a constant {@code tensor} has where it is read: the target of the Cast nearest to it, else the
+     * stored type. For an fp16 weight Cast to float, FLOAT while {@link #constant} holds FLOAT16.
+     */
+    public Optional<Integer> constantType(String tensor) {
+        Optional<TensorProto> stored = constant(tensor);
+        if (stored.isEmpty()) {
+            return Optional.empty();
+        }
+        NodeProto p;
+        for (String name = tensor; (p = producers.get(name)) != null && !p.getOpType().equals("Constant");
+                name = p.getInput(0)) {
+            if (p.getOpType().equals("Cast")) {
+                return Optional.of((int) Attrs.getInt(p, "to", 0));
+            }
+        }
+        return Optional.of(stored.get().getDataType());
     }
 
     /** The stable name of a layer: its node name, or its weight tensor's name when the node has none. */

@@ -131,8 +131,14 @@ public final class Inference implements AutoCloseable {
     }
 
     /**
-     * The model without its float initializers (those stored as raw bytes and not also graph inputs), each of which
-     * becomes an ORT tensor over its bytes, put into {@code shared} by name.
+     * Float initializers smaller than this stay in the model: sharing saves nothing on them, and ONNX Runtime's shape
+     * inference reads some of them at load (a Resize's scales), which it cannot from a shared tensor.
+     */
+    static final long SHARED_WEIGHT_MIN_ELEMENTS = 1 << 10;
+
+    /**
+     * The model without its float weights (initializers stored as raw bytes, not small and not also graph inputs),
+     * each of which becomes an ORT tensor over its bytes, put into {@code shared} by name.
      */
     private static ModelProto shareFloatWeights(OrtEnvironment env, ModelProto model, Map<String, OnnxTensor> shared)
             throws OrtException {
@@ -142,6 +148,7 @@ public final class Inference implements AutoCloseable {
         GraphProto.Builder rest = graph.toBuilder().clearInitializer();
         for (TensorProto t : graph.getInitializerList()) {
             boolean shareable = t.getDataType() == TensorProto.DataType.FLOAT_VALUE && t.hasRawData()
+                    && Costs.product(TensorData.dims(t)) >= SHARED_WEIGHT_MIN_ELEMENTS
                     && t.getDataLocation() != TensorProto.DataLocation.EXTERNAL && !inputs.contains(t.getName());
             if (!shareable) {
                 rest.addInitializer(t);

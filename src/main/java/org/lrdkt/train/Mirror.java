@@ -36,7 +36,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * weights: Conv, ConvTranspose and Gemm weight/bias, MatMul operands, Add/Sub/Mul/Div/Sum/Mean operands (biases
  * and scales), PRelu slopes, and the scale/bias of BatchNormalization, LayerNormalization and InstanceNormalization. BatchNormalization running statistics stay frozen; scalars (Clip
  * bounds, constant divisors) and integer tensors never train. Weights of any float type train in the mirror's type
- * and are written back in their own (fp16 stays fp16).
+ * and are written back in their own (fp16 stays fp16), also where a Cast feeds them to a float graph.
  */
 public final class Mirror {
 
@@ -237,7 +237,7 @@ public final class Mirror {
                 if (!Ops.weightSlot(s.node().getOpType(), i)) {
                     continue;
                 }
-                String source = constantSource(graph, s.inputs()[i]);
+                String source = graph.constantSource(s.inputs()[i]).orElse(null);
                 if (source == null || parameters.containsKey(source)) {
                     continue;
                 }
@@ -294,28 +294,6 @@ public final class Mirror {
     private static INDArray segment(INDArray flat, long offset, long[] shape) {
         long length = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
         return flat.get(NDArrayIndex.interval(offset, offset + length)).reshape('c', shape);
-    }
-
-    /** The initializer or Constant-node output a tensor's value comes from, through Identity; null if computed. */
-    private static String constantSource(Graph graph, String tensor) {
-        String name = tensor;
-        for (int hops = 0; hops < 64 && !name.isEmpty(); hops++) {
-            if (graph.initializer(name) != null) {
-                return name;
-            }
-            NodeProto p = graph.producer(name);
-            if (p == null) {
-                return null;
-            }
-            if (p.getOpType().equals("Constant")) {
-                return name;
-            }
-            if (!p.getOpType().equals("Identity")) {
-                return null;
-            }
-            name = p.getInput(0);
-        }
-        return null;
     }
 
     public DataType dataType() {

@@ -14,8 +14,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * The training mirror's op registry: per ONNX op type, how its {@link MirrorOp} (forward and backward) is built
  * from the node and which of its inputs may be trainable weights. Adding an op touches its family's file and one
- * line here. The families: {@link LinearOps}, {@link ConvOp}, {@link ConvTransposeOp}, {@link PoolOp},
- * {@link ResizeOp}, {@link ElementwiseOps}, {@link NormalisationOps}, {@link ReductionOps}, {@link ShapeOps}, {@link IndexingOps}.
+ * line here. The families: {@link LinearOps}, {@link ConvOp}, {@link ConvTransposeOp}, {@link PoolOp} (1-D ones
+ * through {@link OneDimensional}), {@link ResizeOp}, {@link ElementwiseOps}, {@link NormalisationOps},
+ * {@link ReductionOps}, {@link ShapeOps}, {@link IndexingOps}.
  */
 final class Ops {
 
@@ -46,8 +47,9 @@ final class Ops {
 
     private static Map<String, Entry> registry() {
         Map<String, Entry> r = new TreeMap<>();
-        r.put("Conv", new Entry((n, o, t) -> new ConvOp(n), i -> i >= 1, false));
-        r.put("ConvTranspose", new Entry((n, o, t) -> new ConvTransposeOp(n), i -> i >= 1, false));
+        r.put("Conv", new Entry(OneDimensional.lifting((n, o, t) -> new ConvOp(n)), i -> i >= 1, false));
+        r.put("ConvTranspose", new Entry(OneDimensional.lifting((n, o, t) -> new ConvTransposeOp(n)), i -> i >= 1,
+                false));
         r.put("Gemm", new Entry((n, o, t) -> new LinearOps.Gemm(n), i -> i >= 1, false));
         r.put("MatMul", new Entry((n, o, t) -> new LinearOps.MatMul(), i -> true, false));
         for (String op : new String[] {"Add", "Sub", "Mul", "Div"}) {
@@ -65,8 +67,8 @@ final class Ops {
         }
         r.put("PRelu", new Entry((n, o, t) -> new ElementwiseOps.PRelu(), i -> i == 1, false));
         r.put("Pow", new Entry((n, o, t) -> new ElementwiseOps.Pow(), NO_WEIGHTS, false));
-        r.put("MaxPool", new Entry((n, o, t) -> new PoolOp(n), NO_WEIGHTS, false));
-        r.put("AveragePool", new Entry((n, o, t) -> new PoolOp(n), NO_WEIGHTS, false));
+        r.put("MaxPool", new Entry(OneDimensional.lifting((n, o, t) -> new PoolOp(n)), NO_WEIGHTS, false));
+        r.put("AveragePool", new Entry(OneDimensional.lifting((n, o, t) -> new PoolOp(n)), NO_WEIGHTS, false));
         r.put("Resize", new Entry((n, o, t) -> new ResizeOp(n, o), NO_WEIGHTS, false));
         r.put("Upsample", new Entry((n, o, t) -> new ResizeOp(n, o), NO_WEIGHTS, false));
         r.put("GlobalAveragePool", new Entry((n, o, t) -> ReductionOps.Reduce.global(ReductionOps.Kind.MEAN),

@@ -20,6 +20,7 @@ import org.lrdkt.ModelBuilder;
 import org.lrdkt.Npy;
 import org.lrdkt.data.Preprocessing;
 import org.lrdkt.onnx.Attrs;
+import org.lrdkt.onnx.Graph;
 import org.lrdkt.onnx.Inference;
 import org.lrdkt.onnx.OnnxModel;
 import org.lrdkt.onnx.proto.Onnx.TensorProto;
@@ -48,6 +49,9 @@ class CalibrationTest {
                 Arguments.of("channel conv with a folded BatchNormalization, no bias", new Case(() -> new ModelBuilder(
                         1, 4, 9, 9).conv("layer", new long[] {8, 4, 3, 3}, false, Attrs.ofInts("pads", 1, 1, 1, 1))
                         .batchNorm("bn", 8), CompressOptions.Scheme.CHANNEL, 8, 2)),
+                Arguments.of("1-D conv, stride 2, asymmetric pads, bias", new Case(() -> new ModelBuilder(1, 4, 24)
+                        .conv("layer", new long[] {8, 4, 5}, true, Attrs.ofInts("strides", 2),
+                                Attrs.ofInts("pads", 2, 1)), CompressOptions.Scheme.SPATIAL, 8, 2)),
                 Arguments.of("Gemm transB alpha 0.7 beta 1.9", new Case(() -> new ModelBuilder(1, 12).gemm("layer", 12,
                         9, true, true, 0.7f, 1.9f), CompressOptions.Scheme.SPATIAL, 9, 3)),
                 Arguments.of("Gemm without bias", new Case(() -> new ModelBuilder(1, 12).gemm("layer", 12, 9, false,
@@ -100,9 +104,9 @@ class CalibrationTest {
         return out;
     }
 
-    /** The output's feature axis: 1 for NCHW, the last for [N, features] and [N, T, features]. */
-    private static double[] meanErrorPerFeature(float[][] student, float[][] teacher, long[] outputShape) {
-        boolean conv = outputShape.length == 4;
+    /** The output's feature axis: 1 for a conv's [N, C, ...], the last for [N, features] and [N, T, features]. */
+    private static double[] meanErrorPerFeature(float[][] student, float[][] teacher, long[] outputShape,
+                                                boolean conv) {
         int features = (int) (conv ? outputShape[1] : outputShape[outputShape.length - 1]);
         int per = student[0].length;
         double[] mean = new double[features];
@@ -168,8 +172,9 @@ class CalibrationTest {
             outputShape = session.run(new Inference.Tensor(Arrays.copyOf(seen, seen.length / SAMPLES), shape))
                     .shape();
         }
-        double[] meanError = meanErrorPerFeature(outputs(calibrated, seen, shape), t, outputShape);
-        double[] plainMeanError = meanErrorPerFeature(outputs(plain, seen, shape), t, outputShape);
+        boolean conv = Graph.of(teacher).layers().get(0).isConv();
+        double[] meanError = meanErrorPerFeature(outputs(calibrated, seen, shape), t, outputShape, conv);
+        double[] plainMeanError = meanErrorPerFeature(outputs(plain, seen, shape), t, outputShape, conv);
         double worst = Arrays.stream(meanError).map(Math::abs).max().orElseThrow();
         double plainWorst = Arrays.stream(plainMeanError).map(Math::abs).max().orElseThrow();
         assertTrue(plainWorst > 1e-2, "the plain truncation should leave a mean error to correct: " + plainWorst);

@@ -11,6 +11,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.lrdkt.Json;
 import org.lrdkt.LrdktException;
@@ -117,6 +118,30 @@ class FactorisationTest {
         assertEquals(2, constants);
     }
 
+    /** A 1-D conv (keyword spotting, audio) takes the channel scheme whichever is asked: one spatial axis. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(CompressOptions.Scheme.class)
+    void oneDimensionalConvFullRankReproducesLayer(CompressOptions.Scheme scheme) throws LrdktException {
+        ModelBuilder b = new ModelBuilder(2, 3, 20).conv("conv", new long[] {8, 3, 5}, true,
+                Attrs.ofInts("pads", 2, 1), Attrs.ofInts("strides", 2), Attrs.ofInts("dilations", 2))
+                .batchNorm("bn", 8).relu().conv("same", new long[] {6, 8, 3}, false, Attrs.ofString("auto_pad",
+                        "SAME_UPPER"));
+        OnnxModel teacher = b.build();
+        OnnxModel student = fullRank(teacher, scheme, Map.of("conv", 8, "same", 6));
+        assertNodes(student, "conv/lrd_k", "conv/lrd_1x1");
+        assertNodes(student, "same/lrd_k", "same/lrd_1x1");
+        Graph graph = Graph.of(student);
+        assertEquals(List.of(8L, 3L, 5L), dims(graph, node(student, "conv/lrd_k").getInput(1)));
+        assertEquals(List.of(8L, 8L, 1L), dims(graph, node(student, "conv/lrd_1x1").getInput(1)));
+        assertEquals(List.of(2L, 1L), node(student, "conv/lrd_k").getAttributeList().stream()
+                .filter(a -> a.getName().equals("pads")).findFirst().orElseThrow().getIntsList());
+        assertTrue(ModelBuilder.outputError(teacher, student, b.inputShape()) < TOLERANCE);
+    }
+
+    private static List<Long> dims(Graph graph, String tensor) {
+        return graph.constant(tensor).orElseThrow().getDimsList();
+    }
+
     @Test
     void batchNormIsFoldedExactly() throws LrdktException {
         ModelBuilder b = new ModelBuilder(1, 3, 9, 9).constantNodes()
@@ -141,6 +166,36 @@ class FactorisationTest {
             assertEquals(TensorProto.DataType.FLOAT16_VALUE, t.getDataType(), t.getName());
         }
         // half precision: the factors are rounded to 11 significant bits, so compare at half's resolution
+        assertTrue(ModelBuilder.outputError(teacher, student, b.inputShape()) < 5e-3);
+    }
+
+    /**
+     * PyTorch's fp16-weight export: FLOAT16 initializers each Cast to float in front of a float graph. The factors
+     * (and a BN-folded bias) are stored as FLOAT16 behind Casts of their own, and the original weights, their Casts
+     * and the folded BN's parameters are gone.
+     */
+    @Test
+    void castFloat16WeightsGiveFloat16FactorsBehindCasts() throws LrdktException {
+        ModelBuilder b = ModelBuilder.castWeights(TensorProto.DataType.FLOAT16_VALUE, 2, 3, 8, 8)
+                .conv("conv", new long[] {6, 3, 3, 3}, true, Attrs.ofInts("pads", 1, 1, 1, 1)).batchNorm("bn", 6)
+                .relu().flatten().gemm("fc", 6 * 8 * 8, 5, true, true, 1f, 1f).relu().matMul("proj", 5, 4, true);
+        OnnxModel teacher = b.build();
+        OnnxModel student = fullRank(teacher, CompressOptions.Scheme.SPATIAL, Map.of("conv", 9, "fc", 5, "proj", 4));
+        Graph graph = Graph.of(student);
+        for (TensorProto t : student.graph().getInitializerList()) {
+            assertEquals(TensorProto.DataType.FLOAT16_VALUE, t.getDataType(), t.getName());
+            assertEquals("Cast", graph.consumers(t.getName()).get(0).getOpType(), t.getName() + " is read as float");
+        }
+        for (NodeProto n : student.graph().getNodeList()) {
+            assertFalse(graph.consumers(n.getOutput(0)).isEmpty() && !graph.isGraphOutput(n.getOutput(0)),
+                    "dead node " + n.getName());
+        }
+        assertTrue(student.graph().getNodeList().stream().noneMatch(n -> n.getOpType().equals("BatchNormalization")));
+        assertTrue(student.graph().getInitializerList().stream().noneMatch(t -> t.getName().startsWith("bn.")));
+        for (String layer : List.of("conv/lrd_v", "conv/lrd_h", "fc/lrd_a", "fc/lrd_b", "proj/lrd_a", "proj/lrd_b")) {
+            assertEquals("Cast", graph.producer(node(student, layer).getInput(1)).getOpType(), layer);
+        }
+        // the factors are rounded to half's 11 significant bits, like the weights they replace
         assertTrue(ModelBuilder.outputError(teacher, student, b.inputShape()) < 5e-3);
     }
 

@@ -270,6 +270,41 @@ class ExportOpsTest {
         return b.build("out", 20);
     }
 
+    /** PyTorch's fp16-weight export: FLOAT16 initializers each Cast to float in front of a float graph. */
+    static OnnxModel castWeights() {
+        return ModelBuilder.castWeights(TensorProto.DataType.FLOAT16_VALUE, -1, 3, 6, 6)
+                .conv("conv", new long[] {4, 3, 3, 3}, true, ofInts("pads", 1, 1, 1, 1)).batchNorm("bn", 4).relu()
+                .flatten().gemm("fc", 4 * 6 * 6, 5, true, true, 1f, 1f).build();
+    }
+
+    private static final long[] LINE_INPUT = {2, 3, 20};
+
+    /**
+     * The 1-D layers of keyword-spotting and other audio CNNs over [N, C, L]: Conv (padded, strided and dilated, and
+     * with no attributes at all), BatchNormalization, MaxPool, AveragePool (padding counted and not), ConvTranspose.
+     */
+    static OnnxModel oneDimensional() {
+        GraphBuilder b = new GraphBuilder(40).input("input", -1, 3, 20);
+        String x = b.node("Conv", in("input", b.weight("c1.w", 0.5, 8, 3, 5), b.weight("c1.b", 0.2, 8)),
+                ofInts("kernel_shape", 5), ofInts("pads", 2, 2));
+        x = b.node("BatchNormalization", in(x, b.weight("bn.s", 1, 8), b.weight("bn.b", 0.2, 8),
+                b.weight("bn.m", 0.2, 8), b.initializer("bn.v", new long[] {8}, ModelBuilder.random(4, 8, 0.5, 1.5))));
+        x = b.node("MaxPool", in(b.node("Relu", in(x))), ofInts("kernel_shape", 3), ofInts("strides", 2),
+                ofInts("pads", 1, 1));
+        x = b.node("Conv", in(x, b.weight("c2.w", 0.5, 8, 8, 3)), ofInts("strides", 2), ofInts("dilations", 2),
+                ofInts("pads", 2, 1));
+        String plain = b.node("Conv", in(x, b.weight("c3.w", 0.5, 6, 8, 3), b.weight("c3.b", 0.2, 6)));
+        String counted = b.node("AveragePool", in(x), ofInts("kernel_shape", 3), ofInts("pads", 1, 1),
+                ofInt("count_include_pad", 1));
+        String excluded = b.node("AveragePool", in(x), ofInts("kernel_shape", 2), ofInts("strides", 2),
+                ofInts("pads", 0, 1), ofInt("ceil_mode", 1));
+        String up = b.node("ConvTranspose", in(plain, b.weight("up.w", 0.5, 6, 4, 3), b.weight("up.b", 0.2, 4)),
+                ofInts("strides", 2), ofInts("pads", 1, 0), ofInts("output_padding", 1));
+        String[] flat = Stream.of(counted, excluded, up).map(t -> b.node("Flatten", in(t))).toArray(String[]::new);
+        b.node("Concat", "out", flat, ofInt("axis", 1));
+        return b.build("out", 13);
+    }
+
     static Stream<Arguments> graphs() {
         return Stream.of(Arguments.of("elementwise", elementwise(), ELEMENTWISE_INPUT),
                 Arguments.of("shapes", shapes(), SHAPE_INPUT),
@@ -282,7 +317,9 @@ class ExportOpsTest {
                 Arguments.of("reductions", reductions(), RESIZE_INPUT),
                 Arguments.of("reductions, opset 18", reductionsOpset18(), RESIZE_INPUT),
                 Arguments.of("normalisations, erf", normalisations(), RESIZE_INPUT),
-                Arguments.of("gelu", gelus(), RESIZE_INPUT));
+                Arguments.of("gelu", gelus(), RESIZE_INPUT),
+                Arguments.of("fp16 weights behind Casts", castWeights(), ELEMENTWISE_INPUT),
+                Arguments.of("1-D convolutions and pools", oneDimensional(), LINE_INPUT));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -339,6 +376,23 @@ class ExportOpsTest {
         }
     }
 
+    /** Weights read through a Cast train as their FLOAT16 initializers, written back as FLOAT16. */
+    @Test
+    void castWeightsTrainAsTheirHalfInitializers() throws Exception {
+        OnnxModel model = castWeights();
+        Mirror mirror = Mirror.of(model, DataType.FLOAT, true);
+        assertEquals(List.of("conv.weight", "conv.bias", "bn.scale", "bn.bias", "fc.weight", "fc.bias"),
+                List.copyOf(mirror.parameters().keySet()));
+        mirror.flatParameters().addi(0.125);
+        for (TensorProto t : mirror.writeBack(model).graph().getInitializerList()) {
+            assertEquals(TensorProto.DataType.FLOAT16_VALUE, t.getDataType(), t.getName());
+            Mirror.Parameter p = mirror.parameters().get(t.getName());
+            if (p != null) {
+                assertEquals(p.value().getDouble(0), TensorData.toFloats(t)[0], 1e-3, t.getName());
+            }
+        }
+    }
+
     @Test
     void anOpVariantTheMirrorCannotTrainIsNamedWithItsNode() {
         GraphBuilder b = new GraphBuilder(26).input("input", -1, 3, 4, 4);
@@ -350,12 +404,12 @@ class ExportOpsTest {
         wrap.node("Pad", "out", in("input", wrap.ints("pads", 0, 0, 1, 1, 0, 0, 1, 1)), ofString("mode", "wrap"));
         e = assertThrows(LrdktException.class, () -> Mirror.of(wrap.build("out", 19), DataType.FLOAT, true));
         assertTrue(e.getMessage().startsWith("Pad '/out/Pad': mode wrap"), e.getMessage());
-        for (String op : List.of("ConvTranspose", "Conv")) { // the 1-D convolutions of audio and sequence models
-            GraphBuilder line = new GraphBuilder(38).input("input", -1, 3, 8);
-            line.node(op, "out", in("input", line.weight("w", 1, 3, 3, 3)), ofInts("strides", 2));
-            OnnxModel oneD = line.build("out", 13);
-            e = assertThrows(LrdktException.class, () -> Mirror.of(oneD, DataType.FLOAT, true));
-            assertTrue(e.getMessage().startsWith(op + " '/out/" + op + "' with a 1-D window"), e.getMessage());
+        for (String op : List.of("ConvTranspose", "Conv")) { // the 3-D convolutions of volumetric models
+            GraphBuilder volume = new GraphBuilder(38).input("input", -1, 3, 4, 4, 4);
+            volume.node(op, "out", in("input", volume.weight("w", 1, 3, 3, 3, 3, 3)), ofInts("strides", 2, 2, 2));
+            OnnxModel threeD = volume.build("out", 13);
+            e = assertThrows(LrdktException.class, () -> Mirror.of(threeD, DataType.FLOAT, true));
+            assertTrue(e.getMessage().startsWith(op + " '/out/" + op + "' with a 3-D window"), e.getMessage());
         }
         GraphBuilder stats = new GraphBuilder(39).input("input", -1, 3, 4);
         String[] ln = stats.nodeWithOutputs("LayerNormalization", 2, "ln", in("input", stats.weight("scale", 1, 4)));
