@@ -19,19 +19,17 @@ shift $(( $# > 0 ? 1 : 0 ))
 which=("$@")
 photos="${PHOTOS:-320}" epochs="${EPOCHS:-2}" lr="${LR:-0.001}" max_rss_kb=$(( ${MAX_RSS_GB:-10} * 1024 * 1024 ))
 export LRDKT_JAVA_OPTS="${LRDKT_JAVA_OPTS:--Xmx4g}" OMP_NUM_THREADS=2
-mkdir -p "$out"
 for name in "${which[@]}"; do
   [[ "$name" == resnet50 || "$name" == mobilenet_v2 ]] || { echo "$0: unknown model '$name' (resnet50, mobilenet_v2)" >&2; exit 2; }
 done
+mkdir -p "$out"
 [[ -d "$out/photos-$photos" ]] || "$root/tools/make_photo_folder.sh" "$out/photos-$photos" "$photos" flat 1 >/dev/null
 [[ -d "$out/photos-test" ]] || "$root/tools/make_photo_folder.sh" "$out/photos-test" 64 flat 11 >/dev/null
+models="$root/models" tag= bn_stats=()
 if [[ "${BN_STATS:-0}" == 1 ]]; then
-  models="$root/models/bnstats" tag=-bnstats
-  /usr/bin/python3 "$root/tools/make_torchvision_models.py" "$models" "${which[@]}" --bn-stats "$out/photos-$photos" >/dev/null
-else
-  models="$root/models" tag=
-  /usr/bin/python3 "$root/tools/make_torchvision_models.py" "$models" "${which[@]}" >/dev/null
+  models="$root/models/bnstats" tag=-bnstats bn_stats=(--bn-stats "$out/photos-$photos")
 fi
+/usr/bin/python3 "$root/tools/make_torchvision_models.py" "$models" "${which[@]}" "${bn_stats[@]}" >/dev/null
 
 # Runs "$@" under /usr/bin/time; stops it when its resident memory passes max_rss_kb (the machine is shared).
 guarded() { # rss-file log-file command...
