@@ -5,12 +5,15 @@
 # astronaut.png (NASA, public domain), chelsea.png (Stefan van der Walt, CC0), coffee.png (Rachel Michetti, CC0),
 # rocket.jpg (SpaceX, public domain), retina.jpg (Wikimedia Commons, CC0), hubble_deep_field.jpg (NASA, public
 # domain). Each output is a random crop of one of them resized to a longer side of 500 px (tools/MakePhotoFolder.java).
-# Usage: tools/make_photo_folder.sh OUT COUNT [classes|flat]
+# Usage: tools/make_photo_folder.sh OUT COUNT [classes|flat] [SEED]
 #   classes (default): OUT/astronaut/*.jpg, OUT/chelsea/*.jpg, ... (6 classes, one per source photo)
 #   flat: OUT/*.jpg, unlabelled
+#   SEED (default 1) draws the crops: another seed gives other crops of the same six photos (a held-out set)
 set -euo pipefail
-out="${1:?usage: $0 OUT COUNT [classes|flat]}" count="${2:?usage: $0 OUT COUNT [classes|flat]}" layout="${3:-classes}"
+usage="usage: $0 OUT COUNT [classes|flat] [SEED]"
+out="${1:?$usage}" count="${2:?$usage}" layout="${3:-classes}" seed="${4:-1}"
 [[ "$layout" == classes || "$layout" == flat ]] || { echo "layout must be classes or flat" >&2; exit 2; }
+[[ "$seed" =~ ^[0-9]+$ ]] || { echo "SEED must be a whole number" >&2; exit 2; }
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/lrdkt/photos"
 photos="$cache/selected"
@@ -25,4 +28,4 @@ if [[ ! -f "$photos/astronaut.png" ]]; then
   done
   rm -rf "$cache/unpacked"
 fi
-java "$root/tools/MakePhotoFolder.java" "$photos" "$out" "$count" "$layout"
+java "$root/tools/MakePhotoFolder.java" "$photos" "$out" "$count" "$layout" 500 "$seed"

@@ -16,6 +16,15 @@ Default OUTDIR models/ (gitignored — vgg16.onnx is ~528 MiB: never commit thes
 Default names: resnet18 resnet50 mobilenet_v2 vgg16 alexnet. Existing files are skipped
 unless --force. --verify also compares each export's output (numpy re-implementation, batch 2)
 with PyTorch's. Reruns give byte-identical files.
+
+--bn-stats PHOTOS re-estimates every BatchNormalization's running mean and variance on a folder
+of photos (torchvision's ImageNet evaluation transform, all of them, batches of 32) before the
+export, so that each layer's activations are normalised as in a trained network. Without it the
+running statistics stay at their initial mean 0, variance 1, which does not normalise: a random
+MobileNet-v2's logits then come out around 1e-9 for any input (its depthwise convs are
+initialised with kaiming fan_out over all channels, far too small for one input channel each, and
+the activations shrink block after block), and a random ResNet-50's grow to tens and pick one or
+two classes for every photo. Use another OUTDIR for these models: existing files are skipped.
 """
 import argparse
 import os
@@ -45,13 +54,42 @@ def verify(model, m):
     return float(np.abs(got - ref).max() / max(np.abs(ref).max(), 1e-12))
 
 
-def export(name, outdir, force, check):
+def photo_batches(folder):
+    """the photos of folder (sorted names), ImageNet evaluation transform, in batches of 32"""
+    from PIL import Image
+    t = torchvision.transforms
+    transform = t.Compose([t.Resize(256), t.CenterCrop(224), t.ToTensor(),
+                           t.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+    files = sorted(f for f in os.listdir(folder) if f.lower().endswith((".jpg", ".jpeg", ".png")))
+    if not files:
+        raise SystemExit(f"make_torchvision_models: no photos in {folder}")
+    for i in range(0, len(files), 32):
+        yield torch.stack([transform(Image.open(os.path.join(folder, f)).convert("RGB"))
+                           for f in files[i:i + 32]])
+
+
+def estimate_bn_stats(model, folder):
+    """BatchNorm running statistics as the cumulative mean over the photos (momentum None)"""
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None
+    model.train()
+    with torch.no_grad():
+        for x in photo_batches(folder):
+            model(x)
+    return model.eval()
+
+
+def export(name, outdir, force, check, bn_stats):
     path = os.path.join(outdir, name + ".onnx")
     if os.path.exists(path) and not force:
         print(f"{name}: {path} exists, skipped (--force to redo)")
         return
     torch.manual_seed(SEED)
     model = getattr(torchvision.models, name)(weights=None).eval()
+    if bn_stats:
+        estimate_bn_stats(model, bn_stats)
     t0 = time.perf_counter()
     tmp = path + ".tmp"
     torch.onnx.export(model, torch.zeros(1, 3, 224, 224), tmp, input_names=["input"],
@@ -84,6 +122,8 @@ def main():
     ap.add_argument("--verify", action="store_true",
                     help="also run each export in numpy (tools/onnx_numpy.py) on a batch of 2 and "
                          "compare with PyTorch (slow: about a minute for vgg16)")
+    ap.add_argument("--bn-stats", metavar="PHOTOS",
+                    help="re-estimate BatchNorm statistics on this folder of photos before export")
     args = ap.parse_args()
     names = args.names or ALL
     bad = [n for n in names if n not in ALL]
@@ -95,7 +135,7 @@ def main():
     os.makedirs(args.outdir, exist_ok=True)
     print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, onnx {onnx.__version__}")
     for n in names:
-        export(n, args.outdir, args.force, args.verify)
+        export(n, args.outdir, args.force, args.verify, args.bn_stats)
 
 
 if __name__ == "__main__":

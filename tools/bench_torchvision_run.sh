@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# torchvision ResNet-50 and MobileNet-v2 (random initial weights: tools/make_torchvision_models.py) through the whole
+# `lrdkt run` label-free: half their MACs (calibrated closed form), knowledge transfer on an unlabelled folder of
+# JPEG photos with `--preset imagenet` (random-resized crops and flips), fidelity to the teacher on photos cut from
+# other crops, ONNX Runtime latency at batch 1. Makes the models and photos (tools/make_photo_folder.sh) first.
+# Usage (from anywhere): tools/bench_torchvision_run.sh [OUT_DIR [resnet50] [mobilenet_v2]]
+#   (default /tmp/lrdkt-torchvision resnet50 mobilenet_v2)
+# Environment: PHOTOS (training photos, default 320; 10% are held out to pick the epoch), EPOCHS (default 2),
+# LR (default 0.001), MAX_RSS_GB (default 10: the run is stopped above it), LRDKT_JAVA_OPTS (default -Xmx4g),
+# BN_STATS=1: the models' BatchNorm statistics re-estimated on the training photos (models/bnstats/; without it a
+# random MobileNet-v2's logits are ~1e-9 for every photo, see tools/make_torchvision_models.py).
+# Prints each run's summary table, the fidelity figures of report.json and the peak resident memory; report.json/
+# report.html per model under OUT_DIR.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="${1:-/tmp/lrdkt-torchvision}"
+shift $(( $# > 0 ? 1 : 0 ))
+(( $# > 0 )) || set -- resnet50 mobilenet_v2
+which=("$@")
+photos="${PHOTOS:-320}" epochs="${EPOCHS:-2}" lr="${LR:-0.001}" max_rss_kb=$(( ${MAX_RSS_GB:-10} * 1024 * 1024 ))
+export LRDKT_JAVA_OPTS="${LRDKT_JAVA_OPTS:--Xmx4g}" OMP_NUM_THREADS=2
+for name in "${which[@]}"; do
+  [[ "$name" == resnet50 || "$name" == mobilenet_v2 ]] || { echo "$0: unknown model '$name' (resnet50, mobilenet_v2)" >&2; exit 2; }
+done
+mkdir -p "$out"
+[[ -d "$out/photos-$photos" ]] || "$root/tools/make_photo_folder.sh" "$out/photos-$photos" "$photos" flat 1 >/dev/null
+[[ -d "$out/photos-test" ]] || "$root/tools/make_photo_folder.sh" "$out/photos-test" 64 flat 11 >/dev/null
+models="$root/models" tag= bn_stats=()
+if [[ "${BN_STATS:-0}" == 1 ]]; then
+  models="$root/models/bnstats" tag=-bnstats bn_stats=(--bn-stats "$out/photos-$photos")
+fi
+/usr/bin/python3 "$root/tools/make_torchvision_models.py" "$models" "${which[@]}" "${bn_stats[@]}" >/dev/null
+
+# Runs "$@" under /usr/bin/time; stops it when its resident memory passes max_rss_kb (the machine is shared).
+guarded() { # rss-file log-file command...
+  local rss="$1" log="$2"; shift 2
+  /usr/bin/time -f "peak RSS %M KB" -o "$rss" "$@" > "$log" 2>&1 &
+  local pid=$! child kb
+  while kill -0 "$pid" 2>/dev/null; do
+    child="$(pgrep -P "$pid" || true)"
+    kb="$(awk '/^VmRSS/ {print $2}' "/proc/${child:-0}/status" 2>/dev/null || echo 0)"
+    if (( ${kb:-0} > max_rss_kb )); then
+      echo "stopped at ${kb} KB resident (MAX_RSS_GB ${MAX_RSS_GB:-10})" >> "$log"; kill "$child"
+    fi
+    sleep 2
+  done
+  wait "$pid"
+}
+
+for model in "${which[@]}"; do
+  name="$model$tag"
+  echo "== $name ($photos photos, $epochs epochs, lr $lr)"
+  guarded "$out/$name.rss" "$out/$name.log" "$root/lrdkt" run "$models/$model.onnx" --data "$out/photos-$photos" \
+    --test-data "$out/photos-test" --preset imagenet --target-macs 0.5 --calibration-samples 128 \
+    --epochs "$epochs" --batch 8 --lr "$lr" --bench-runs 20 --bench-block 5 -o "$out/$name.onnx" \
+    --report "$out/$name-report" || { tail -3 "$out/$name.log" >&2; exit 1; }
+  sed -n '/^epoch  /,/^teacher held-out/p; /^model  /,/^speedup/p' "$out/$name.log"
+  /usr/bin/python3 - "$out/$name-report/report.json" <<'EOF'
+import json, sys
+sections = json.load(open(sys.argv[1]))["sections"]
+for student in ("closed form", "fine-tuned"):
+    for f in sections[f"eval: student, {student}"]["fidelity"]:
+        print(f"{student:12} {f['output']}: top-1 agreement {f['agreement']:.4f}, cosine {f['cosine']:.4f}, "
+              f"rel. L2 {f['relativeL2']:.4f}")
+bench = sections["bench"]
+print("P50 ms " + ", ".join(f"{m['name']} {m['latencyMs']['p50']:.2f}" for m in bench["models"])
+      + "; speedup " + ", ".join(f"{r['speedup']:.2f}x ({r['speedupRoundMin']:.2f}-{r['speedupRoundMax']:.2f})"
+                                 for r in bench["ratios"]))
+EOF
+  cat "$out/$name.rss"
+done
