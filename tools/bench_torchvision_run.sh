@@ -31,20 +31,10 @@ if [[ "${BN_STATS:-0}" == 1 ]]; then
 fi
 /usr/bin/python3 "$root/tools/make_torchvision_models.py" "$models" "${which[@]}" "${bn_stats[@]}" >/dev/null
 
-# Runs "$@" under /usr/bin/time; stops it when its resident memory passes max_rss_kb (the machine is shared).
+# Runs "$@", sampling its peak resident memory; stops it when that passes max_rss_kb (the machine is shared).
 guarded() { # rss-file log-file command...
   local rss="$1" log="$2"; shift 2
-  /usr/bin/time -f "peak RSS %M KB" -o "$rss" "$@" > "$log" 2>&1 &
-  local pid=$! child kb
-  while kill -0 "$pid" 2>/dev/null; do
-    child="$(pgrep -P "$pid" || true)"
-    kb="$(awk '/^VmRSS/ {print $2}' "/proc/${child:-0}/status" 2>/dev/null || echo 0)"
-    if (( ${kb:-0} > max_rss_kb )); then
-      echo "stopped at ${kb} KB resident (MAX_RSS_GB ${MAX_RSS_GB:-10})" >> "$log"; kill "$child"
-    fi
-    sleep 2
-  done
-  wait "$pid"
+  PEAK_RSS_LIMIT_KB="$max_rss_kb" "$root/tools/peak_rss.sh" "$rss" "$@" > "$log" 2>&1
 }
 
 for model in "${which[@]}"; do
@@ -67,5 +57,5 @@ print("P50 ms " + ", ".join(f"{m['name']} {m['latencyMs']['p50']:.2f}" for m in 
       + "; speedup " + ", ".join(f"{r['speedup']:.2f}x ({r['speedupRoundMin']:.2f}-{r['speedupRoundMax']:.2f})"
                                  for r in bench["ratios"]))
 EOF
-  cat "$out/$name.rss"
+  echo "peak RSS $(( $(cat "$out/$name.rss") / 1024 )) MiB"
 done
