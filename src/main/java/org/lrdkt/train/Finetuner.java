@@ -69,6 +69,8 @@ public final class Finetuner {
     /** Random-resized crops of the decoded training images, or null. */
     private final RandomResizedCrop cropping;
     private final List<String> hints;
+    /** The tensors the loss reads of both models: the transferred outputs, and the hint tensors when hints count. */
+    private final Set<String> lossTensors;
     private final boolean useLabels;
     /**
      * Native memory of a training step's (or evaluation batch's) arrays that outlive one phase of it: the student's
@@ -147,6 +149,7 @@ public final class Finetuner {
             resolved.add(new TransferredOutput(name, loss, probabilities, shape));
         }
         outputs = List.copyOf(resolved);
+        lossTensors = lossTensors(outputs, transfer.hintWeight() > 0 ? hints : List.of());
         // hard labels only fit rank-2 classifier logits; elsewhere the transfer is label-free
         labelledOutput = outputs.stream().filter(TransferredOutput::takesLabels).map(TransferredOutput::name)
                 .findFirst().orElse(null);
@@ -448,8 +451,8 @@ public final class Finetuner {
     private KtLoss.Terms stepInScratch(int[] idx, float[] values, KtLoss loss, Optimizer optimizer)
             throws LrdktException {
         INDArray x = TrainSamples.tensor(values, idx.length, inputShape, DataType.FLOAT);
-        Map<String, INDArray> t = needsTeacher() ? forwardKeeping(teacher, x, lossTensors()) : Map.of();
-        Map<String, INDArray> s = student.forward(Map.of(input, x), lossTensors());
+        Map<String, INDArray> t = needsTeacher() ? forwardKeeping(teacher, x, lossTensors) : Map.of();
+        Map<String, INDArray> s = student.forward(Map.of(input, x), lossTensors);
         KtLoss.Evaluation e;
         Map<String, INDArray> seeds;
         try (MemoryWorkspace ignored = phaseMemory.cycle()) {
@@ -466,14 +469,10 @@ public final class Finetuner {
         return e.terms();
     }
 
-    /** The tensors the loss reads of both models: the transferred outputs, and the hint tensors when hints count. */
-    private Set<String> lossTensors() {
-        Set<String> read = new HashSet<>();
+    private static Set<String> lossTensors(List<TransferredOutput> outputs, List<String> hints) {
+        Set<String> read = new HashSet<>(hints);
         outputs.forEach(o -> read.add(o.name()));
-        if (transfer.hintWeight() > 0) {
-            read.addAll(hints);
-        }
-        return read;
+        return Set.copyOf(read);
     }
 
     /**
@@ -533,9 +532,9 @@ public final class Finetuner {
                 float[] values = loader.next();
                 try (MemoryWorkspace ignored = stepMemory.cycle()) {
                     INDArray x = TrainSamples.tensor(values, idx.length, inputShape, DataType.FLOAT);
-                    Map<String, INDArray> out = forwardKeeping(model, x, lossTensors());
+                    Map<String, INDArray> out = forwardKeeping(model, x, lossTensors);
                     Map<String, INDArray> t = (loss != null && needsTeacher()) || !useLabels
-                            ? forwardKeeping(teacher, x, lossTensors()) : Map.of();
+                            ? forwardKeeping(teacher, x, lossTensors) : Map.of();
                     if (useLabels) {
                         int[] predicted = out.get(labelledOutput).argMax(1).toIntVector();
                         int[] reference = data.labels(idx);
