@@ -45,13 +45,13 @@ final class GraphRewrite {
             ranks.put(c.name(), p.rank);
             hints.add(c.outputTensor());
             maybeDead.add(c.layer().weightTensor());
+            if (c.layer().biasTensor() != null) {  // replaced when a norm is folded or calibration moves the bias
+                maybeDead.add(c.layer().biasTensor());
+            }
             if (c.batchNorm() != null) {
                 foldedNorms.add(c.batchNorm());
                 for (int i = 1; i < c.batchNorm().getInputCount(); i++) {
                     maybeDead.add(c.batchNorm().getInput(i));
-                }
-                if (c.layer().biasTensor() != null) {
-                    maybeDead.add(c.layer().biasTensor());
                 }
             }
         }

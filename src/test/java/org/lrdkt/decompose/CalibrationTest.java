@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -119,6 +122,14 @@ class CalibrationTest {
         return mean;
     }
 
+    private static void assertEveryInitializerIsRead(OnnxModel model) {
+        Set<String> read = new HashSet<>();
+        model.graph().getNodeList().forEach(n -> read.addAll(n.getInputList()));
+        List<String> orphans = model.graph().getInitializerList().stream().map(TensorProto::getName)
+                .filter(name -> !read.contains(name)).toList();
+        assertEquals(List.of(), orphans, "initializers no node reads");
+    }
+
     private static double squaredError(float[][] a, float[][] b) {
         double e = 0;
         for (int s = 0; s < a.length; s++) {
@@ -164,6 +175,7 @@ class CalibrationTest {
         Path calibration = calibrationFile(shape, "cal.npy", 1);
         OnnxModel calibrated = compress(teacher, c, c.lowRank(), calibration, false);
         OnnxModel plain = compress(teacher, c, c.lowRank(), null, false);
+        assertEveryInitializerIsRead(calibrated);  // the corrected bias replaces the layer's own
 
         float[] seen = samples(shape, SAMPLES, 1);
         float[][] t = outputs(teacher, seen, shape);
