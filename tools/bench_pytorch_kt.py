@@ -4,7 +4,8 @@
 
 Both ONNX graphs run as PyTorch modules through a small interpreter over their nodes (Conv, Gemm, Clip, Relu,
 Add, MaxPool, GlobalAveragePool, Flatten, Identity, Constant: what torchvision's MobileNet-v2/ResNet exports and their
-lrdkt-decomposed students contain). One step = teacher forward (no grad) + student forward + the soft-target
+lrdkt-decomposed students contain; BatchNormalization with frozen statistics, Pad, Concat, AveragePool and Softmax
+for tools/fetch_nsfwjs.sh's Keras-born MobileNet-v2 and Inception-v3). One step = teacher forward (no grad) + student forward + the soft-target
 loss (temperature 5, weight 0.4 scaled by T², as `lrdkt finetune`'s defaults with no labels and no hints) +
 backward + SGD (momentum 0.9, weight decay 5e-4). Random inputs of the model's input size, float32, 2 threads.
 Warm-up steps first, then --reps timed repetitions of --steps steps; prints the median images/s as JSON.
@@ -30,15 +31,20 @@ class OnnxModule(torch.nn.Module):
         graph = onnx.load(path).graph
         self.params = torch.nn.ParameterDict()
         self.names = {}
+        self.constants = {}  # integer initializers (Pad's pads): not parameters
         for t in graph.initializer:
+            array = torch.from_numpy(onnx.numpy_helper.to_array(t).copy())
+            if not array.is_floating_point():
+                self.constants[t.name] = array
+                continue
             self.names[t.name] = f"p{len(self.names)}"
-            self.params[self.names[t.name]] = torch.nn.Parameter(torch.from_numpy(onnx.numpy_helper.to_array(t).copy()))
+            self.params[self.names[t.name]] = torch.nn.Parameter(array)
         self.nodes = list(graph.node)
         self.input = graph.input[0].name
         self.output = graph.output[0].name
 
     def forward(self, x):
-        values = {self.input: x}
+        values = {self.input: x, **self.constants}
         for name, key in self.names.items():
             values[name] = self.params[key]
         for n in self.nodes:
@@ -74,6 +80,24 @@ class OnnxModule(torch.nn.Module):
                 x, pads = F.pad(x, (pads[1], pads[3], pads[0], pads[2]), value=float("-inf")), [0, 0, 0, 0]
             return F.max_pool2d(x, a["kernel_shape"], a.get("strides", a["kernel_shape"]), pads[:2],
                                 a.get("dilations", [1, 1]), bool(a.get("ceil_mode", 0)))
+        if op == "AveragePool":
+            pads = a.get("pads", [0, 0, 0, 0])
+            if pads[0] != pads[2] or pads[1] != pads[3]:
+                raise ValueError("bench_pytorch_kt: asymmetric AveragePool pads")
+            return F.avg_pool2d(i[0], a["kernel_shape"], a.get("strides", a["kernel_shape"]), pads[:2],
+                                bool(a.get("ceil_mode", 0)), bool(a.get("count_include_pad", 0)))
+        if op == "BatchNormalization":  # frozen statistics, trainable scale and bias, as lrdkt trains it
+            return F.batch_norm(i[0], i[3].detach(), i[4].detach(), i[1], i[2], False, 0.0, a.get("epsilon", 1e-5))
+        if op == "Pad":
+            pads = [int(p) for p in i[1].tolist()]
+            half = len(pads) // 2
+            torch_pads = [v for axis in reversed(range(half)) for v in (pads[axis], pads[axis + half])]
+            value = float(i[2]) if len(i) > 2 and i[2] is not None else 0.0
+            return F.pad(i[0], torch_pads, a.get("mode", b"constant").decode(), value)
+        if op == "Concat":
+            return torch.cat(i, dim=a["axis"])
+        if op == "Softmax":
+            return torch.softmax(i[0], dim=a.get("axis", -1))
         if op == "GlobalAveragePool":
             return i[0].mean(dim=(2, 3), keepdim=True)
         if op == "Flatten":

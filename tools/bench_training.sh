@@ -21,7 +21,8 @@
 # testdata/lenet5.onnx --target-macs 0.25`) against LeNet-5 with `finetune`'s default flags (batch 32, soft
 # targets, hints, cosine lr). Each lrdkt run's peak resident memory (whole process) is shown too.
 # -m TEACHER with -k STUDENT: the KT step of an ImageNet-size pair (e.g. torchvision ResNet-50 and its `compress
-# --energy 0.5` student) at 224×224, batch BATCH (default 8), lrdkt next to PyTorch on the same ONNX pair and optimizer
+# --energy 0.5` student) at the teacher's input size (224×224; Inception-v3 299×299), batch BATCH (default 8), lrdkt
+# next to PyTorch on the same ONNX pair and optimizer
 # (tools/bench_pytorch_kt.py: teacher forward, student forward/backward, soft-target loss, SGD): lrdkt's finetune
 # with that loss alone (`--hints none`, no labels: the data are 44 seeded-noise images, 40 trained, 5 steps per
 # epoch) and no augmentation; PyTorch's median of 3 × 5 steps after 3 warm-up steps. Peak RSS of both sides.
@@ -54,8 +55,12 @@ unset OMP_WAIT_POLICY GOMP_SPINCOUNT  # each contestant's own default unless nam
 data="$root/testdata/mnist"
 if [[ -n "$imagenet" ]]; then
   data="$out/images.npy"
+  # the teacher's declared input height (square inputs: 224 for ResNet/MobileNet, 299 for Inception-v3)
+  size=$(/usr/bin/python3 -c "import onnx, sys
+print(onnx.load(sys.argv[1], load_external_data=False).graph.input[0].type.tensor_type.shape.dim[2].dim_value)" \
+    "$teacher")
   /usr/bin/python3 -c "import numpy, sys; numpy.save(sys.argv[1], numpy.random.default_rng(0).standard_normal(
-    (44, 3, 224, 224), dtype=numpy.float32))" "$data"
+    (44, 3, int(sys.argv[2]), int(sys.argv[2])), dtype=numpy.float32))" "$data" "$size"
   # PyTorch's optimizer (SGD, lr 1e-3, momentum 0.9, weight decay 5e-4, no schedule); the default lr 0.01 diverges
   # on these random-weight pairs
   job=(--student "$student" --epochs "$epochs" --batch "$batch" --hints none --shift 0 --rotate 0 --zoom 0
@@ -79,7 +84,7 @@ lrdkt() { # label checkout round [OpenMP setting]
 pytorch() { # label round [OpenMP setting]
   if [[ -n "$imagenet" ]]; then
     env ${3:+"$3"} "$root/tools/peak_rss.sh" "$out/$1-$2.rss" /usr/bin/python3 "$root/tools/bench_pytorch_kt.py" \
-      "$teacher" "$student" --batch "$batch" --out "$out/$1-$2.json" >/dev/null
+      "$teacher" "$student" --batch "$batch" --size "$size" --out "$out/$1-$2.json" >/dev/null
   else
     (cd "$root" && env ${3:+"$3"} /usr/bin/python3 tools/bench_pytorch_lenet.py --warmup 30 --reps 3 \
       --out "$out/$1-$2.json" >/dev/null)
