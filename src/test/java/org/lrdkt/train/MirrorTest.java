@@ -69,11 +69,15 @@ class MirrorTest {
     }
 
     @Test
-    void dilatedPoolingIsRefusedNotMiscomputed() {
+    void dilatedStridedPaddedMaxPoolMatchesOrtAndFiniteDifferences() throws Exception {
         GraphBuilder b = new GraphBuilder(3).input("input", -1, 2, 9, 9);
-        b.node("MaxPool", "out", in("input"), ofInts("kernel_shape", 2, 2), ofInts("dilations", 2, 2));
-        LrdktException e = assertThrows(LrdktException.class, () -> Mirror.of(b.build("out", 14), DataType.FLOAT, true));
-        assertTrue(e.getMessage().contains("MaxPool '/out/MaxPool' with dilations 2x2"), e.getMessage());
+        String x = b.node("Conv", in("input", b.weight("w", 0.5, 3, 2, 3, 3)), ofInts("kernel_shape", 3, 3),
+                ofInts("pads", 1, 1, 1, 1));
+        b.node("MaxPool", "out", in(x), ofInts("kernel_shape", 2, 3), ofInts("dilations", 2, 2),
+                ofInts("strides", 2, 1), ofInts("pads", 1, 0, 0, 2));
+        OnnxModel model = b.build("out", 14);
+        assertTrue(relativeError(model, new long[] {2, 2, 9, 9}, -1, 1) < 1e-4);
+        GradientChecks.checkMirror(model, new long[] {2, 2, 9, 9}, 8);
     }
 
     @Test
