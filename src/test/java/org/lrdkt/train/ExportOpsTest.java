@@ -21,6 +21,7 @@ import org.lrdkt.GraphBuilder;
 import org.lrdkt.LrdktException;
 import org.lrdkt.ModelBuilder;
 import org.lrdkt.onnx.OnnxModel;
+import org.lrdkt.onnx.proto.Onnx.NodeProto;
 import org.lrdkt.onnx.TensorData;
 import org.lrdkt.onnx.proto.Onnx.AttributeProto;
 import org.lrdkt.onnx.proto.Onnx.TensorProto;
@@ -430,5 +431,21 @@ class ExportOpsTest {
         INDArray g = pool.backward(in, out, new INDArray[] {Nd4j.createFromArray(new double[] {2, 7})
                 .reshape(1, 2, 1, 1)}, new boolean[] {true})[0];
         assertEquals(Nd4j.createFromArray(new double[] {0, 1, 1, 0, 7, 0, 0, 0}).reshape(1, 2, 2, 2), g);
+    }
+
+    /** MaxPool, unlike ReduceMax, hands a tied window's gradient to its first maximum in row-major order (PyTorch's). */
+    @Test
+    void maxPoolGradientGoesToTheFirstMaximumOfItsWindow() {
+        NodeProto node = NodeProto.newBuilder().setOpType("MaxPool").setName("pool")
+                .addAttribute(ofInts("kernel_shape", 2, 2)).addAttribute(ofInts("strides", 1, 1)).build();
+        MirrorOp pool = new PoolOp(node);
+        INDArray x = Nd4j.createFromArray(new double[] {1, 4, 4, 4, 0, 4, 2, 3, 4}).reshape(1, 1, 3, 3);
+        INDArray[] in = {x};
+        INDArray[] out = pool.forward(in);
+        assertEquals(Nd4j.createFromArray(new double[] {4, 4, 4, 4}).reshape(1, 1, 2, 2), out[0]);
+        INDArray g = pool.backward(in, out, new INDArray[] {Nd4j.createFromArray(new double[] {1, 10, 100, 1000})
+                .reshape(1, 1, 2, 2)}, new boolean[] {true})[0];
+        // the four windows' first maxima: (0,1) [over (1,0)], (0,1) [over (0,2), (1,2)], (1,0), (1,2) [over (2,2)]
+        assertEquals(Nd4j.createFromArray(new double[] {0, 11, 0, 100, 0, 1000, 0, 0, 0}).reshape(1, 1, 3, 3), g);
     }
 }
