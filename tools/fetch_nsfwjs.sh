@@ -8,7 +8,7 @@
 # TensorFlow.js's own output and exported with torch.onnx.export (tools/keras_to_onnx.py): NCHW input in [0,1]
 # (`--mean 0 --std 1`), a Pad before each strided convolution (Keras's asymmetric padding), softmax probabilities out.
 # The MobileNet-v2 also comes as two other exports of the same weights: mobilenet_v2_nsfw_nhwc.onnx (channels-last
-# input transposed inside, as tf2onnx leaves a Keras model) and mobilenet_v2_nsfw_fp16.onnx (fp16 weights, each
+# input transposed inside and Dense layers as MatMul then Add, as tf2onnx leaves a Keras model) and mobilenet_v2_nsfw_fp16.onnx (fp16 weights, each
 # Cast to float; exported without constant folding, so its pads are computed by Shape/Gather/Concat chains).
 # Needs node/npm and PyTorch: run tools/setup-python.sh first. Large: never commit the models.
 # Usage (from the repo root): tools/fetch_nsfwjs.sh [OUTDIR]   (default models/nsfwjs/); skips models present.
@@ -21,7 +21,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/lrdkt/nsfwjs"
 # output file: nsfwjs model [keras_to_onnx.py flags]
 exports=("mobilenet_v2_nsfw:mobilenet_v2" "inception_v3_nsfw:inception_v3"
-         "mobilenet_v2_nsfw_nhwc:mobilenet_v2:--layout nhwc" "mobilenet_v2_nsfw_fp16:mobilenet_v2:--half-weights")
+         "mobilenet_v2_nsfw_nhwc:mobilenet_v2:--layout nhwc --dense-as-matmul"
+         "mobilenet_v2_nsfw_fp16:mobilenet_v2:--half-weights")
 
 missing=()
 for e in "${exports[@]}"; do [ -s "$OUT/${e%%:*}.onnx" ] || missing+=("$e"); done

@@ -14,7 +14,8 @@ Two variants look like other exports of the same trained weights:
   --layout nhwc   the input stays channels-last, transposed to NCHW inside the graph (as tf2onnx leaves a Keras model)
   --half-weights  every weight and bias stored in fp16 and Cast to float where it is used (a .half() model whose
                   layers cast their weights up); the check against TensorFlow.js runs before the weights are halved
-Usage: /usr/bin/python3 tools/keras_to_onnx.py DUMP OUT.onnx [--layout nchw|nhwc] [--half-weights]
+  --dense-as-matmul  Dense layers as MatMul then Add (tf2onnx's form) instead of Gemm
+Usage: /usr/bin/python3 tools/keras_to_onnx.py DUMP OUT.onnx [--layout nchw|nhwc] [--half-weights] [--dense-as-matmul]
        (DUMP.json and DUMP.bin from tfjs_layers_dump.js)
 """
 import argparse
@@ -59,8 +60,9 @@ def activation(name):
 class KerasGraph(torch.nn.Module):
     """The Keras layer graph, replayed in NCHW; parameters live in modules so torch.onnx exports initialisers."""
 
-    def __init__(self, dump, values):
+    def __init__(self, dump, values, dense_as_matmul=False):
         super().__init__()
+        self.dense_as_matmul = dense_as_matmul
         self.layers = dump["layers"]
         self.output_names = [o[0] for o in dump["outputLayers"]]
         self.params = torch.nn.ModuleDict()
@@ -141,6 +143,10 @@ class KerasGraph(torch.nn.Module):
         x = inputs[0]
         if kind in ("Conv2D", "DepthwiseConv2D"):
             return self._conv(layer, x)
+        if kind == "Dense" and self.dense_as_matmul:  # MatMul then Add, as tf2onnx converts Dense
+            dense = self.params[layer["name"]]
+            y = torch.matmul(x, dense.weight.t())
+            return activation(cfg["activation"])(y + dense.bias if dense.bias is not None else y)
         if kind in ("BatchNormalization", "Dense"):
             y = self.params[layer["name"]](x)
             return activation(cfg.get("activation", "linear"))(y) if kind == "Dense" else y
@@ -218,6 +224,7 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--layout", choices=("nchw", "nhwc"), default="nchw")
     parser.add_argument("--half-weights", action="store_true")
+    parser.add_argument("--dense-as-matmul", action="store_true")
     args = parser.parse_args()
     dump_path, out = args.dump, args.out
     with open(dump_path + ".json") as f:
@@ -225,7 +232,7 @@ def main():
     values = np.fromfile(dump_path + ".bin", dtype="<f4")
     if len(dump["outputLayers"]) != 1:
         sys.exit("keras_to_onnx: only single-output models are supported")
-    model = KerasGraph(dump, values).eval()
+    model = KerasGraph(dump, values, args.dense_as_matmul).eval()
 
     ref = dump["reference"]
     n, h, w, c = ref["inputShape"]
