@@ -1,5 +1,6 @@
 package org.lrdkt;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -16,12 +17,16 @@ public final class Fidelity {
      * One output's figures over everything added. Null where the kind has no such figure.
      *
      * @param agreement  share of positions (samples for [N,C]) whose top-1 class matches the reference's
+     * @param majorityAgreement the agreement of an answer that always names the reference's most frequent top-1
+     *                   class: the baseline that agreement means something above (a teacher that names one class
+     *                   for most inputs makes a high agreement cheap)
      * @param perPosition whether the agreement counts positions ([N,C,H,W], [N,T,C]) rather than samples
      * @param maskIou    |S ∩ T| / |S ∪ T| of the thresholded masks over the whole data set (1 when both are empty)
      * @param cosine     mean over samples of cos(output, reference), each sample flattened
      * @param relativeL2 ‖output − reference‖ / ‖reference‖ over the whole data set
      */
-    public record Figures(String output, OutputKind kind, Double agreement, boolean perPosition, Double maskIou,
+    public record Figures(String output, OutputKind kind, Double agreement, Double majorityAgreement,
+                          boolean perPosition, Double maskIou,
                           double cosine,
                           double relativeL2, double maxAbsDiff, double meanAbsDiff) {
 
@@ -75,6 +80,8 @@ public final class Fidelity {
     private final double threshold;
     private long agreed;
     private long positions;
+    /** Per class, how many positions the reference names it at (its top-1); allocated by the first batch. */
+    private long[] referenceVotes;
     private double intersection;
     private double union;
     private double sumCosine;
@@ -140,10 +147,15 @@ public final class Fidelity {
             inner *= (int) shape[d];
         }
         int outer = Math.toIntExact(out.length / ((long) classes * inner) / shape[0]) * count;
+        if (referenceVotes == null) {
+            referenceVotes = new long[classes];
+        }
         for (int o = 0; o < outer; o++) {
             for (int j = 0; j < inner; j++) {
                 int first = o * classes * inner + j;
-                agreed += argmax(out, first, classes, inner) == argmax(ref, first, classes, inner) ? 1 : 0;
+                int referenceClass = argmax(ref, first, classes, inner);
+                agreed += argmax(out, first, classes, inner) == referenceClass ? 1 : 0;
+                referenceVotes[referenceClass]++;
             }
         }
         positions += (long) outer * inner;
@@ -161,11 +173,14 @@ public final class Fidelity {
     }
 
     public Figures figures() {
-        Double agreement = kind == OutputKind.CLASSES ? (positions == 0 ? 0 : (double) agreed / positions) : null;
+        boolean classes = kind == OutputKind.CLASSES;
+        Double agreement = classes ? (positions == 0 ? 0 : (double) agreed / positions) : null;
+        Double majority = classes ? (positions == 0 ? 0 : (double) Arrays.stream(referenceVotes).max().orElse(0)
+                / positions) : null;
         Double iou = kind == OutputKind.MASK ? (union == 0 ? 1 : intersection / union) : null;
         // an all-zero reference has no scale: the error is then measured against the smallest normal double
         double relative = Math.sqrt(squaredError / Math.max(squaredReference, Double.MIN_NORMAL));
-        return new Figures(output, kind, agreement, positions > samples, iou, samples == 0 ? 0 : sumCosine / samples, relative, maxAbs,
+        return new Figures(output, kind, agreement, majority, positions > samples, iou, samples == 0 ? 0 : sumCosine / samples, relative, maxAbs,
                 elements == 0 ? 0 : sumAbs / elements);
     }
 }

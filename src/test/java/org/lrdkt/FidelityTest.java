@@ -35,6 +35,17 @@ class FidelityTest {
     }
 
     @Test
+    void majorityAgreementIsTheShareOfTheReferencesMostFrequentClass() {
+        // reference top-1 classes 2, 0, 2, 2: always answering 2 would agree on 3 of 4; this model always answers 0
+        Fidelity.Figures f = measure(OutputKind.CLASSES, false, new float[] {1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0},
+                new float[] {0, 1, 2, 3, 1, 0, 0, 0, 5, 1, 1, 4}, 4, 3);
+        assertEquals(0.75, f.majorityAgreement());
+        assertEquals(0.25, f.agreement());
+        assertNull(measure(OutputKind.VALUES, false, new float[] {1, 2}, new float[] {1, 2}, 1, 2)
+                .majorityAgreement());
+    }
+
+    @Test
     void segmentationAgreesPerPosition() {
         // [N=1, C=2, H=1, W=3]: model classes per position (0, 1, 0), reference (1, 1, 0)
         Fidelity.Figures f = measure(OutputKind.CLASSES, false, new float[] {1, 0, 5, 0, 2, 1},

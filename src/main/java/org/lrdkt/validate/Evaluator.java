@@ -313,6 +313,7 @@ public final class Evaluator {
                 if (f.agreement() != null) {
                     t.row(prefix + (f.perPosition() ? "per-position top-1 agreement" : "top-1 agreement"),
                             percent(f.agreement()));
+                    t.row(prefix + "  naming the reference's most frequent class", percent(f.majorityAgreement()));
                 }
                 if (f.maskIou() != null) {
                     t.row(prefix + "mask IoU at 0.5", String.format("%.4f", f.maskIou()));

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -102,10 +103,12 @@ class EvaluatorTest {
         int referenceCorrect = 0;
         double cosine = 0;
         int image = 0;
+        int[] referenceVotes = new int[10];
         for (float[] logits : torchLogits) {
             float[] shifted = logits.clone();
             shifted[0] += shift;
             agree += argmax(logits) == argmax(shifted) ? 1 : 0;
+            referenceVotes[argmax(shifted)]++;
             referenceCorrect += argmax(shifted) == torchLabels[image++] ? 1 : 0;
             cosine += cos(logits, shifted);
         }
@@ -115,6 +118,7 @@ class EvaluatorTest {
         assertEquals(1, r.fidelity().size());
         assertEquals(OutputKind.CLASSES, f.kind());
         assertEquals(agree / 100.0, f.agreement(), 1e-12);
+        assertEquals(Arrays.stream(referenceVotes).max().orElseThrow() / 100.0, f.majorityAgreement(), 1e-12);
         assertEquals(shift, f.maxAbsDiff(), 1e-4);
         assertEquals(shift / 10, f.meanAbsDiff(), 1e-5);
         assertEquals(cosine / 100, f.cosine(), 1e-5);

@@ -64,7 +64,7 @@ class HtmlReportTest {
         List<ReportData.ModelPoint> points = List.of(
                 new ReportData.ModelPoint("teacher", 0.985, 1.0, 61_706, 416_520, null),
                 new ReportData.ModelPoint("student <e=0.7>", 0.97, 1.8, 20_000, 150_000,
-                        List.of(new Fidelity.Figures("logits", OutputKind.CLASSES, 0.9712, false, null, 0.99, 0.1,
+                        List.of(new Fidelity.Figures("logits", OutputKind.CLASSES, 0.9712, 0.1135, false, null, 0.99, 0.1,
                                 2.0, 0.3))),
                 new ReportData.ModelPoint("unlabelled", null, 2.0, 10_000, 90_000, null));
         List<ReportData.TrainingEpoch> training = List.of(new ReportData.TrainingEpoch(0, 25.0, 0.36, false),
