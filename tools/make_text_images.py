@@ -10,9 +10,12 @@ The models' labels are never needed: the teacher's outputs are the targets.
 Two kinds:
   det  SIZE×SIZE scenes (default 320) with 3–8 text lines anywhere, for text detectors;
   rec  48×WIDTH crops (default 320) holding one line of text each, left-aligned, for text recognisers.
+--upside-down P turns each image by 180° with probability P (drawn from the seed; for text-direction
+classifiers such as PaddleOCR's cls, whose two classes are upright and upside down).
 Files are flat in OUTDIR (IMAGE_00000.png ...), an unlabelled folder. Same seed, same bytes.
 
 Usage: /usr/bin/python3 tools/make_text_images.py {det|rec} OUTDIR [-n COUNT] [--size N] [--width W] [--seed S]
+       [--upside-down P]
 Needs python3-pil and fonts-dejavu-core (tools/setup-python.sh installs both).
 """
 import argparse
@@ -119,7 +122,10 @@ def main():
     parser.add_argument("--size", type=int, default=320, help="det: side of the square scene")
     parser.add_argument("--width", type=int, default=320, help="rec: width of the 48-pixel-high line")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--upside-down", type=float, default=0.0, help="share of images turned by 180 degrees")
     args = parser.parse_args()
+    if not 0 <= args.upside_down <= 1:
+        sys.exit("make_text_images: --upside-down takes a share between 0 and 1")
     if not os.path.isdir(FONT_DIR):
         sys.exit(f"make_text_images: {FONT_DIR} missing (apt-get install fonts-dejavu-core)")
     rng = random.Random(args.seed)
@@ -128,6 +134,8 @@ def main():
     for i in range(args.count):
         image = detection_scene(rng, texts, args.size) if args.kind == "det" else recognition_crop(rng, texts,
                                                                                                    args.width)
+        if args.upside_down and rng.random() < args.upside_down:  # no draw without it: same bytes as before
+            image = image.rotate(180)
         path = os.path.join(args.outdir, f"IMAGE_{i:05d}.png")
         image.save(path + ".tmp", format="PNG")
         os.replace(path + ".tmp", path)
