@@ -3,6 +3,8 @@ package org.lrdkt.train;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -11,10 +13,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * 2-D max and average pooling of NCHW tensors and their gradients, in plain Java over the arrays' native memory, one
- * (sample, channel) plane per task. libnd4j's maxpool2d/avgpool2d and their _bp ops measured 10–20× slower than
- * the arithmetic needs (a 3×3 average of [8,288,35,35] took 70 ms: a quarter of an Inception-v3 training step). Pads
- * are never materialised: a window reads only the pixels inside the input, which is −∞ padding for max and, for
- * average, a divisor per output pixel that the rule below decides.
+ * (sample, channel) plane per task. libnd4j's maxpool2d/avgpool2d and their _bp ops were slow at ImageNet sizes (a
+ * 3×3 average of [8,288,35,35] took 65–70 ms, this class 25 ms; together a quarter of an Inception-v3 training
+ * step). Each plane is copied into a scratch surrounded by its pads, −∞ for max and 0 for average; an average divides
+ * by a count per output pixel that the rule below decides.
  *
  * @param countFrom  with count_include_pad, the window positions counted start here (−top, −left) and end before
  *                   countTo (height + bottom, width + right, less ceil mode's extra border); without it, they are
@@ -124,7 +126,7 @@ record PlanePooling(boolean max, int kernelH, int kernelW, int strideH, int stri
 
         /** Plane {@code plane} of the input into values, the pads around it set to fill. */
         void load(Plane in, int plane, double fill) {
-            java.util.Arrays.fill(values, fill);
+            Arrays.fill(values, fill);
             for (int y = 0; y < h; y++) {
                 in.read(plane * h * w + y * w, values, (y + top) * paddedW + left, w);
             }
@@ -169,15 +171,15 @@ record PlanePooling(boolean max, int kernelH, int kernelW, int strideH, int stri
             }
         }
 
-        /** values += each output's gradient (in result) spread over its window, times weight per output. */
-        void spread(double[] weight) {
-            java.util.Arrays.fill(rows, 0);
+        /** values += each output's gradient (in result), divided by its divisor, spread over its window. */
+        void spread(double[] divisors) {
+            Arrays.fill(rows, 0);
             for (int oy = 0; oy < outH; oy++) {
                 int o = oy * outW;
                 for (int ky = 0; ky < kernelH; ky++) {
                     int r = (oy * strideH + ky * dilationH) * outW;
                     for (int ox = 0; ox < outW; ox++) {
-                        rows[r + ox] += result[o + ox] / weight[o + ox];
+                        rows[r + ox] += result[o + ox] / divisors[o + ox];
                     }
                 }
             }
@@ -260,7 +262,7 @@ record PlanePooling(boolean max, int kernelH, int kernelW, int strideH, int stri
         ThreadLocal<Padded> gradients = scratch(h, w);
         planes(x, plane -> {
             Padded gp = gradients.get();
-            java.util.Arrays.fill(gp.values, 0);
+            Arrays.fill(gp.values, 0);
             grads.read(plane * outH * outW, gp.result, 0, outH * outW);
             if (max) {
                 Padded p = inputs.get();
@@ -297,7 +299,7 @@ record PlanePooling(boolean max, int kernelH, int kernelW, int strideH, int stri
         return Math.max(n, 1);
     }
 
-    private static void planes(INDArray x, java.util.function.IntConsumer body) {
+    private static void planes(INDArray x, IntConsumer body) {
         IntStream.range(0, (int) (x.size(0) * x.size(1))).parallel().forEach(body);
     }
 }
