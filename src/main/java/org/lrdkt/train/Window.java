@@ -17,10 +17,6 @@ record Window(long strideH, long strideW, long dilationH, long dilationW, long[]
 
     /** Pads of one input: top, left, bottom, right, and how many of bottom/right only exist for ceil mode. */
     record Pads(long top, long left, long bottom, long right, long ceilBottom, long ceilRight) {
-        boolean none() {
-            return top == 0 && left == 0 && bottom == 0 && right == 0;
-        }
-
         boolean symmetric() {
             return top == bottom && left == right;
         }
